@@ -1,0 +1,61 @@
+package dev.bytestreams3.storage;
+
+import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A store of immutable blobs addressed by {@link BlobKey}, written through resumable uploads.
+ *
+ * <p>The contract every implementation keeps:
+ *
+ * <ul>
+ *   <li>All methods are thread-safe and never block the caller on I/O; results arrive through
+ *       futures completed on the store's own threads.
+ *   <li>A blob becomes visible only when {@link Upload#finish()} succeeds, and then atomically:
+ *       a reader sees all of it or nothing.
+ *   <li>The committed size of an upload counts only bytes the backend holds durably. It is
+ *       computed from the backend's own record, so any process using the same backend reports the
+ *       same number for the same upload.
+ *   <li>Failures complete futures exceptionally with a {@link StorageException}.
+ * </ul>
+ */
+public interface BlobStore extends AutoCloseable {
+
+  /** Returns the size of the published blob at {@code key}, or empty when there is none. */
+  CompletableFuture<OptionalLong> size(BlobKey key);
+
+  /** Returns those of {@code keys} that hold a published blob. */
+  CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys);
+
+  /**
+   * Reports how far the upload described by {@code spec} has come without opening it: the
+   * committed size, or the full size with {@code complete} when the blob is already published.
+   */
+  CompletableFuture<UploadStatus> queryUpload(UploadSpec spec);
+
+  /**
+   * Opens the upload described by {@code spec}, resuming it when the backend already holds parts
+   * of it. The returned {@link Upload#committedSize()} is where the caller must continue.
+   */
+  CompletableFuture<Upload> openUpload(UploadSpec spec);
+
+  /**
+   * Opens a reader over {@code [offset, offset + limit)} of the blob at {@code key}; {@code limit}
+   * 0 means to the end. Fails with {@link StorageException.Reason#NOT_FOUND} when there is no such
+   * blob and {@link StorageException.Reason#OUT_OF_RANGE} when {@code offset} is past its end.
+   */
+  CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit);
+
+  /** Stores a small blob in one request, replacing any blob at {@code key}. */
+  CompletableFuture<Void> put(BlobKey key, ByteBuffer data);
+
+  /** Reads a whole small blob; fails with {@code NOT_FOUND} when there is none. */
+  CompletableFuture<ByteBuffer> get(BlobKey key);
+
+  /** Releases the store's threads and connections. */
+  @Override
+  void close();
+}

@@ -1,0 +1,131 @@
+package dev.bytestreams3.storage;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One byte budget shared by every write buffer and read-ahead buffer of a server. A caller
+ * reserves before it buffers and releases when the bytes are gone; when the budget is spent,
+ * reservations wait (first come, first served) instead of allocating.
+ *
+ * <p>To stay free of deadlock, a holder must be able to release what it holds without reserving
+ * more: reserve a whole buffer up front, never grow one reservation by waiting for another.
+ */
+public final class MemoryBudget {
+
+  private final long capacityBytes;
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private long usedBytes;
+
+  public MemoryBudget(long capacityBytes) {
+    if (capacityBytes <= 0) {
+      throw new IllegalArgumentException(
+          "capacityBytes: " + capacityBytes + " (expected: > 0)");
+    }
+    this.capacityBytes = capacityBytes;
+  }
+
+  /** The whole budget in bytes. */
+  public long capacityBytes() {
+    return capacityBytes;
+  }
+
+  /** Bytes reserved now. */
+  public synchronized long usedBytes() {
+    return usedBytes;
+  }
+
+  /**
+   * Reserves {@code bytes}, completing when they are available. A request larger than the whole
+   * budget is granted alone, once nothing else is reserved, so that it cannot wait forever.
+   */
+  public CompletableFuture<Reservation> reserve(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("bytes: " + bytes + " (expected: >= 0)");
+    }
+    Waiter w = new Waiter(bytes);
+    synchronized (this) {
+      if (waiters.isEmpty() && fits(bytes)) {
+        usedBytes += bytes;
+      } else {
+        waiters.add(w);
+        return w.future;
+      }
+    }
+    w.future.complete(new Reservation(this, bytes));
+    return w.future;
+  }
+
+  /** Reserves {@code bytes} now if they are available without waiting. */
+  public Reservation tryReserve(long bytes) {
+    synchronized (this) {
+      if (!waiters.isEmpty() || !fits(bytes)) {
+        return null;
+      }
+      usedBytes += bytes;
+    }
+    return new Reservation(this, bytes);
+  }
+
+  private boolean fits(long bytes) {
+    return usedBytes + bytes <= capacityBytes || usedBytes == 0;
+  }
+
+  private void release(long bytes) {
+    ArrayDeque<Waiter> granted = new ArrayDeque<>();
+    synchronized (this) {
+      usedBytes -= bytes;
+      while (!waiters.isEmpty() && fits(waiters.peek().bytes)) {
+        Waiter w = waiters.poll();
+        if (w.future.isDone()) {
+          continue;
+        }
+        usedBytes += w.bytes;
+        granted.add(w);
+      }
+    }
+    for (Waiter w : granted) {
+      Reservation r = new Reservation(this, w.bytes);
+      if (!w.future.complete(r)) {
+        r.close();
+      }
+    }
+  }
+
+  /** Bytes held from a {@link MemoryBudget}; closing returns them, once. */
+  public static final class Reservation implements AutoCloseable {
+    private final MemoryBudget budget;
+    private final long bytes;
+    private boolean closed;
+
+    private Reservation(MemoryBudget budget, long bytes) {
+      this.budget = budget;
+      this.bytes = bytes;
+    }
+
+    /** The bytes held. */
+    public long bytes() {
+      return bytes;
+    }
+
+    @Override
+    public void close() {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+      }
+      budget.release(bytes);
+    }
+  }
+
+  private static final class Waiter {
+    final long bytes;
+    final CompletableFuture<Reservation> future = new CompletableFuture<>();
+
+    Waiter(long bytes) {
+      this.bytes = bytes;
+    }
+  }
+}

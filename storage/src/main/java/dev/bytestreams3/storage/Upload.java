@@ -1,0 +1,43 @@
+package dev.bytestreams3.storage;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One open, resumable upload. Calls are made by one writer at a time: each {@link #append} only
+ * after the previous one's future completed.
+ *
+ * <p>The future of {@link #append} is the store's backpressure: it completes when the store can
+ * take more, which may be long after the bytes were handed over (parts in flight, memory budget
+ * spent). A writer that waits for it never makes the store buffer without bound.
+ */
+public interface Upload {
+
+  /** Bytes the backend held durably when the upload was opened; the writer continues from here. */
+  long committedSize();
+
+  /** Bytes accepted so far, committed or not: {@link #committedSize()} plus every append. */
+  long position();
+
+  /**
+   * Hands {@code data} to the upload. The store copies what it keeps, so the caller may reuse
+   * {@code data} once the returned future completes.
+   */
+  CompletableFuture<Void> append(ByteBuffer data);
+
+  /**
+   * Writes what is buffered, verifies size and digest, and publishes the blob atomically. On a
+   * verification failure the upload is discarded, nothing is published, and the future fails
+   * with {@code SIZE_MISMATCH} or {@code DIGEST_MISMATCH}. Completes with the blob's size.
+   */
+  CompletableFuture<Long> finish();
+
+  /**
+   * Stops this writer without publishing: buffered bytes are dropped, requests in flight are
+   * cancelled, and committed bytes stay for a later {@link BlobStore#openUpload} to resume.
+   */
+  void detach();
+
+  /** Discards the upload and everything it committed. */
+  CompletableFuture<Void> abort();
+}
