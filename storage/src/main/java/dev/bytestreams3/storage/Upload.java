@@ -33,6 +33,13 @@ public interface Upload {
   CompletableFuture<Long> finish();
 
   /**
+   * Ends this writer without publishing once what it can commit is durable, and completes with the
+   * committed size a later writer resumes from. Bytes that cannot be committed on their own (a part
+   * below the backend's minimum) are dropped.
+   */
+  CompletableFuture<Long> suspend();
+
+  /**
    * Stops this writer without publishing: buffered bytes are dropped, requests in flight are
    * cancelled, and committed bytes stay for a later {@link BlobStore#openUpload} to resume.
    */

@@ -1,0 +1,171 @@
+package dev.bytestreams3.service.bytestream;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
+import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
+import com.google.bytestream.ByteStreamProto.ReadRequest;
+import com.google.bytestream.ByteStreamProto.ReadResponse;
+import com.google.bytestream.ByteStreamProto.WriteRequest;
+import com.google.bytestream.ByteStreamProto.WriteResponse;
+import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.resource.KeyLayout;
+import dev.bytestreams3.service.resource.ResourceName;
+import dev.bytestreams3.service.resource.ResourceNameParser;
+import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.UploadStatus;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The ByteStream API over a {@link BlobStore}: it checks requests and orchestrates the store, and
+ * holds no storage logic of its own.
+ */
+public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
+
+  private final BlobStore store;
+  private final ResourceNameParser names;
+  private final KeyLayout layout;
+  private final Uploads uploads;
+
+  /**
+   * @param objectOverwrite whether a write may replace an existing plain object
+   */
+  public ByteStreamService(
+      BlobStore store, ResourceNameParser names, KeyLayout layout, boolean objectOverwrite) {
+    this.store = requireNonNull(store, "store");
+    this.names = requireNonNull(names, "names");
+    this.layout = requireNonNull(layout, "layout");
+    this.uploads = new Uploads(layout, objectOverwrite);
+  }
+
+  @Override
+  public void read(ReadRequest request, StreamObserver<ReadResponse> responses) {
+    ServerCallStreamObserver<ReadResponse> call =
+        (ServerCallStreamObserver<ReadResponse>) responses;
+    ResourceName name;
+    try {
+      name = names.parse(request.getResourceName());
+      if (name.kind() == ResourceName.Kind.BLOB_UPLOAD) {
+        throw Status.INVALID_ARGUMENT
+            .withDescription(
+                "resource_name '" + request.getResourceName()
+                    + "' is an upload name; read '{instance}/blobs/{hash}/{size}'")
+            .asRuntimeException();
+      }
+      rejectCompressed(name);
+      if (request.getReadOffset() < 0) {
+        throw Status.OUT_OF_RANGE
+            .withDescription("read_offset " + request.getReadOffset() + " is negative")
+            .asRuntimeException();
+      }
+      if (request.getReadLimit() < 0) {
+        throw Status.INVALID_ARGUMENT
+            .withDescription("read_limit " + request.getReadLimit() + " is negative")
+            .asRuntimeException();
+      }
+    } catch (RuntimeException e) {
+      responses.onError(GrpcStatuses.exception(e));
+      return;
+    }
+    if (isEmptyBlob(name)) {
+      if (request.getReadOffset() > 0) {
+        responses.onError(
+            Status.OUT_OF_RANGE
+                .withDescription(
+                    "read_offset " + request.getReadOffset() + " is past the end of "
+                        + request.getResourceName() + " (0 bytes)")
+                .asRuntimeException());
+      } else {
+        responses.onCompleted();
+      }
+      return;
+    }
+    new ReadCall(store, call, request, name, layout.keyOf(name)).start();
+  }
+
+  @Override
+  public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> responses) {
+    ServerCallStreamObserver<WriteResponse> call =
+        (ServerCallStreamObserver<WriteResponse>) responses;
+    WriteCall w = new WriteCall(store, names, uploads, call);
+    w.start();
+    return w;
+  }
+
+  @Override
+  public void queryWriteStatus(
+      QueryWriteStatusRequest request, StreamObserver<QueryWriteStatusResponse> responses) {
+    CompletableFuture<QueryWriteStatusResponse> answer;
+    try {
+      ResourceName name = names.parse(request.getResourceName());
+      if (name.kind() == ResourceName.Kind.BLOB) {
+        throw Status.INVALID_ARGUMENT
+            .withDescription(
+                "resource_name '" + request.getResourceName()
+                    + "' is not an upload name; use '{instance}/uploads/{uuid}/blobs/...'")
+            .asRuntimeException();
+      }
+      rejectCompressed(name);
+      if (isEmptyBlob(name)) {
+        answer = CompletableFuture.completedFuture(status(0, true));
+      } else {
+        answer =
+            store
+                .queryUpload(uploads.specOf(name))
+                .thenApply(s -> answerFor(request.getResourceName(), name, s));
+      }
+    } catch (RuntimeException e) {
+      responses.onError(GrpcStatuses.exception(e));
+      return;
+    }
+    answer.whenComplete(
+        (r, err) -> {
+          if (err != null) {
+            responses.onError(GrpcStatuses.exception(err));
+          } else {
+            responses.onNext(r);
+            responses.onCompleted();
+          }
+        });
+  }
+
+  private static QueryWriteStatusResponse answerFor(
+      String resource, ResourceName name, UploadStatus s) {
+    if (!s.known() && !name.isBlob()) {
+      // The ByteStream contract for a resource no write has reached.
+      throw Status.NOT_FOUND
+          .withDescription("no write to '" + resource + "' has reached this server")
+          .asRuntimeException();
+    }
+    // An upload id not seen yet has committed nothing: Bazel retries from 0 on this answer,
+    // where NOT_FOUND would end its retries.
+    return status(s.committedSize(), s.complete());
+  }
+
+  private static QueryWriteStatusResponse status(long committed, boolean complete) {
+    return QueryWriteStatusResponse.newBuilder()
+        .setCommittedSize(committed)
+        .setComplete(complete)
+        .build();
+  }
+
+  static void rejectCompressed(ResourceName name) {
+    if (name.compressor().isPresent() && !name.compressor().get().equals("identity")) {
+      throw Status.UNIMPLEMENTED
+          .withDescription("compressor '" + name.compressor().get() + "' is not supported")
+          .asRuntimeException();
+    }
+  }
+
+  /** Whether {@code name} is the empty blob, which every content-addressed store holds. */
+  static boolean isEmptyBlob(ResourceName name) {
+    return name.isBlob()
+        && name.size() == 0
+        && name.hash().equals(HexFormat.of().formatHex(name.function().newHasher().digest()));
+  }
+}

@@ -1,0 +1,265 @@
+package dev.bytestreams3.service.bytestream;
+
+import com.google.bytestream.ByteStreamProto.WriteRequest;
+import com.google.bytestream.ByteStreamProto.WriteResponse;
+import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.resource.ResourceName;
+import dev.bytestreams3.service.resource.ResourceNameParser;
+import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.Upload;
+import dev.bytestreams3.storage.UploadSpec;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One {@code Write}: checks each request, hands its bytes to the store and asks the client for the
+ * next message only once the store has taken the last one. Every step runs after the previous
+ * one's future, so the store's backpressure reaches the client through gRPC flow control and no
+ * thread ever waits for the store.
+ */
+final class WriteCall implements StreamObserver<WriteRequest> {
+
+  private final BlobStore store;
+  private final ResourceNameParser names;
+  private final Uploads uploads;
+  private final ServerCallStreamObserver<WriteResponse> call;
+
+  /** The last step of this call; the next one runs after it. */
+  private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
+  private String resource;
+  private ResourceName name;
+  private UploadSpec spec;
+  private Upload upload;
+  private boolean finishWrite;
+  private boolean done;
+
+  WriteCall(
+      BlobStore store,
+      ResourceNameParser names,
+      Uploads uploads,
+      ServerCallStreamObserver<WriteResponse> call) {
+    this.store = store;
+    this.names = names;
+    this.uploads = uploads;
+    this.call = call;
+  }
+
+  void start() {
+    call.disableAutoRequest();
+    call.setOnCancelHandler(this::cancelled);
+    call.request(1);
+  }
+
+  @Override
+  public void onNext(WriteRequest request) {
+    then(() -> handle(request));
+  }
+
+  @Override
+  public void onCompleted() {
+    then(this::clientDone);
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    cancelled();
+  }
+
+  private synchronized void then(java.util.function.Supplier<CompletableFuture<Void>> step) {
+    tail =
+        tail.thenCompose(
+                v -> {
+                  if (isDone()) {
+                    return CompletableFuture.completedFuture(null);
+                  }
+                  try {
+                    return step.get();
+                  } catch (RuntimeException e) {
+                    return CompletableFuture.failedFuture(e);
+                  }
+                })
+            .exceptionally(
+                err -> {
+                  fail(err);
+                  return null;
+                });
+  }
+
+  private CompletableFuture<Void> handle(WriteRequest request) {
+    if (finishWrite) {
+      throw invalid(
+          "a WriteRequest arrived after the one with finish_write for '" + resource + "'");
+    }
+    if (resource == null) {
+      return first(request);
+    }
+    if (!request.getResourceName().isEmpty() && !request.getResourceName().equals(resource)) {
+      throw invalid(
+          "resource_name '" + request.getResourceName() + "' differs from this Write's first one, '"
+              + resource + "'");
+    }
+    if (request.getWriteOffset() != upload.position()) {
+      throw invalid(
+          "write_offset " + request.getWriteOffset() + " (expected: " + upload.position()
+              + ", the first write_offset plus the bytes sent since)");
+    }
+    return append(request);
+  }
+
+  private CompletableFuture<Void> first(WriteRequest request) {
+    if (request.getResourceName().isEmpty()) {
+      throw invalid("the first WriteRequest has no resource_name");
+    }
+    resource = request.getResourceName();
+    name = names.parse(resource);
+    if (name.kind() == ResourceName.Kind.BLOB) {
+      throw invalid(
+          "resource_name '" + resource
+              + "' is not an upload name; write to '{instance}/uploads/{uuid}/blobs/{hash}/{size}'");
+    }
+    ByteStreamService.rejectCompressed(name);
+    if (ByteStreamService.isEmptyBlob(name)) {
+      respond(0);
+      return CompletableFuture.completedFuture(null);
+    }
+    spec = uploads.specOf(name);
+    CompletableFuture<Boolean> stored =
+        name.isBlob()
+            ? store.size(spec.key()).thenApply(s -> s.isPresent())
+            : CompletableFuture.completedFuture(false);
+    return stored.thenCompose(
+        exists -> {
+          if (exists) {
+            // Already in the CAS: the client need not send a byte more.
+            respond(name.size());
+            return CompletableFuture.completedFuture(null);
+          }
+          return store.openUpload(spec).thenCompose(u -> resume(u, request));
+        });
+  }
+
+  private CompletableFuture<Void> resume(Upload opened, WriteRequest request) {
+    if (!attach(opened)) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long offset = request.getWriteOffset();
+    if (offset == opened.committedSize()) {
+      return append(request);
+    }
+    if (offset == 0) {
+      // The client starts over: discard what was committed and begin a fresh upload.
+      return opened
+          .abort()
+          .thenCompose(v -> store.openUpload(spec))
+          .thenCompose(
+              u -> {
+                if (!attach(u)) {
+                  return CompletableFuture.completedFuture(null);
+                }
+                return append(request);
+              });
+    }
+    throw invalid(
+        "write_offset " + offset + " does not match the committed size " + opened.committedSize()
+            + " of '" + resource + "'; resume from the committed_size QueryWriteStatus returns");
+  }
+
+  /** Makes {@code u} this call's upload, or lets it go when the call already ended. */
+  private boolean attach(Upload u) {
+    synchronized (this) {
+      if (!done) {
+        upload = u;
+        return true;
+      }
+    }
+    u.detach();
+    return false;
+  }
+
+  private CompletableFuture<Void> append(WriteRequest request) {
+    long after = upload.position() + request.getData().size();
+    if (name.isBlob() && after > name.size()) {
+      throw invalid(
+          "'" + resource + "' declares " + name.size() + " bytes, but the data reaches byte "
+              + after);
+    }
+    CompletableFuture<Void> stored =
+        request.getData().isEmpty()
+            ? CompletableFuture.completedFuture(null)
+            : upload.append(request.getData().asReadOnlyByteBuffer());
+    return stored.thenRun(
+        () -> {
+          if (request.getFinishWrite()) {
+            finishWrite = true;
+          }
+          // Only now, with the bytes taken, may the client send more.
+          call.request(1);
+        });
+  }
+
+  private CompletableFuture<Void> clientDone() {
+    if (resource == null) {
+      throw invalid("the Write ended without a WriteRequest");
+    }
+    if (upload == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    if (finishWrite) {
+      return upload.finish().thenAccept(this::respond);
+    }
+    // The client stopped without finishing: tell it what it can resume from.
+    return upload.suspend().thenAccept(this::respond);
+  }
+
+  private void respond(long committed) {
+    synchronized (this) {
+      if (done) {
+        return;
+      }
+      done = true;
+    }
+    call.onNext(WriteResponse.newBuilder().setCommittedSize(committed).build());
+    call.onCompleted();
+  }
+
+  private void fail(Throwable err) {
+    Upload u;
+    synchronized (this) {
+      if (done) {
+        return;
+      }
+      done = true;
+      u = upload;
+    }
+    if (u != null) {
+      // Committed bytes stay for a retry; a store that already discarded the upload ignores this.
+      u.detach();
+    }
+    call.onError(GrpcStatuses.exception(err));
+  }
+
+  private void cancelled() {
+    Upload u;
+    synchronized (this) {
+      if (done) {
+        return;
+      }
+      done = true;
+      u = upload;
+    }
+    if (u != null) {
+      u.detach();
+    }
+  }
+
+  private synchronized boolean isDone() {
+    return done;
+  }
+
+  private static RuntimeException invalid(String message) {
+    return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+  }
+}

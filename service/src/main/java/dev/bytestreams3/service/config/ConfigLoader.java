@@ -1,0 +1,193 @@
+package dev.bytestreams3.service.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Reads {@link ServerConfig} from command-line flags ({@code --name=value} or {@code --name value}),
+ * then environment variables ({@code BS3_NAME}), then defaults. A flag wins over the environment.
+ */
+public final class ConfigLoader {
+
+  /** One setting: its flag name, default and meaning. */
+  record Setting(String name, String defaultValue, String description) {
+    String env() {
+      return "BS3_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+  }
+
+  static final List<Setting> SETTINGS =
+      List.of(
+          new Setting("bind-address", "127.0.0.1", "Address the gRPC server listens on (0.0.0.0 in a container)."),
+          new Setting("grpc-port", "8980", "gRPC port; 0 picks a free one."),
+          new Setting("data-dir", "data", "Folder of the local store, used when no bucket is set."),
+          new Setting("memory-budget-bytes", "", "Bytes all write buffers and read-ahead may hold together (default: a quarter of the heap)."),
+          new Setting("object-overwrite", "true", "Whether a write may replace an existing plain (non-CAS) object."),
+          new Setting("shutdown-grace-seconds", "30", "On SIGTERM, how long in-flight calls may run before they are cut."),
+          new Setting("upload-idle-timeout-seconds", "86400", "Unfinished uploads idle this long are aborted (S3 multipart uploads cost storage)."),
+          new Setting("bucket", "", "S3 bucket; when set, blobs are stored in S3 instead of the local folder."),
+          new Setting("prefix", "", "Key prefix inside the bucket, e.g. 'cache/'."),
+          new Setting("region", "", "S3 region (default: the AWS SDK's region chain)."),
+          new Setting("endpoint", "", "S3 endpoint URL for S3-compatible stores, e.g. http://127.0.0.1:9000."),
+          new Setting("path-style", "false", "Use path-style S3 addressing (most S3-compatible stores need it)."),
+          new Setting("access-key-id", "", "Static S3 access key for development (default: the AWS SDK's credential chain)."),
+          new Setting("secret-access-key", "", "Static S3 secret key, with --access-key-id."),
+          new Setting("checksum-mode", "when-required", "S3 request checksums: when-required (works with stores that reject aws-chunked trailers) or when-supported."),
+          new Setting("part-size-bytes", "8388608", "S3 multipart part size (>= 5 MiB; raised per upload so its declared size fits in 10,000 parts)."),
+          new Setting("parts-in-flight", "4", "Parts of one upload sent to S3 at once."),
+          new Setting("read-segment-bytes", "8388608", "Size of one ranged GET of a read."),
+          new Setting("read-segments-in-flight", "4", "Ranged GETs of one read in flight (read-ahead, within the memory budget)."));
+
+  private ConfigLoader() {}
+
+  /** Returns {@code true} when {@code args} ask for help. */
+  public static boolean wantsHelp(String[] args) {
+    for (String a : args) {
+      if (a.equals("--help") || a.equals("-h")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The text of {@code --help}: every setting, its variable, default and meaning. */
+  public static String help() {
+    StringBuilder b = new StringBuilder();
+    b.append("bytestream-s3: a ByteStream and Remote Execution API cache server on S3\n\n");
+    b.append("Usage: bytestream-s3 [--setting=value ...]\n");
+    b.append("Every setting may also come from its environment variable; a flag wins.\n\n");
+    for (Setting s : SETTINGS) {
+      b.append(String.format("  --%-28s %s%n", s.name(), s.env()));
+      b.append(String.format("      %s%n", s.description()));
+      b.append(
+          String.format(
+              "      default: %s%n", s.defaultValue().isEmpty() ? "(none)" : s.defaultValue()));
+    }
+    return b.toString();
+  }
+
+  /**
+   * Builds the configuration.
+   *
+   * @throws IllegalArgumentException naming the flag or variable that is wrong
+   */
+  public static ServerConfig load(String[] args, Map<String, String> env) {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (Setting s : SETTINGS) {
+      values.put(s.name(), env.getOrDefault(s.env(), s.defaultValue()));
+    }
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (!a.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument '" + a + "' (see --help)");
+      }
+      String flag = a.substring(2);
+      String value;
+      int eq = flag.indexOf('=');
+      if (eq >= 0) {
+        value = flag.substring(eq + 1);
+        flag = flag.substring(0, eq);
+      } else if (i + 1 < args.length) {
+        value = args[++i];
+      } else {
+        throw new IllegalArgumentException("--" + flag + " needs a value");
+      }
+      if (!values.containsKey(flag)) {
+        throw new IllegalArgumentException("unknown setting --" + flag + " (see --help)");
+      }
+      values.put(flag, value);
+    }
+    Values v = new Values(values);
+    long budget =
+        v.optional("memory-budget-bytes")
+            .map(x -> v.positiveLong("memory-budget-bytes"))
+            .orElse(Runtime.getRuntime().maxMemory() / 4);
+    long partSize = v.positiveLong("part-size-bytes");
+    if (partSize < 5L * 1024 * 1024) {
+      throw new IllegalArgumentException(
+          "--part-size-bytes: " + partSize + " (expected: >= 5242880, S3's smallest part)");
+    }
+    String checksum = v.get("checksum-mode");
+    if (!checksum.equals("when-required") && !checksum.equals("when-supported")) {
+      throw new IllegalArgumentException(
+          "--checksum-mode: '" + checksum + "' (expected: when-required or when-supported)");
+    }
+    int port = (int) v.longIn("grpc-port", 0, 65535);
+    return new ServerConfig(
+        v.get("bind-address"),
+        port,
+        Path.of(v.get("data-dir")),
+        budget,
+        v.bool("object-overwrite"),
+        Duration.ofSeconds(v.longIn("shutdown-grace-seconds", 0, 3600)),
+        Duration.ofSeconds(v.positiveLong("upload-idle-timeout-seconds")),
+        v.optional("bucket"),
+        v.get("prefix"),
+        v.optional("region"),
+        v.optional("endpoint").map(v.parsed("endpoint", URI::create)),
+        v.bool("path-style"),
+        v.optional("access-key-id"),
+        v.optional("secret-access-key"),
+        checksum,
+        partSize,
+        (int) v.longIn("parts-in-flight", 1, 64),
+        v.positiveLong("read-segment-bytes"),
+        (int) v.longIn("read-segments-in-flight", 1, 64));
+  }
+
+  /** Typed access to the raw values, with messages that name the setting. */
+  private record Values(Map<String, String> raw) {
+    String get(String name) {
+      return raw.get(name);
+    }
+
+    Optional<String> optional(String name) {
+      String s = raw.get(name);
+      return s == null || s.isEmpty() ? Optional.empty() : Optional.of(s);
+    }
+
+    boolean bool(String name) {
+      String s = raw.get(name).toLowerCase(Locale.ROOT);
+      if (s.equals("true") || s.equals("false")) {
+        return Boolean.parseBoolean(s);
+      }
+      throw new IllegalArgumentException("--" + name + ": '" + s + "' (expected: true or false)");
+    }
+
+    long positiveLong(String name) {
+      return longIn(name, 1, Long.MAX_VALUE);
+    }
+
+    long longIn(String name, long min, long max) {
+      String s = raw.get(name);
+      long n;
+      try {
+        n = Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--" + name + ": '" + s + "' is not a number");
+      }
+      if (n < min || n > max) {
+        throw new IllegalArgumentException(
+            "--" + name + ": " + n + " (expected: " + min + " to " + max + ")");
+      }
+      return n;
+    }
+
+    <T> Function<String, T> parsed(String name, Function<String, T> parser) {
+      return s -> {
+        try {
+          return parser.apply(s);
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException("--" + name + ": '" + s + "' " + e.getMessage());
+        }
+      };
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package dev.bytestreams3.service.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Everything the server is configured with; immutable. {@link ConfigLoader} builds it from flags,
+ * environment variables and defaults, and lists every setting in {@code --help}.
+ */
+public record ServerConfig(
+    String bindAddress,
+    int grpcPort,
+    Path dataDir,
+    long memoryBudgetBytes,
+    boolean objectOverwrite,
+    Duration shutdownGrace,
+    Duration uploadIdleTimeout,
+    Optional<String> bucket,
+    String keyPrefix,
+    Optional<String> region,
+    Optional<URI> endpoint,
+    boolean pathStyleAccess,
+    Optional<String> accessKeyId,
+    Optional<String> secretAccessKey,
+    String checksumMode,
+    long partSizeBytes,
+    int partsInFlight,
+    long readSegmentBytes,
+    int readSegmentsInFlight) {
+
+  /** Whether blobs go to S3 (a bucket is set) rather than the local folder. */
+  public boolean usesS3() {
+    return bucket.isPresent();
+  }
+
+  /** Hides the secret key, so the configuration can be logged. */
+  @Override
+  public String toString() {
+    return "ServerConfig[bind=" + bindAddress + ":" + grpcPort
+        + (usesS3()
+            ? ", store=s3://" + bucket.get() + "/" + keyPrefix
+                + endpoint.map(e -> " at " + e).orElse("")
+            : ", store=local " + dataDir)
+        + ", memoryBudgetBytes=" + memoryBudgetBytes + ", partSizeBytes=" + partSizeBytes
+        + ", partsInFlight=" + partsInFlight + "]";
+  }
+}

@@ -1,0 +1,242 @@
+package dev.bytestreams3.storage.local;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobReader;
+import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.StorageException;
+import dev.bytestreams3.storage.StorageException.Reason;
+import dev.bytestreams3.storage.Upload;
+import dev.bytestreams3.storage.UploadSpec;
+import dev.bytestreams3.storage.UploadStatus;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The embedded default store: blobs are files under a root folder. Uploads are written to their
+ * own folder and published by an atomic rename, so nothing half-written is ever visible; bytes
+ * count as committed once they are synced to disk together with the upload's saved state.
+ *
+ * <p>Layout: {@code blobs/<key>} for published blobs, {@code uploads/<id>/} for uploads in
+ * progress, {@code tmp/} for single-request writes on their way to {@code blobs/}.
+ */
+public final class LocalBlobStore implements BlobStore {
+
+  private final Path blobs;
+  private final Path uploads;
+  private final Path tmp;
+  private final long checkpointBytes;
+  private final ExecutorService io;
+
+  /**
+   * Opens a store under {@code root}, creating it when absent.
+   *
+   * @param checkpointBytes how many bytes an upload writes between syncs of its committed state
+   * @param ioThreads threads doing blocking file I/O
+   */
+  public LocalBlobStore(Path root, long checkpointBytes, int ioThreads) {
+    requireNonNull(root, "root");
+    if (checkpointBytes <= 0) {
+      throw new IllegalArgumentException(
+          "checkpointBytes: " + checkpointBytes + " (expected: > 0)");
+    }
+    if (ioThreads <= 0) {
+      throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: > 0)");
+    }
+    this.blobs = root.resolve("blobs");
+    this.uploads = root.resolve("uploads");
+    this.tmp = root.resolve("tmp");
+    this.checkpointBytes = checkpointBytes;
+    try {
+      Files.createDirectories(blobs);
+      Files.createDirectories(uploads);
+      Files.createDirectories(tmp);
+    } catch (IOException e) {
+      throw new StorageException(Reason.INTERNAL, "cannot create store folders under " + root, e);
+    }
+    AtomicInteger n = new AtomicInteger();
+    ThreadFactory threads =
+        r -> {
+          Thread t = new Thread(r, "local-store-io-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        };
+    this.io = Executors.newFixedThreadPool(ioThreads, threads);
+  }
+
+  Path blobPath(BlobKey key) {
+    return blobs.resolve(key.value());
+  }
+
+  <T> CompletableFuture<T> onIo(String what, Callable<T> task) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    try {
+      io.execute(
+          () -> {
+            try {
+              result.complete(task.call());
+            } catch (StorageException e) {
+              result.completeExceptionally(e);
+            } catch (NoSuchFileException e) {
+              result.completeExceptionally(
+                  new StorageException(Reason.NOT_FOUND, what + ": not found", e));
+            } catch (Exception e) {
+              result.completeExceptionally(
+                  new StorageException(Reason.INTERNAL, what + ": " + e, e));
+            }
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      result.completeExceptionally(new StorageException(Reason.UNAVAILABLE, "store is closed", e));
+    }
+    return result;
+  }
+
+  @Override
+  public CompletableFuture<OptionalLong> size(BlobKey key) {
+    return onIo("size of " + key, () -> sizeNow(key));
+  }
+
+  OptionalLong sizeNow(BlobKey key) throws IOException {
+    Path p = blobPath(key);
+    return Files.isRegularFile(p) ? OptionalLong.of(Files.size(p)) : OptionalLong.empty();
+  }
+
+  @Override
+  public CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys) {
+    return onIo(
+        "existence of " + keys.size() + " blobs",
+        () -> {
+          Set<BlobKey> found = new LinkedHashSet<>();
+          for (BlobKey k : keys) {
+            if (Files.isRegularFile(blobPath(k))) {
+              found.add(k);
+            }
+          }
+          return found;
+        });
+  }
+
+  @Override
+  public CompletableFuture<UploadStatus> queryUpload(UploadSpec spec) {
+    return onIo(
+        "status of upload to " + spec.key(),
+        () -> {
+          LocalUpload.State state = LocalUpload.State.read(uploadFolder(spec));
+          if (state != null) {
+            return new UploadStatus(state.committedBytes(), false, true);
+          }
+          OptionalLong published = sizeNow(spec.key());
+          if (published.isPresent()) {
+            return new UploadStatus(published.getAsLong(), true, true);
+          }
+          return UploadStatus.unknown();
+        });
+  }
+
+  @Override
+  public CompletableFuture<Upload> openUpload(UploadSpec spec) {
+    return onIo(
+        "open upload to " + spec.key(),
+        () -> {
+          if (!spec.overwrite() && Files.exists(blobPath(spec.key()))) {
+            throw new StorageException(
+                Reason.ALREADY_EXISTS, spec.key() + " already exists and may not be replaced");
+          }
+          return LocalUpload.open(this, spec, uploadFolder(spec), checkpointBytes);
+        });
+  }
+
+  Path uploadFolder(UploadSpec spec) {
+    return uploads.resolve(UploadIds.folderName(spec));
+  }
+
+  @Override
+  public CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit) {
+    return onIo(
+        "read " + key,
+        () -> {
+          FileChannel ch;
+          try {
+            ch = FileChannel.open(blobPath(key), StandardOpenOption.READ);
+          } catch (NoSuchFileException e) {
+            throw new StorageException(Reason.NOT_FOUND, key + " not found", e);
+          }
+          long size = ch.size();
+          if (offset < 0 || offset > size) {
+            ch.close();
+            throw new StorageException(
+                Reason.OUT_OF_RANGE,
+                "offset " + offset + " is outside " + key + " of " + size + " bytes");
+          }
+          long end = limit == 0 ? size : Math.min(size, offset + limit);
+          return new LocalBlobReader(this, ch, size, offset, end);
+        });
+  }
+
+  @Override
+  public CompletableFuture<Void> put(BlobKey key, ByteBuffer data) {
+    ByteBuffer d = data.duplicate();
+    return onIo(
+        "put " + key,
+        () -> {
+          Path t = tmp.resolve(UUID.randomUUID().toString());
+          try (FileChannel ch =
+              FileChannel.open(t, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            while (d.hasRemaining()) {
+              ch.write(d);
+            }
+            ch.force(true);
+          }
+          publish(t, key, true);
+          return null;
+        });
+  }
+
+  @Override
+  public CompletableFuture<ByteBuffer> get(BlobKey key) {
+    return onIo(
+        "get " + key,
+        () -> {
+          try {
+            return ByteBuffer.wrap(Files.readAllBytes(blobPath(key)));
+          } catch (NoSuchFileException e) {
+            throw new StorageException(Reason.NOT_FOUND, key + " not found", e);
+          }
+        });
+  }
+
+  /** Moves a complete, synced file to {@code key} in one atomic rename. */
+  void publish(Path file, BlobKey key, boolean overwrite) throws IOException {
+    Path target = blobPath(key);
+    Files.createDirectories(target.getParent());
+    if (!overwrite && Files.exists(target)) {
+      Files.deleteIfExists(file);
+      throw new StorageException(
+          Reason.ALREADY_EXISTS, key + " already exists and may not be replaced");
+    }
+    Files.move(file, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  @Override
+  public void close() {
+    io.shutdown();
+  }
+}
