@@ -43,7 +43,10 @@ public final class Main {
                     Thread.currentThread().interrupt();
                   }
                   stores.close();
-                  log.info("stopped");
+                  log.info(
+                      "stopped; memory budget peak {} of {} bytes",
+                      stores.budget().peakBytes(),
+                      stores.budget().capacityBytes());
                 },
                 "shutdown"));
     server.awaitTermination();

@@ -16,6 +16,7 @@ public final class MemoryBudget {
   private final long capacityBytes;
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private long usedBytes;
+  private long peakBytes;
 
   public MemoryBudget(long capacityBytes) {
     if (capacityBytes <= 0) {
@@ -35,6 +36,11 @@ public final class MemoryBudget {
     return usedBytes;
   }
 
+  /** The most bytes ever reserved at once. */
+  public synchronized long peakBytes() {
+    return peakBytes;
+  }
+
   /**
    * Reserves {@code bytes}, completing when they are available. A request larger than the whole
    * budget is granted alone, once nothing else is reserved, so that it cannot wait forever.
@@ -46,7 +52,7 @@ public final class MemoryBudget {
     Waiter w = new Waiter(bytes);
     synchronized (this) {
       if (waiters.isEmpty() && fits(bytes)) {
-        usedBytes += bytes;
+        take(bytes);
       } else {
         waiters.add(w);
         return w.future;
@@ -62,9 +68,14 @@ public final class MemoryBudget {
       if (!waiters.isEmpty() || !fits(bytes)) {
         return null;
       }
-      usedBytes += bytes;
+      take(bytes);
     }
     return new Reservation(this, bytes);
+  }
+
+  private void take(long bytes) {
+    usedBytes += bytes;
+    peakBytes = Math.max(peakBytes, usedBytes);
   }
 
   private boolean fits(long bytes) {
@@ -80,7 +91,7 @@ public final class MemoryBudget {
         if (w.future.isDone()) {
           continue;
         }
-        usedBytes += w.bytes;
+        take(w.bytes);
         granted.add(w);
       }
     }
