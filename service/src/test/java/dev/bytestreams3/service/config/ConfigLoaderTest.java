@@ -1,0 +1,67 @@
+package dev.bytestreams3.service.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+  @Test
+  void defaults_useTheLocalStoreOnLoopback() {
+    ServerConfig c = ConfigLoader.load(new String[0], Map.of());
+    assertThat(c.usesS3()).isFalse();
+    assertThat(c.bindAddress()).isEqualTo("127.0.0.1");
+    assertThat(c.grpcPort()).isEqualTo(8980);
+    assertThat(c.partSizeBytes()).isEqualTo(8L << 20);
+    assertThat(c.memoryBudgetBytes()).isEqualTo(Runtime.getRuntime().maxMemory() / 4);
+  }
+
+  @Test
+  void flags_winOverEnvironment() {
+    ServerConfig c =
+        ConfigLoader.load(
+            new String[] {"--bucket=flag-bucket", "--grpc-port", "9000"},
+            Map.of("BS3_BUCKET", "env-bucket", "BS3_PREFIX", "cache/"));
+    assertThat(c.bucket()).contains("flag-bucket");
+    assertThat(c.keyPrefix()).isEqualTo("cache/");
+    assertThat(c.grpcPort()).isEqualTo(9000);
+    assertThat(c.usesS3()).isTrue();
+  }
+
+  @Test
+  void badValues_nameTheSetting() {
+    assertThatThrownBy(() -> ConfigLoader.load(new String[] {"--part-size-bytes=1000"}, Map.of()))
+        .hasMessage("--part-size-bytes: 1000 (expected: >= 5242880, S3's smallest part)");
+    assertThatThrownBy(() -> ConfigLoader.load(new String[] {"--grpc-port=x"}, Map.of()))
+        .hasMessage("--grpc-port: 'x' is not a number");
+    assertThatThrownBy(() -> ConfigLoader.load(new String[] {"--colour=red"}, Map.of()))
+        .hasMessage("unknown setting --colour (see --help)");
+    assertThatThrownBy(() -> ConfigLoader.load(new String[0], Map.of("BS3_PATH_STYLE", "yes")))
+        .hasMessage("--path-style: 'yes' (expected: true or false)");
+    assertThatThrownBy(
+            () -> ConfigLoader.load(new String[] {"--checksum-mode=sometimes"}, Map.of()))
+        .hasMessageContaining("expected: when-required or when-supported");
+  }
+
+  @Test
+  void secrets_neverAppearInTheLoggedConfiguration() {
+    ServerConfig c =
+        ConfigLoader.load(
+            new String[] {"--bucket=b", "--access-key-id=AKIDEXAMPLE", "--secret-access-key=s3cr3t"},
+            Map.of());
+    assertThat(c.toString()).doesNotContain("s3cr3t").doesNotContain("AKIDEXAMPLE");
+  }
+
+  @Test
+  void helpAndReadme_documentEverySetting() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    for (ConfigLoader.Setting s : ConfigLoader.SETTINGS) {
+      assertThat(ConfigLoader.help()).contains("--" + s.name()).contains(s.env());
+      assertThat(readme).contains("`--" + s.name() + "`").contains("`" + s.env() + "`");
+    }
+  }
+}
