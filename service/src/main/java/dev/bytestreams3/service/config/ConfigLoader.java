@@ -138,7 +138,7 @@ public final class ConfigLoader {
         checksum,
         partSize,
         (int) v.longIn("parts-in-flight", 1, 64),
-        v.positiveLong("read-segment-bytes"),
+        v.longIn("read-segment-bytes", 1024 * 1024, 256L * 1024 * 1024),
         (int) v.longIn("read-segments-in-flight", 1, 64));
   }
 

@@ -1,0 +1,39 @@
+package dev.bytestreams3.it;
+
+import dev.bytestreams3.storage.s3.S3MockFixture;
+import java.util.List;
+
+/** The S3 protocol server the end-to-end tests run against, and the flags that reach it. */
+final class S3Server implements AutoCloseable {
+
+  private final S3MockFixture s3;
+
+  private S3Server(S3MockFixture s3) {
+    this.s3 = s3;
+  }
+
+  static S3Server start() {
+    return new S3Server(S3MockFixture.start());
+  }
+
+  String description() {
+    return "S3Mock at " + s3.endpoint() + ", bucket " + s3.bucket();
+  }
+
+  /** The server flags for this S3 server, as a user would give them for an S3-compatible store. */
+  List<String> serverArgs() {
+    return List.of(
+        "--bucket=" + s3.bucket(),
+        "--endpoint=" + s3.endpoint(),
+        "--path-style=true",
+        "--region=us-east-1",
+        "--access-key-id=s3mock-access-key",
+        "--secret-access-key=s3mock-secret-key",
+        "--checksum-mode=when-required");
+  }
+
+  @Override
+  public void close() {
+    s3.close();
+  }
+}
