@@ -13,6 +13,15 @@ public interface HashFunction {
   ContentHasher newHasher();
 
   /**
+   * Whether {@link ContentHasher#exportState()} and {@link #restore} work for this function. An
+   * upload verified with a function that is not resumable cannot continue from committed bytes:
+   * a store starts it again from zero rather than publish content it could not fully check.
+   */
+  default boolean resumable() {
+    return true;
+  }
+
+  /**
    * Continues hashing from a state returned by {@link ContentHasher#exportState()}.
    *
    * @throws IllegalArgumentException when {@code state} is not such a state
