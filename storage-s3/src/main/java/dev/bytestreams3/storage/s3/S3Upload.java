@@ -152,7 +152,7 @@ final class S3Upload implements Upload {
         return CompletableFuture.completedFuture(null);
       }
       if (buffer == null) {
-        int size = nextBufferSize(d.remaining());
+        int size = nextBufferSize();
         if (size < 0) {
           return CompletableFuture.failedFuture(
               new StorageException(
@@ -193,16 +193,12 @@ final class S3Upload implements Upload {
   }
 
   /** The size of the next buffer: a part, or less when the declared size ends sooner; -1 past it. */
-  private long nextBufferSizeLong() {
+  private int nextBufferSize() {
     if (spec.expectedSize() < 0) {
-      return partSize;
+      return (int) partSize;
     }
     long left = spec.expectedSize() - position;
-    return left <= 0 ? -1 : Math.min(partSize, left);
-  }
-
-  private int nextBufferSize(int wanted) {
-    return (int) nextBufferSizeLong();
+    return left <= 0 ? -1 : (int) Math.min(partSize, left);
   }
 
   /**
