@@ -43,7 +43,12 @@ public final class ConfigLoader {
           new Setting("part-size-bytes", "8388608", "S3 multipart part size (>= 5 MiB; raised per upload so its declared size fits in 10,000 parts)."),
           new Setting("parts-in-flight", "4", "Parts of one upload sent to S3 at once."),
           new Setting("read-segment-bytes", "8388608", "Size of one ranged GET of a read."),
-          new Setting("read-segments-in-flight", "4", "Ranged GETs of one read in flight (read-ahead, within the memory budget)."));
+          new Setting("read-segments-in-flight", "4", "Ranged GETs of one read in flight (read-ahead, within the memory budget)."),
+          new Setting("http-port", "8080", "HTTP port of the JSON gateway, raw byte routes, upload page and health checks; 0 picks a free one, -1 turns HTTP off."),
+          new Setting("http-rules", "", "A google.api.Service YAML file whose http.rules map gRPC methods to HTTP (default: the shipped ByteStream rules); REAPI annotations apply unless a rule replaces them."),
+          new Setting("http-ignore-unknown-fields", "false", "Whether the gateway ignores JSON fields and query parameters the request message lacks (otherwise: 400)."),
+          new Setting("http-max-message-bytes", "16777216", "Longest JSON message the gateway accepts: a unary body or one message of a streamed body."),
+          new Setting("http-unary-timeout-seconds", "30", "Deadline of non-streaming gateway calls without a Grpc-Timeout header; 0 for none."));
 
   private ConfigLoader() {}
 
@@ -139,7 +144,12 @@ public final class ConfigLoader {
         partSize,
         (int) v.longIn("parts-in-flight", 1, 64),
         v.longIn("read-segment-bytes", 1024 * 1024, 256L * 1024 * 1024),
-        (int) v.longIn("read-segments-in-flight", 1, 64));
+        (int) v.longIn("read-segments-in-flight", 1, 64),
+        (int) v.longIn("http-port", -1, 65535),
+        v.optional("http-rules").map(Path::of),
+        v.bool("http-ignore-unknown-fields"),
+        (int) v.longIn("http-max-message-bytes", 1024, 1L << 30),
+        Duration.ofSeconds(v.longIn("http-unary-timeout-seconds", 0, 86400)));
   }
 
   /** Typed access to the raw values, with messages that name the setting. */
