@@ -1,0 +1,100 @@
+package dev.bytestreams3.benchmarks;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The sizes and counts of one benchmark run, read from {@code --name=value} flags. The defaults are
+ * the published targets' figures; {@code --quick} scales every figure down for a run of a minute.
+ */
+record BenchmarkOptions(
+    Path out,
+    int largeMib,
+    int smallCount,
+    int smallBytes,
+    int concurrency,
+    int findCount,
+    int overheadMib,
+    int floodCount,
+    int floodMib,
+    int slowObjectMib,
+    int slowSeconds,
+    int slowRateKib,
+    Optional<URI> endpoint,
+    Optional<String> bucket,
+    boolean skipMemory) {
+
+  private static final Set<String> KNOWN =
+      Set.of(
+          "out", "quick", "large-mib", "small-count", "small-bytes", "concurrency",
+          "find-count", "overhead-mib", "flood-count", "flood-mib", "slow-object-mib",
+          "slow-seconds", "slow-rate-kib", "endpoint", "bucket", "skip-memory");
+
+  /** Parses {@code args}; an argument holding several flags separated by spaces is split. */
+  static BenchmarkOptions parse(String... args) {
+    Map<String, String> f = new HashMap<>();
+    for (String arg : args) {
+      for (String one : arg.trim().split("\\s+")) {
+        if (one.isEmpty()) {
+          continue;
+        }
+        if (!one.startsWith("--")) {
+          throw new IllegalArgumentException("flag '" + one + "' (expected: --name=value)");
+        }
+        int eq = one.indexOf('=');
+        String name = eq < 0 ? one.substring(2) : one.substring(2, eq);
+        if (!KNOWN.contains(name)) {
+          throw new IllegalArgumentException("unknown flag --" + name + " (known: " + KNOWN + ")");
+        }
+        f.put(name, eq < 0 ? "true" : one.substring(eq + 1));
+      }
+    }
+    boolean quick = Boolean.parseBoolean(f.getOrDefault("quick", "false"));
+    return new BenchmarkOptions(
+        Path.of(f.getOrDefault("out", ".")).toAbsolutePath().normalize(),
+        integer(f, "large-mib", quick ? 32 : 256),
+        integer(f, "small-count", quick ? 1000 : 10_000),
+        integer(f, "small-bytes", 4096),
+        integer(f, "concurrency", 64),
+        integer(f, "find-count", quick ? 1000 : 10_000),
+        integer(f, "overhead-mib", quick ? 32 : 256),
+        integer(f, "flood-count", quick ? 20 : 100),
+        integer(f, "flood-mib", quick ? 16 : 64),
+        integer(f, "slow-object-mib", quick ? 128 : 1024),
+        integer(f, "slow-seconds", quick ? 8 : 30),
+        integer(f, "slow-rate-kib", 1024),
+        Optional.ofNullable(f.get("endpoint")).map(URI::create),
+        Optional.ofNullable(f.get("bucket")),
+        Boolean.parseBoolean(f.getOrDefault("skip-memory", "false")));
+  }
+
+  private static int integer(Map<String, String> f, String name, int otherwise) {
+    String v = f.get(name);
+    if (v == null) {
+      return otherwise;
+    }
+    try {
+      int n = Integer.parseInt(v);
+      if (n <= 0) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + name + ": " + v + " (expected: a positive integer)");
+    }
+  }
+
+  /** The command-line flags that reproduce these options. */
+  String flags() {
+    return String.format(
+        "--large-mib=%d --small-count=%d --small-bytes=%d --concurrency=%d --find-count=%d"
+            + " --overhead-mib=%d --flood-count=%d --flood-mib=%d --slow-object-mib=%d"
+            + " --slow-seconds=%d --slow-rate-kib=%d%s",
+        largeMib, smallCount, smallBytes, concurrency, findCount, overheadMib, floodCount,
+        floodMib, slowObjectMib, slowSeconds, slowRateKib, skipMemory ? " --skip-memory" : "");
+  }
+}

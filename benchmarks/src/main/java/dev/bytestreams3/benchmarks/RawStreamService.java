@@ -1,0 +1,72 @@
+package dev.bytestreams3.benchmarks;
+
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.ByteStreamProto.ReadRequest;
+import com.google.bytestream.ByteStreamProto.ReadResponse;
+import com.google.bytestream.ByteStreamProto.WriteRequest;
+import com.google.bytestream.ByteStreamProto.WriteResponse;
+import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * The floor of the server-overhead scenario: the ByteStream methods with no store behind them.
+ * Writes count the bytes and drop them; reads stream one array in 1 MiB messages while the client
+ * is ready. What our server costs on top of this is its own work.
+ */
+final class RawStreamService extends ByteStreamGrpc.ByteStreamImplBase {
+
+  private static final int CHUNK = 1 << 20;
+
+  private final byte[] content;
+
+  RawStreamService(byte[] content) {
+    this.content = content;
+  }
+
+  @Override
+  public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> response) {
+    return new StreamObserver<>() {
+      long received;
+
+      @Override
+      public void onNext(WriteRequest r) {
+        received += r.getData().size();
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        response.onNext(WriteResponse.newBuilder().setCommittedSize(received).build());
+        response.onCompleted();
+      }
+    };
+  }
+
+  @Override
+  public void read(ReadRequest request, StreamObserver<ReadResponse> response) {
+    ServerCallStreamObserver<ReadResponse> call = (ServerCallStreamObserver<ReadResponse>) response;
+    int[] offset = {0};
+    boolean[] done = {false};
+    call.setOnCancelHandler(() -> done[0] = true);
+    call.setOnReadyHandler(
+        () -> {
+          synchronized (offset) {
+            while (call.isReady() && !done[0]) {
+              int n = Math.min(CHUNK, content.length - offset[0]);
+              call.onNext(
+                  ReadResponse.newBuilder()
+                      .setData(UnsafeByteOperations.unsafeWrap(content, offset[0], n))
+                      .build());
+              offset[0] += n;
+              if (offset[0] == content.length) {
+                done[0] = true;
+                call.onCompleted();
+              }
+            }
+          }
+        });
+  }
+}

@@ -1,0 +1,201 @@
+package dev.bytestreams3.benchmarks;
+
+import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The scenarios that go through our server to S3, each beside the SDK doing the same against the
+ * same S3 server: large writes and reads, many small writes, and existence checks.
+ */
+final class S3Scenarios {
+
+  private static final double MIB = 1024.0 * 1024;
+  private static final long TIMEOUT_SECONDS = 1800;
+
+  private final BenchmarkOptions options;
+  private final ByteStreamClient client;
+  private final S3Baseline sdk;
+  private final BlobStore store;
+  private final int partBytes;
+  private final int segmentBytes;
+  private final int segmentsInFlight;
+  private final int existenceChecksInFlight;
+  private final Blobs blobs = new Blobs(42);
+  private final List<Row> rows = new ArrayList<>();
+  private final List<double[]> sweep = new ArrayList<>();
+  private final List<byte[]> written = new ArrayList<>();
+
+  S3Scenarios(
+      BenchmarkOptions options,
+      ByteStreamClient client,
+      S3Baseline sdk,
+      BlobStore store,
+      int partBytes,
+      int segmentBytes,
+      int segmentsInFlight,
+      int existenceChecksInFlight) {
+    this.options = options;
+    this.client = client;
+    this.sdk = sdk;
+    this.store = store;
+    this.partBytes = partBytes;
+    this.segmentBytes = segmentBytes;
+    this.segmentsInFlight = segmentsInFlight;
+    this.existenceChecksInFlight = existenceChecksInFlight;
+  }
+
+  List<Row> rows() {
+    return rows;
+  }
+
+  /** Points of the concurrency sweep: {concurrency, our writes/s, PutObject/s}. */
+  List<double[]> sweep() {
+    return sweep;
+  }
+
+  void runAll() throws Exception {
+    large();
+    small();
+    findMissing();
+  }
+
+  private void large() throws Exception {
+    byte[] data = blobs.random(options.largeMib() << 20);
+    String baselineKey = "baseline/large";
+    double sdkUp = Timed.seconds(() -> sdk.multipartUpload(baselineKey, data), TIMEOUT_SECONDS);
+    for (int chunk : new int[] {16 << 10, 1 << 20}) {
+      // A different first byte makes a different blob: otherwise the second write is a no-op.
+      data[0]++;
+      String name = Blobs.uploadName(data);
+      double ours = Timed.seconds(() -> client.write(name, data, chunk), TIMEOUT_SECONDS);
+      // The baseline runs again beside each of ours, so that both see the same machine.
+      double sdkAgain = Timed.seconds(() -> sdk.multipartUpload(baselineKey, data), TIMEOUT_SECONDS);
+      double sdkBest = Math.min(sdkUp, sdkAgain);
+      rows.add(
+          Row.compared(
+              "write " + options.largeMib() + " MiB in " + (chunk >= 1 << 20 ? "1 MiB" : "16 KiB")
+                  + " messages",
+              "MiB/s",
+              options.largeMib() / ours,
+              options.largeMib() / sdkBest,
+              0.8,
+              true,
+              "baseline: SDK multipart upload, " + (partBytes >> 20) + " MiB parts"));
+    }
+    String readName = Blobs.readName(data);
+    byte[] expected = data;
+    double ours = Timed.seconds(() -> client.read(readName, expected), TIMEOUT_SECONDS);
+    double base =
+        Timed.seconds(
+            () -> sdk.rangedDownload(baselineKey, expected, segmentBytes, segmentsInFlight),
+            TIMEOUT_SECONDS);
+    rows.add(
+        Row.compared(
+            "read " + options.largeMib() + " MiB",
+            "MiB/s",
+            options.largeMib() / ours,
+            options.largeMib() / base,
+            0.8,
+            true,
+            "baseline: ranged GETs of " + (segmentBytes >> 20) + " MiB, " + segmentsInFlight
+                + " in flight; every byte checked on both sides"));
+  }
+
+  private void small() throws Exception {
+    int c = options.concurrency();
+    for (int level : new int[] {1, 4, 16}) {
+      if (level < c) {
+        int n = Math.max(100, options.smallCount() / 10);
+        sweep.add(new double[] {level, smallOurs(n, level).perSecond(), smallSdk(n, level).perSecond()});
+      }
+    }
+    ConcurrentRun.Result ours = smallOurs(options.smallCount(), c);
+    ConcurrentRun.Result base = smallSdk(options.smallCount(), c);
+    sweep.add(new double[] {c, ours.perSecond(), base.perSecond()});
+    String what = options.smallCount() + " writes of " + (options.smallBytes() >> 10) + " KiB, " + c + " streams";
+    rows.add(
+        Row.compared(what, "writes/s", ours.perSecond(), base.perSecond(), 0.8, true,
+            "baseline: PutObject at the same concurrency"));
+    rows.add(
+        Row.compared(what + ", p99", "ms", ours.latencies().percentileMillis(99),
+            base.latencies().percentileMillis(99), 1.5, false, "lower is better"));
+  }
+
+  private ConcurrentRun.Result smallOurs(int n, int concurrency) throws Exception {
+    List<byte[]> data = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      data.add(blobs.random(options.smallBytes()));
+    }
+    List<String> names = data.stream().map(Blobs::uploadName).toList();
+    ConcurrentRun.Result r =
+        ConcurrentRun.run(
+            n, concurrency, i -> client.write(names.get(i), data.get(i), data.get(i).length),
+            TIMEOUT_SECONDS);
+    written.addAll(data);
+    return r;
+  }
+
+  private ConcurrentRun.Result smallSdk(int n, int concurrency) throws Exception {
+    List<byte[]> data = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      data.add(blobs.random(options.smallBytes()));
+    }
+    return ConcurrentRun.run(
+        n, concurrency, i -> sdk.put("baseline/small/" + Blobs.sha256(data.get(i)), data.get(i)),
+        TIMEOUT_SECONDS);
+  }
+
+  private void findMissing() throws Exception {
+    int n = options.findCount();
+    List<String> keys = new ArrayList<>(n);
+    for (int i = 0; i < n / 2; i++) {
+      byte[] present = i < written.size() ? written.get(i) : null;
+      if (present == null) {
+        present = blobs.random(options.smallBytes());
+        byte[] p = present;
+        client.write(Blobs.uploadName(p), p, p.length).get();
+      }
+      keys.add(Blobs.casKey(present));
+    }
+    while (keys.size() < n) {
+      keys.add(Blobs.casKey(blobs.random(32)));
+    }
+    List<BlobKey> blobKeys = keys.stream().map(BlobKey::of).toList();
+    Set<BlobKey>[] found = new Set[1];
+    double ours =
+        Timed.seconds(
+            () -> store.findExisting(blobKeys).thenAccept(s -> found[0] = s), TIMEOUT_SECONDS);
+    if (found[0].size() != n / 2) {
+      throw new IllegalStateException("found " + found[0].size() + " of " + n / 2 + " present blobs");
+    }
+    int[] present = {0};
+    ConcurrentRun.Result base =
+        ConcurrentRun.run(
+            n,
+            existenceChecksInFlight,
+            i -> sdk.exists(keys.get(i)).thenAccept(e -> {
+              if (e) {
+                synchronized (present) {
+                  present[0]++;
+                }
+              }
+            }),
+            TIMEOUT_SECONDS);
+    if (present[0] != n / 2) {
+      throw new IllegalStateException("HEAD found " + present[0] + " of " + n / 2);
+    }
+    rows.add(
+        Row.compared(
+            "find missing among " + n + " digests, half present",
+            "s",
+            ours,
+            base.seconds(),
+            1.0,
+            false,
+            "BlobStore.findExisting (no CAS service yet) vs HEADs, " + existenceChecksInFlight
+                + " in flight"));
+  }
+}
