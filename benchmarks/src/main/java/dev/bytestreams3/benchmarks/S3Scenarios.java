@@ -108,7 +108,7 @@ final class S3Scenarios {
     int c = options.concurrency();
     for (int level : new int[] {1, 4, 16}) {
       if (level < c) {
-        int n = Math.max(100, options.smallCount() / 10);
+        int n = Math.max(10, options.smallCount() / 10);
         sweep.add(new double[] {level, smallOurs(n, level).perSecond(), smallSdk(n, level).perSecond()});
       }
     }

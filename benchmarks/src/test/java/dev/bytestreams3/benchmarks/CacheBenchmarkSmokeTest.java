@@ -1,0 +1,38 @@
+package dev.bytestreams3.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/** Runs every scenario once with tiny figures, so that the harness keeps working. */
+class CacheBenchmarkSmokeTest {
+
+  @Test
+  void tinyRun_measuresEveryScenario_andWritesTheReportAndChart() throws Exception {
+    Path out = Files.createDirectories(Path.of("target", "smoke"));
+    Report report =
+        CacheBenchmark.run(
+            BenchmarkOptions.parse(
+                "--out=" + out,
+                "--large-mib=10 --small-count=20 --concurrency=4 --find-count=20 --overhead-mib=2"
+                    + " --flood-count=2 --flood-mib=6 --slow-object-mib=8 --slow-seconds=1"));
+
+    String md = Files.readString(out.resolve(Report.MARKDOWN));
+    for (String scenario :
+        new String[] {
+          "write 10 MiB in 16 KiB messages", "write 10 MiB in 1 MiB messages", "read 10 MiB",
+          "20 writes of 4 KiB, 4 streams", "find missing among 20 digests",
+          "server write 2 MiB, local disk store", "server read 2 MiB, local disk store",
+          "2 concurrent 6 MiB uploads", "slow reader"
+        }) {
+      assertThat(md).contains("| " + scenario);
+    }
+    assertThat(md).contains("2/2 complete");
+    assertThat(report.table().lines().skip(2)).hasSize(12).noneMatch(line -> line.contains("NaN"));
+    byte[] png = Files.readAllBytes(out.resolve(Report.CHART));
+    assertThat(Arrays.copyOf(png, 4)).containsExactly(0x89, 'P', 'N', 'G');
+  }
+}
