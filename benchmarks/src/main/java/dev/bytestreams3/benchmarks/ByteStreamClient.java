@@ -6,8 +6,8 @@ import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Channel;
+import java.nio.ByteBuffer;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.CompletableFuture;
@@ -94,8 +94,11 @@ final class ByteStreamClient {
           @Override
           public void onNext(ReadResponse value) {
             ByteString d = value.getData();
+            // ByteBuffer.mismatch is vectorised like the Arrays.mismatch the baseline checks with.
             if (received + d.size() > expected.length
-                || !d.equals(UnsafeByteOperations.unsafeWrap(expected, (int) received, d.size()))) {
+                || d.asReadOnlyByteBuffer()
+                        .mismatch(ByteBuffer.wrap(expected, (int) received, d.size()))
+                    >= 0) {
               done.completeExceptionally(
                   new IllegalStateException(resourceName + ": wrong bytes at offset " + received));
             }
