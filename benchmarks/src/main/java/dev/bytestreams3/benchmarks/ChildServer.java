@@ -49,12 +49,16 @@ final class ChildServer implements AutoCloseable {
   }
 
   private static String[] expect(BufferedReader out, String word) throws IOException {
+    String other = "";
     for (String line; (line = out.readLine()) != null; ) {
       if (line.startsWith(word + " ")) {
         return line.split(" ");
       }
+      // The JVM reports an OutOfMemoryError it exits on here, on standard output.
+      other = line;
     }
-    throw new IOException("the server JVM ended before it answered " + word);
+    throw new IOException(
+        "the server JVM ended before it answered " + word + (other.isEmpty() ? "" : ": " + other));
   }
 
   /** Heap in use after a full collection, and the budget lent out now. */
@@ -74,8 +78,12 @@ final class ChildServer implements AutoCloseable {
   }
 
   private String[] ask(String command, String answer) throws IOException {
-    in.write(command + "\n");
-    in.flush();
+    try {
+      in.write(command + "\n");
+      in.flush();
+    } catch (IOException e) {
+      // Gone already: what it last said explains why.
+    }
     return expect(out, answer);
   }
 

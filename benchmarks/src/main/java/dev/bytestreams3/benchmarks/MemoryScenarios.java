@@ -7,6 +7,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,7 +78,18 @@ final class MemoryScenarios {
           }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long[] peak = server.peak();
+        long[] peak;
+        try {
+          peak = server.peak();
+        } catch (IOException e) {
+          rows.add(
+              new Row(
+                  n + " concurrent " + options.floodMib() + " MiB uploads, -Xmx" + FLOOD_HEAP,
+                  "MiB heap", FLOOD_HEAP_BYTES / MIB, (server.budgetBytes + HEADROOM_BYTES) / MIB,
+                  "all complete, peak ≤ budget + 128 MiB", false,
+                  ok + "/" + n + " complete; " + e.getMessage() + firstError));
+          return;
+        }
         boolean alive = server.alive();
         long limit = server.budgetBytes + HEADROOM_BYTES;
         rows.add(
