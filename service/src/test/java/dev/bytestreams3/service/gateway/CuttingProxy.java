@@ -6,22 +6,23 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP proxy on loopback that passes everything through, except that it cuts the first
- * connection whose client has sent more than {@code cutAfterBytes}, as a dropped network would.
+ * {@code maxCuts} connections whose client has sent more than {@code cutAfterBytes}, as a dropped
+ * network would.
  */
 final class CuttingProxy implements AutoCloseable {
 
   private final ServerSocket server;
   private final int targetPort;
   private final long cutAfterBytes;
-  private final AtomicBoolean cut = new AtomicBoolean();
+  private final int maxCuts;
   private final AtomicInteger cuts = new AtomicInteger();
 
-  CuttingProxy(int targetPort, long cutAfterBytes) throws IOException {
+  CuttingProxy(int targetPort, long cutAfterBytes, int maxCuts) throws IOException {
+    this.maxCuts = maxCuts;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.targetPort = targetPort;
     this.cutAfterBytes = cutAfterBytes;
@@ -52,6 +53,17 @@ final class CuttingProxy implements AutoCloseable {
     }
   }
 
+  private boolean takeCut() {
+    int c;
+    do {
+      c = cuts.get();
+      if (c >= maxCuts) {
+        return false;
+      }
+    } while (!cuts.compareAndSet(c, c + 1));
+    return true;
+  }
+
   private void pump(Socket from, Socket to, boolean fromClient) {
     Thread t =
         new Thread(
@@ -63,8 +75,7 @@ final class CuttingProxy implements AutoCloseable {
                 while ((n = in.read(buf)) > 0) {
                   out.write(buf, 0, n);
                   total += n;
-                  if (fromClient && total > cutAfterBytes && cut.compareAndSet(false, true)) {
-                    cuts.incrementAndGet();
+                  if (fromClient && total > cutAfterBytes && takeCut()) {
                     break;
                   }
                 }
