@@ -92,6 +92,35 @@ class SlowReaderTest {
   }
 
   @Test
+  void ndjsonRead_deadlinePassingMidStream_endsWithAnErrorLine() throws Exception {
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(64 * 1024);
+      s.connect(new InetSocketAddress("127.0.0.1", h.http.port()));
+      s.getOutputStream().write(("GET /v1/files/big:read HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Grpc-Timeout: 700m\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      InputStream in = s.getInputStream();
+      byte[] buf = new byte[64 * 1024];
+      java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+      all.write(buf, 0, in.read(buf));
+      Thread.sleep(1500);
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        all.write(buf, 0, n);
+      }
+      String response = all.toString(StandardCharsets.US_ASCII);
+      assertThat(response).startsWith("HTTP/1.1 200 OK");
+      assertThat(response).contains("{\"result\":{\"data\":\"");
+      String[] lines = response.trim().split("\n");
+      String last = lines[lines.length - 1];
+      // Chunked encoding may end with its zero-size chunk; the last JSON line is the error.
+      for (int i = lines.length - 1; i >= 0 && !lines[i].startsWith("{"); i--) {
+        last = lines[i - 1];
+      }
+      assertThat(last).startsWith("{\"error\":{\"code\":4,");
+    }
+  }
+
+  @Test
   void rawGet_pausedClientHoldsTheReadBack() throws Exception {
     long received = pausedThenDrained("/raw/files/big");
     assertThat(received).isGreaterThan(SIZE);
