@@ -38,6 +38,7 @@ public final class CacheServer {
 
   private final Server server;
   private final HealthStatusManager health;
+  private volatile boolean serving = true;
 
   private CacheServer(Server server, HealthStatusManager health) {
     this.server = server;
@@ -50,14 +51,27 @@ public final class CacheServer {
     return List.of(new ByteStreamService(store, names, new KeyLayout(), objectOverwrite));
   }
 
-  /** Starts a server on {@code bindAddress:port} (port 0 picks one). */
+  /** Starts a plain-text server on {@code bindAddress:port} (port 0 picks one). */
   public static CacheServer start(
       String bindAddress, int port, BlobStore store, boolean objectOverwrite) throws IOException {
+    return start(bindAddress, port, store, objectOverwrite, ServerOptions.plain());
+  }
+
+  /** Starts a server on {@code bindAddress:port} (port 0 picks one) exposed as {@code options} say. */
+  public static CacheServer start(
+      String bindAddress, int port, BlobStore store, boolean objectOverwrite, ServerOptions options)
+      throws IOException {
     requireNonNull(store, "store");
+    requireNonNull(options, "options");
     HealthStatusManager health = new HealthStatusManager();
+    NettyServerBuilder nb = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port));
+    options.tls().ifPresent(nb::sslContext);
+    // The builder calls the interceptor added last first.
+    for (int i = options.interceptors().size() - 1; i >= 0; i--) {
+      nb.intercept(options.interceptors().get(i));
+    }
     ServerBuilder<?> b =
-        NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
-            .addService(health.getHealthService())
+        nb.addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(ProtoReflectionService.newInstance());
     for (BindableService s : services(store, objectOverwrite)) {
@@ -73,10 +87,17 @@ public final class CacheServer {
     return server.getPort();
   }
 
+  /** Whether the server takes new calls: true from start until {@link #shutdown} begins. */
+  public boolean isServing() {
+    return serving;
+  }
+
   /**
-   * Stops taking calls, lets calls in flight run for up to {@code grace}, then cuts what is left.
+   * Stops taking calls (health turns {@code NOT_SERVING}, new calls are refused with {@code
+   * UNAVAILABLE}), lets calls in flight run for up to {@code grace}, then cuts what is left.
    */
   public void shutdown(Duration grace) throws InterruptedException {
+    serving = false;
     health.enterTerminalState();
     server.shutdown();
     if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {

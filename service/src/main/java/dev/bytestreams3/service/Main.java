@@ -3,14 +3,32 @@ package dev.bytestreams3.service;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.config.StoreFactory;
+import dev.bytestreams3.service.observe.CallRecorder;
+import dev.bytestreams3.service.observe.EventLog;
+import dev.bytestreams3.service.observe.MemoryBudgetMetrics;
+import dev.bytestreams3.service.observe.RpcLog;
+import dev.bytestreams3.service.observe.RpcMetrics;
+import dev.bytestreams3.service.resource.ResourceNameParser;
+import dev.bytestreams3.service.security.ServerTls;
+import dev.bytestreams3.service.security.TokenAuthInterceptor;
+import dev.bytestreams3.service.security.TokenFile;
 import dev.bytestreams3.storage.BlobStore;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.grpc.ServerInterceptor;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /** Starts the server from flags and environment variables; stops it gracefully on SIGTERM. */
 public final class Main {
-
-  private static final Logger log = LoggerFactory.getLogger(Main.class);
 
   private Main() {}
 
@@ -20,8 +38,13 @@ public final class Main {
       return;
     }
     ServerConfig config;
+    ServerOptions options;
+    EventLog events;
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     try {
       config = ConfigLoader.load(args, System.getenv());
+      events = new EventLog(config.logFormat(), System.out::println, Clock.systemUTC());
+      options = options(config, events, metrics);
     } catch (IllegalArgumentException e) {
       System.err.println("bytestream-s3: " + e.getMessage());
       System.exit(2);
@@ -29,26 +52,62 @@ public final class Main {
     }
     StoreFactory stores = new StoreFactory(config);
     BlobStore store = stores.open();
+    MemoryBudgetMetrics.register(stores.budget(), metrics);
+    new JvmMemoryMetrics().bindTo(metrics);
+    new JvmThreadMetrics().bindTo(metrics);
+    new ProcessorMetrics().bindTo(metrics);
+    new UptimeMetrics().bindTo(metrics);
     CacheServer server =
-        CacheServer.start(config.bindAddress(), config.grpcPort(), store, config.objectOverwrite());
-    log.info("bytestream-s3 serving gRPC on {}:{} with {}", config.bindAddress(), server.port(), config);
+        CacheServer.start(
+            config.bindAddress(), config.grpcPort(), store, config.objectOverwrite(), options);
+    events.info(
+        "start",
+        Map.of(
+            "message",
+            "bytestream-s3 serving gRPC on " + config.bindAddress() + ":" + server.port(),
+            "config",
+            config.toString()));
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  log.info("shutting down; calls in flight have {}", config.shutdownGrace());
+                  events.info(
+                      "stopping",
+                      Map.of(
+                          "message", "not taking new calls; calls in flight may run on",
+                          "grace_seconds", config.shutdownGrace().toSeconds()));
                   try {
                     server.shutdown(config.shutdownGrace());
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                   }
                   stores.close();
-                  log.info(
-                      "stopped; memory budget peak {} of {} bytes",
-                      stores.budget().peakBytes(),
-                      stores.budget().capacityBytes());
+                  events.info(
+                      "stopped",
+                      Map.of(
+                          "memory_budget_peak_bytes", stores.budget().peakBytes(),
+                          "memory_budget_bytes", stores.budget().capacityBytes()));
                 },
                 "shutdown"));
     server.awaitTermination();
+  }
+
+  /** TLS and the interceptors every call passes: measuring first, then the token check. */
+  private static ServerOptions options(
+      ServerConfig config, EventLog events, PrometheusMeterRegistry metrics) {
+    List<ServerInterceptor> interceptors = new ArrayList<>();
+    interceptors.add(
+        new CallRecorder(List.of(new RpcMetrics(metrics), new RpcLog(events)), Clock.systemUTC()));
+    if (config.tokenFile().isPresent()) {
+      TokenFile tokens =
+          TokenFile.open(config.tokenFile().get(), m -> events.warn("token-file", Map.of("message", m)));
+      interceptors.add(
+          new TokenAuthInterceptor(
+              tokens::table, new ResourceNameParser(CacheServer.digestFunctions())));
+    }
+    Optional<SslContext> tls =
+        config.tlsCertFile().map(
+            cert -> ServerTls.context(cert, config.tlsKeyFile().get(), config.tlsClientCaFile()));
+    return new ServerOptions(tls, interceptors);
   }
 }

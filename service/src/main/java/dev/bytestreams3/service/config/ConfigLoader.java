@@ -1,5 +1,6 @@
 package dev.bytestreams3.service.config;
 
+import dev.bytestreams3.service.observe.LogFormat;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,7 +44,12 @@ public final class ConfigLoader {
           new Setting("part-size-bytes", "8388608", "S3 multipart part size (>= 5 MiB; raised per upload so its declared size fits in 10,000 parts)."),
           new Setting("parts-in-flight", "4", "Parts of one upload sent to S3 at once."),
           new Setting("read-segment-bytes", "8388608", "Size of one ranged GET of a read."),
-          new Setting("read-segments-in-flight", "4", "Ranged GETs of one read in flight (read-ahead, within the memory budget)."));
+          new Setting("read-segments-in-flight", "4", "Ranged GETs of one read in flight (read-ahead, within the memory budget)."),
+          new Setting("log-format", "text", "Format of the server's log lines on standard output: text (key=value) or json (one object per line)."),
+          new Setting("tls-cert-file", "", "PEM certificate chain the server presents; with --tls-key-file, turns TLS on."),
+          new Setting("tls-key-file", "", "PEM (PKCS#8) private key of --tls-cert-file."),
+          new Setting("tls-client-ca-file", "", "PEM CA certificates; when set, every client must present a certificate they issued (mutual TLS)."),
+          new Setting("token-file", "", "Bearer tokens and their rights per instance prefix; when set, every call needs a token. Reloaded when it changes."));
 
   private ConfigLoader() {}
 
@@ -120,6 +126,17 @@ public final class ConfigLoader {
           "--checksum-mode: '" + checksum + "' (expected: when-required or when-supported)");
     }
     int port = (int) v.longIn("grpc-port", 0, 65535);
+    Optional<Path> tlsCert = v.optional("tls-cert-file").map(Path::of);
+    Optional<Path> tlsKey = v.optional("tls-key-file").map(Path::of);
+    Optional<Path> clientCa = v.optional("tls-client-ca-file").map(Path::of);
+    if (tlsCert.isPresent() != tlsKey.isPresent()) {
+      throw new IllegalArgumentException(
+          "--tls-cert-file and --tls-key-file go together; set both or neither");
+    }
+    if (clientCa.isPresent() && tlsCert.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--tls-client-ca-file needs TLS: set --tls-cert-file and --tls-key-file too");
+    }
     return new ServerConfig(
         v.get("bind-address"),
         port,
@@ -139,7 +156,12 @@ public final class ConfigLoader {
         partSize,
         (int) v.longIn("parts-in-flight", 1, 64),
         v.longIn("read-segment-bytes", 1024 * 1024, 256L * 1024 * 1024),
-        (int) v.longIn("read-segments-in-flight", 1, 64));
+        (int) v.longIn("read-segments-in-flight", 1, 64),
+        LogFormat.parse(v.get("log-format")),
+        tlsCert,
+        tlsKey,
+        clientCa,
+        v.optional("token-file").map(Path::of));
   }
 
   /** Typed access to the raw values, with messages that name the setting. */

@@ -1,5 +1,6 @@
 package dev.bytestreams3.service.config;
 
+import dev.bytestreams3.service.observe.LogFormat;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +29,12 @@ public record ServerConfig(
     long partSizeBytes,
     int partsInFlight,
     long readSegmentBytes,
-    int readSegmentsInFlight) {
+    int readSegmentsInFlight,
+    LogFormat logFormat,
+    Optional<Path> tlsCertFile,
+    Optional<Path> tlsKeyFile,
+    Optional<Path> tlsClientCaFile,
+    Optional<Path> tokenFile) {
 
   /** Whether blobs go to S3 (a bucket is set) rather than the local folder. */
   public boolean usesS3() {
@@ -44,6 +50,8 @@ public record ServerConfig(
                 + endpoint.map(e -> " at " + e).orElse("")
             : ", store=local " + dataDir)
         + ", memoryBudgetBytes=" + memoryBudgetBytes + ", partSizeBytes=" + partSizeBytes
-        + ", partsInFlight=" + partsInFlight + "]";
+        + ", partsInFlight=" + partsInFlight
+        + ", tls=" + (tlsCertFile.isEmpty() ? "off" : tlsClientCaFile.isPresent() ? "mutual" : "on")
+        + ", tokens=" + tokenFile.map(Path::toString).orElse("off") + "]";
   }
 }

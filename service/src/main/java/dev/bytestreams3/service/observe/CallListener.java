@@ -1,0 +1,11 @@
+package dev.bytestreams3.service.observe;
+
+/** Told about every call the server takes: when it starts and what it did once it ended. */
+public interface CallListener {
+
+  /** A call of {@code method} arrived. */
+  default void started(String method) {}
+
+  /** A call ended; called exactly once per {@link #started}. */
+  void finished(CallRecord record);
+}
