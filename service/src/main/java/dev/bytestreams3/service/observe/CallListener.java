@@ -6,6 +6,9 @@ public interface CallListener {
   /** A call of {@code method} arrived. */
   default void started(String method) {}
 
-  /** A call ended; called exactly once per {@link #started}. */
+  /**
+   * A call ended: the server closed it (before the client sees the end) or the client went away.
+   * Called exactly once per {@link #started}, from any thread.
+   */
   void finished(CallRecord record);
 }

@@ -46,7 +46,8 @@ public final class CallRecorder implements ServerInterceptor {
 
           @Override
           public void close(Status status, Metadata trailers) {
-            r.closedWith = status;
+            // Recorded before the client can see the end, so the record is complete by then.
+            r.end(status);
             super.close(status, trailers);
           }
         };
@@ -72,7 +73,7 @@ public final class CallRecorder implements ServerInterceptor {
         try {
           super.onComplete();
         } finally {
-          r.end(r.closedWith != null ? r.closedWith : Status.OK);
+          r.end(Status.OK);
         }
       }
 
@@ -81,9 +82,8 @@ public final class CallRecorder implements ServerInterceptor {
         try {
           super.onCancel();
         } finally {
-          // A call the server closed with an error also ends here; its own status tells more.
-          Status s = r.closedWith;
-          r.end(s != null && !s.isOk() ? s : Status.CANCELLED.withDescription("cancelled by the client"));
+          // Only calls the server never closed end here first: the client went away.
+          r.end(Status.CANCELLED.withDescription("cancelled by the client"));
         }
       }
     };
@@ -102,7 +102,6 @@ public final class CallRecorder implements ServerInterceptor {
     final AtomicLong bytesOut = new AtomicLong();
     final AtomicBoolean ended = new AtomicBoolean();
     volatile String resource;
-    volatile Status closedWith;
 
     Recording(String method) {
       this.method = method;
