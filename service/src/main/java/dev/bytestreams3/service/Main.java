@@ -24,7 +24,6 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /** Starts the server from flags and environment variables; stops it gracefully on SIGTERM. */
@@ -62,33 +61,25 @@ public final class Main {
             config.bindAddress(), config.grpcPort(), store, config.objectOverwrite(), options);
     events.info(
         "start",
-        Map.of(
-            "message",
-            "bytestream-s3 serving gRPC on " + config.bindAddress() + ":" + server.port(),
-            "config",
-            config.toString()));
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  events.info(
-                      "stopping",
-                      Map.of(
-                          "message", "not taking new calls; calls in flight may run on",
-                          "grace_seconds", config.shutdownGrace().toSeconds()));
-                  try {
-                    server.shutdown(config.shutdownGrace());
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                  stores.close();
-                  events.info(
-                      "stopped",
-                      Map.of(
-                          "memory_budget_peak_bytes", stores.budget().peakBytes(),
-                          "memory_budget_bytes", stores.budget().capacityBytes()));
-                },
-                "shutdown"));
+        "message", "bytestream-s3 serving gRPC on " + config.bindAddress() + ":" + server.port(),
+        "tls", config.tlsCertFile().isEmpty() ? "off" : "on",
+        "tokens", config.tokenFile().isEmpty() ? "off" : "on",
+        "config", config.toString());
+    GracefulStop stop =
+        new GracefulStop(
+            () -> {
+              events.info(
+                  "stopping",
+                  "message", "not taking new calls; calls in flight may run on",
+                  "grace_seconds", config.shutdownGrace().toSeconds());
+              server.shutdown(config.shutdownGrace());
+              stores.close();
+              events.info(
+                  "stopped",
+                  "memory_budget_peak_bytes", stores.budget().peakBytes(),
+                  "memory_budget_bytes", stores.budget().capacityBytes());
+            });
+    stop.install();
     server.awaitTermination();
   }
 
@@ -100,7 +91,7 @@ public final class Main {
         new CallRecorder(List.of(new RpcMetrics(metrics), new RpcLog(events)), Clock.systemUTC()));
     if (config.tokenFile().isPresent()) {
       TokenFile tokens =
-          TokenFile.open(config.tokenFile().get(), m -> events.warn("token-file", Map.of("message", m)));
+          TokenFile.open(config.tokenFile().get(), m -> events.warn("token-file", "message", m));
       interceptors.add(
           new TokenAuthInterceptor(
               tokens::table, new ResourceNameParser(CacheServer.digestFunctions())));

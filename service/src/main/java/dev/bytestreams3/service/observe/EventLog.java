@@ -23,14 +23,26 @@ public final class EventLog {
     this.clock = requireNonNull(clock, "clock");
   }
 
-  /** Writes an {@code info} line. */
-  public void info(String event, Map<String, ?> fields) {
-    write("info", event, fields);
+  /** Writes an {@code info} line with {@code keysAndValues} in their order: key, value, ... */
+  public void info(String event, Object... keysAndValues) {
+    write("info", event, fields(keysAndValues));
   }
 
-  /** Writes a {@code warn} line. */
-  public void warn(String event, Map<String, ?> fields) {
-    write("warn", event, fields);
+  /** Writes a {@code warn} line with {@code keysAndValues} in their order: key, value, ... */
+  public void warn(String event, Object... keysAndValues) {
+    write("warn", event, fields(keysAndValues));
+  }
+
+  private static Map<String, Object> fields(Object[] keysAndValues) {
+    if (keysAndValues.length % 2 != 0) {
+      throw new IllegalArgumentException(
+          "keysAndValues: " + keysAndValues.length + " items (expected: key, value pairs)");
+    }
+    Map<String, Object> f = new LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      f.put(String.valueOf(keysAndValues[i]), keysAndValues[i + 1]);
+    }
+    return f;
   }
 
   /** Writes one line; {@code fields} keep their iteration order after time, level and event. */
