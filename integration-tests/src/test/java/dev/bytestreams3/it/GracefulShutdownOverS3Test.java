@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,15 +50,22 @@ class GracefulShutdownOverS3Test {
     return ServerProcess.start(List.of(), args);
   }
 
+  /** Sends SIGTERM from a thread of its own; the future holds the exit status. */
   private static CompletableFuture<Integer> terminateInBackground(ServerProcess server) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try {
-            return server.terminate();
-          } catch (InterruptedException e) {
-            throw new CompletionException(e);
-          }
-        });
+    CompletableFuture<Integer> exit = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                exit.complete(server.terminate());
+              } catch (Throwable e) {
+                exit.completeExceptionally(e);
+              }
+            },
+            "sigterm");
+    t.setDaemon(true);
+    t.start();
+    return exit;
   }
 
   private static void awaitCommitted(Streams client, String upload, long atLeast)

@@ -25,9 +25,11 @@ final class ServerProcess implements AutoCloseable {
   private final List<String> log = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Integer> port = new CompletableFuture<>();
 
+  private final Thread reader;
+
   private ServerProcess(Process process) {
     this.process = process;
-    Thread reader =
+    reader =
         new Thread(
             () -> {
               try (BufferedReader r =
@@ -99,13 +101,19 @@ final class ServerProcess implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  /** Stops the server with SIGTERM and returns its exit code. */
+  /**
+   * Stops the server with SIGTERM and returns its exit code, once everything it printed until
+   * then is in {@link #log()}.
+   */
   int terminate() throws InterruptedException {
-    process.destroy();
+    // Through the handle: Process.destroy() would also close our end of its output, losing
+    // what the server prints while it stops.
+    process.toHandle().destroy();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
     }
+    reader.join(TimeUnit.SECONDS.toMillis(10));
     return process.exitValue();
   }
 
