@@ -10,9 +10,15 @@ import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.HashAlgorithm;
 import dev.bytestreams3.storage.HashFunction;
 import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
@@ -20,10 +26,16 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-/** The gRPC server: every service of this project over one {@link BlobStore}, on one port. */
+/**
+ * The gRPC server: every service of this project over one {@link BlobStore}, on one port, and an
+ * in-process twin of it built from the same services and interceptors, which the HTTP gateway
+ * calls so that its statuses and checks are the ones gRPC clients see.
+ */
 public final class CacheServer {
 
   /** The digest functions verified here; SHA-256 first, as the default. */
@@ -37,12 +49,23 @@ public final class CacheServer {
   }
 
   private final Server server;
+  private final Server twin;
+  private final ManagedChannel twinChannel;
   private final HealthStatusManager health;
+  private final List<ServerServiceDefinition> definitions;
   private volatile boolean serving = true;
 
-  private CacheServer(Server server, HealthStatusManager health) {
+  private CacheServer(
+      Server server,
+      Server twin,
+      ManagedChannel twinChannel,
+      HealthStatusManager health,
+      List<ServerServiceDefinition> definitions) {
     this.server = server;
+    this.twin = twin;
+    this.twinChannel = twinChannel;
     this.health = health;
+    this.definitions = definitions;
   }
 
   /** The services this server offers over {@code store}. */
@@ -51,35 +74,76 @@ public final class CacheServer {
     return List.of(new ByteStreamService(store, names, new KeyLayout(), objectOverwrite));
   }
 
-  /** Starts a plain-text server on {@code bindAddress:port} (port 0 picks one). */
+  /** Starts a plain-text server on {@code bindAddress:port} (port 0 picks one), no interceptors. */
   public static CacheServer start(
       String bindAddress, int port, BlobStore store, boolean objectOverwrite) throws IOException {
-    return start(bindAddress, port, store, objectOverwrite, ServerOptions.plain());
+    requireNonNull(store, "store");
+    return start(bindAddress, port, services(store, objectOverwrite), ServerOptions.plain());
   }
 
-  /** Starts a server on {@code bindAddress:port} (port 0 picks one) exposed as {@code options} say. */
+  /** Starts the services over {@code store} exposed as {@code options} say. */
   public static CacheServer start(
       String bindAddress, int port, BlobStore store, boolean objectOverwrite, ServerOptions options)
       throws IOException {
     requireNonNull(store, "store");
+    return start(bindAddress, port, services(store, objectOverwrite), options);
+  }
+
+  /**
+   * Starts {@code services} in plain text on {@code bindAddress:port} (port 0 picks one) and in
+   * process, each call passing through {@code interceptors} in list order (the first one sees a
+   * call first).
+   */
+  public static CacheServer start(
+      String bindAddress,
+      int port,
+      List<BindableService> services,
+      List<ServerInterceptor> interceptors)
+      throws IOException {
+    return start(bindAddress, port, services, new ServerOptions(Optional.empty(), interceptors));
+  }
+
+  /**
+   * Starts {@code services} on {@code bindAddress:port} (port 0 picks one), with TLS when {@code
+   * options} has it, and in process; each call on either passes through the options'
+   * interceptors in list order.
+   */
+  public static CacheServer start(
+      String bindAddress, int port, List<BindableService> services, ServerOptions options)
+      throws IOException {
     requireNonNull(options, "options");
+    List<ServerInterceptor> interceptors = options.interceptors();
+    requireNonNull(services, "services");
+    requireNonNull(interceptors, "interceptors");
     HealthStatusManager health = new HealthStatusManager();
-    NettyServerBuilder nb = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port));
-    options.tls().ifPresent(nb::sslContext);
-    // The builder calls the interceptor added last first.
-    for (int i = options.interceptors().size() - 1; i >= 0; i--) {
-      nb.intercept(options.interceptors().get(i));
+    List<ServerServiceDefinition> definitions = new ArrayList<>();
+    definitions.add(health.getHealthService().bindService());
+    definitions.add(ProtoReflectionServiceV1.newInstance().bindService());
+    definitions.add(ProtoReflectionService.newInstance().bindService());
+    for (BindableService s : services) {
+      definitions.add(s.bindService());
     }
-    ServerBuilder<?> b =
-        nb.addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
-            .addService(ProtoReflectionService.newInstance());
-    for (BindableService s : services(store, objectOverwrite)) {
-      b.addService(s);
+    // ServerInterceptors.intercept runs the last interceptor first; reverse so list order wins.
+    List<ServerInterceptor> outermostLast = new ArrayList<>(interceptors);
+    java.util.Collections.reverse(outermostLast);
+    List<ServerServiceDefinition> intercepted = new ArrayList<>();
+    for (ServerServiceDefinition d : definitions) {
+      intercepted.add(ServerInterceptors.intercept(d, outermostLast));
     }
-    Server server = b.build().start();
+
+    NettyServerBuilder netty = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port));
+    options.tls().ifPresent(netty::sslContext);
+    String twinName = "bytestream-s3-" + java.util.UUID.randomUUID();
+    ServerBuilder<?> inProcess = InProcessServerBuilder.forName(twinName);
+    for (ServerServiceDefinition d : intercepted) {
+      netty.addService(d);
+      inProcess.addService(d);
+    }
+    Server server = netty.build().start();
+    Server twin = inProcess.build().start();
+    ManagedChannel channel = InProcessChannelBuilder.forName(twinName).directExecutor().build();
     health.setStatus("", ServingStatus.SERVING);
-    return new CacheServer(server, health);
+    return new CacheServer(server, twin, channel, health, List.copyOf(intercepted));
   }
 
   /** The port the server listens on. */
@@ -92,6 +156,16 @@ public final class CacheServer {
     return serving;
   }
 
+  /** A channel to the in-process twin: the same services and interceptors, without a socket. */
+  public ManagedChannel inProcessChannel() {
+    return twinChannel;
+  }
+
+  /** The service definitions both servers serve, with their interceptors applied. */
+  public List<ServerServiceDefinition> definitions() {
+    return definitions;
+  }
+
   /**
    * Stops taking calls (health turns {@code NOT_SERVING}, new calls are refused with {@code
    * UNAVAILABLE}), lets calls in flight run for up to {@code grace}, then cuts what is left.
@@ -100,10 +174,17 @@ public final class CacheServer {
     serving = false;
     health.enterTerminalState();
     server.shutdown();
+    twin.shutdown();
+    long deadline = System.nanoTime() + grace.toNanos();
     if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
       server.shutdownNow();
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
+    long left = Math.max(0, deadline - System.nanoTime());
+    if (!twin.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+      twin.shutdownNow();
+    }
+    twinChannel.shutdownNow();
   }
 
   /** Blocks until the server has terminated. */

@@ -43,6 +43,11 @@ final class GracefulStop {
         });
   }
 
+  /** Waits until a stop sequence has run to its end. */
+  void awaitStopped() throws InterruptedException {
+    done.await();
+  }
+
   /** Runs the sequence, or waits for the run already under way. */
   void stop() {
     if (!started.compareAndSet(false, true)) {

@@ -3,9 +3,18 @@ package dev.bytestreams3.service;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.config.StoreFactory;
+import dev.bytestreams3.service.gateway.GatewayRoutes;
+import dev.bytestreams3.service.gateway.GatewaySettings;
+import dev.bytestreams3.service.gateway.RawRoutes;
+import dev.bytestreams3.service.gateway.UploadPage;
+import dev.bytestreams3.service.http.HealthEndpoints;
+import dev.bytestreams3.service.http.HttpRoutes;
+import dev.bytestreams3.service.http.HttpServer;
+import dev.bytestreams3.service.http.MetricsEndpoint;
 import dev.bytestreams3.service.observe.CallRecorder;
 import dev.bytestreams3.service.observe.EventLog;
 import dev.bytestreams3.service.observe.MemoryBudgetMetrics;
+import dev.bytestreams3.service.observe.MetricsText;
 import dev.bytestreams3.service.observe.RpcLog;
 import dev.bytestreams3.service.observe.RpcMetrics;
 import dev.bytestreams3.service.resource.ResourceNameParser;
@@ -20,11 +29,11 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /** Starts the server from flags and environment variables; stops it gracefully on SIGTERM. */
 public final class Main {
@@ -58,13 +67,51 @@ public final class Main {
     new UptimeMetrics().bindTo(metrics);
     CacheServer server =
         CacheServer.start(
-            config.bindAddress(), config.grpcPort(), store, config.objectOverwrite(), options);
+            config.bindAddress(),
+            config.grpcPort(),
+            CacheServer.services(store, config.objectOverwrite()),
+            options);
     events.info(
         "start",
         "message", "bytestream-s3 serving gRPC on " + config.bindAddress() + ":" + server.port(),
-        "tls", config.tlsCertFile().isEmpty() ? "off" : "on",
+        "tls", config.tls().isEmpty() ? "off" : "on",
         "tokens", config.tokenFile().isEmpty() ? "off" : "on",
         "config", config.toString());
+    HealthEndpoints health = new HealthEndpoints(store, Duration.ofSeconds(5));
+    HttpServer http = null;
+    if (config.servesHttp()) {
+      GatewaySettings gateway =
+          new GatewaySettings(
+              config.httpRulesFile(),
+              config.httpIgnoreUnknownFields(),
+              config.httpMaxMessageBytes(),
+              config.httpUnaryTimeout());
+      List<HttpRoutes> routes = new ArrayList<>();
+      routes.add(health);
+      routes.add(new MetricsEndpoint(new MetricsText(metrics)));
+      // Gateway and raw routes call the in-process twin, through the same interceptors: the
+      // token check and the call log see their calls like any other.
+      routes.add(new GatewayRoutes(server.inProcessChannel(), server.definitions(), gateway));
+      routes.add(new RawRoutes(server.inProcessChannel(), CacheServer.digestFunctions()));
+      routes.add(new UploadPage());
+      try {
+        http =
+            HttpServer.start(
+                config.bindAddress(), config.httpPort(), config.shutdownGrace(), routes, config.tls());
+      } catch (RuntimeException e) {
+        System.err.println("bytestream-s3: HTTP port " + config.httpPort() + ": " + e.getMessage());
+        server.shutdown(Duration.ZERO);
+        stores.close();
+        System.exit(2);
+        return;
+      }
+      events.info(
+          "start-http",
+          "message",
+          "bytestream-s3 serving HTTP" + (config.tls().isPresent() ? "S" : "") + " on "
+              + config.bindAddress() + ":" + http.port());
+    }
+    HttpServer httpServer = http;
     GracefulStop stop =
         new GracefulStop(
             () -> {
@@ -72,7 +119,14 @@ public final class Main {
                   "stopping",
                   "message", "not taking new calls; calls in flight may run on",
                   "grace_seconds", config.shutdownGrace().toSeconds());
+              health.markStopping();
+              // Both ports drain at once, within one grace period.
+              CompletableFuture<Void> httpStopped =
+                  httpServer == null
+                      ? CompletableFuture.completedFuture(null)
+                      : CompletableFuture.runAsync(httpServer::stop);
               server.shutdown(config.shutdownGrace());
+              httpStopped.join();
               stores.close();
               events.info(
                   "stopped",
@@ -81,6 +135,8 @@ public final class Main {
             });
     stop.install();
     server.awaitTermination();
+    // The server ends only by being stopped; let the stop sequence finish before main returns.
+    stop.awaitStopped();
   }
 
   /** TLS and the interceptors every call passes: measuring first, then the token check. */
@@ -96,9 +152,6 @@ public final class Main {
           new TokenAuthInterceptor(
               tokens::table, new ResourceNameParser(CacheServer.digestFunctions())));
     }
-    Optional<SslContext> tls =
-        config.tlsCertFile().map(
-            cert -> ServerTls.context(cert, config.tlsKeyFile().get(), config.tlsClientCaFile()));
-    return new ServerOptions(tls, interceptors);
+    return new ServerOptions(config.tls().map(ServerTls::context), interceptors);
   }
 }

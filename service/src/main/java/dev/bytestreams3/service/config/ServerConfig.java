@@ -1,6 +1,7 @@
 package dev.bytestreams3.service.config;
 
 import dev.bytestreams3.service.observe.LogFormat;
+import dev.bytestreams3.service.security.TlsFiles;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,11 +31,26 @@ public record ServerConfig(
     int partsInFlight,
     long readSegmentBytes,
     int readSegmentsInFlight,
+    int httpPort,
+    Optional<Path> httpRulesFile,
+    boolean httpIgnoreUnknownFields,
+    int httpMaxMessageBytes,
+    Duration httpUnaryTimeout,
     LogFormat logFormat,
     Optional<Path> tlsCertFile,
     Optional<Path> tlsKeyFile,
     Optional<Path> tlsClientCaFile,
     Optional<Path> tokenFile) {
+
+  /** Whether the HTTP port is on ({@code --http-port} is not -1). */
+  public boolean servesHttp() {
+    return httpPort >= 0;
+  }
+
+  /** The TLS files of both ports, when TLS is on. */
+  public Optional<TlsFiles> tls() {
+    return tlsCertFile.map(cert -> new TlsFiles(cert, tlsKeyFile.orElseThrow(), tlsClientCaFile));
+  }
 
   /** Whether blobs go to S3 (a bucket is set) rather than the local folder. */
   public boolean usesS3() {
@@ -45,6 +61,7 @@ public record ServerConfig(
   @Override
   public String toString() {
     return "ServerConfig[bind=" + bindAddress + ":" + grpcPort
+        + (servesHttp() ? ", http=" + httpPort : ", http=off")
         + (usesS3()
             ? ", store=s3://" + bucket.get() + "/" + keyPrefix
                 + endpoint.map(e -> " at " + e).orElse("")

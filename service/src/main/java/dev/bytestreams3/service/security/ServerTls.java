@@ -14,6 +14,11 @@ public final class ServerTls {
 
   private ServerTls() {}
 
+  /** A server context from {@code files}; see {@link #context(Path, Path, Optional)}. */
+  public static SslContext context(TlsFiles files) {
+    return context(files.certFile(), files.keyFile(), files.clientCaFile());
+  }
+
   /**
    * A server context presenting {@code certFile} (a PEM certificate chain) with {@code keyFile} (a
    * PEM PKCS#8 private key). With {@code clientCaFile}, every client must present a certificate
@@ -36,6 +41,17 @@ public final class ServerTls {
       throw new IllegalArgumentException(
           "--tls-cert-file " + certFile + " / --tls-key-file " + keyFile + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Checks that each file of {@code files} can be read.
+   *
+   * @throws IllegalArgumentException naming the setting whose file is not readable
+   */
+  public static void checkReadable(TlsFiles files) {
+    readable("--tls-cert-file", files.certFile());
+    readable("--tls-key-file", files.keyFile());
+    files.clientCaFile().ifPresent(p -> readable("--tls-client-ca-file", p));
   }
 
   private static void readable(String setting, Path p) {
