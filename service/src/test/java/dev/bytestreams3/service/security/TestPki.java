@@ -26,17 +26,17 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** Certificate authorities and certificates made on the spot for TLS tests, written as PEM files. */
-final class TestPki {
+public final class TestPki {
 
   private static final AtomicLong SERIAL = new AtomicLong(System.nanoTime());
 
   /** A certificate, its key pair, and where both were written. */
-  record Issued(X509Certificate cert, KeyPair keys, Path certFile, Path keyFile) {}
+  public record Issued(X509Certificate cert, KeyPair keys, Path certFile, Path keyFile) {}
 
   private TestPki() {}
 
   /** A self-signed CA named {@code name}, written to {@code dir}. */
-  static Issued ca(Path dir, String name) throws Exception {
+  public static Issued ca(Path dir, String name) throws Exception {
     KeyPair keys = keys();
     X500Name subject = new X500Name("CN=" + name);
     X509v3CertificateBuilder b = builder(subject, subject, keys);
@@ -46,7 +46,7 @@ final class TestPki {
   }
 
   /** A certificate for localhost and 127.0.0.1 issued by {@code ca}, for servers and clients. */
-  static Issued issue(Issued ca, Path dir, String name) throws Exception {
+  public static Issued issue(Issued ca, Path dir, String name) throws Exception {
     KeyPair keys = keys();
     X509v3CertificateBuilder b =
         builder(new X500Name(ca.cert().getSubjectX500Principal().getName()), new X500Name("CN=" + name), keys);
