@@ -17,6 +17,7 @@ import dev.bytestreams3.service.observe.MemoryBudgetMetrics;
 import dev.bytestreams3.service.observe.MetricsText;
 import dev.bytestreams3.service.observe.RpcLog;
 import dev.bytestreams3.service.observe.RpcMetrics;
+import dev.bytestreams3.service.observe.S3RequestMetrics;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.service.security.ServerTls;
 import dev.bytestreams3.service.security.TokenAuthInterceptor;
@@ -58,7 +59,7 @@ public final class Main {
       System.exit(2);
       return;
     }
-    StoreFactory stores = new StoreFactory(config);
+    StoreFactory stores = new StoreFactory(config, List.of(new S3RequestMetrics(metrics)));
     BlobStore store = stores.open();
     MemoryBudgetMetrics.register(stores.budget(), metrics);
     new JvmMemoryMetrics().bindTo(metrics);

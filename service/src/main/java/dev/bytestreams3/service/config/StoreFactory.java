@@ -5,10 +5,14 @@ import static java.util.Objects.requireNonNull;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.local.LocalBlobStore;
+import dev.bytestreams3.storage.s3.S3BlobStore;
+import dev.bytestreams3.storage.s3.S3StoreConfig;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import org.slf4j.LoggerFactory;
 
 /** Builds the store a configuration names and the memory budget it shares, and closes them. */
@@ -21,9 +25,19 @@ public final class StoreFactory implements AutoCloseable {
   private BlobStore store;
   private ScheduledExecutorService reaper;
 
+  private final List<ExecutionInterceptor> s3Interceptors;
+
   public StoreFactory(ServerConfig config) {
+    this(config, List.of());
+  }
+
+  /**
+   * @param s3Interceptors interceptors the S3 client runs for every request (e.g. for metrics)
+   */
+  public StoreFactory(ServerConfig config, List<ExecutionInterceptor> s3Interceptors) {
     this.config = requireNonNull(config, "config");
     this.budget = new MemoryBudget(config.memoryBudgetBytes());
+    this.s3Interceptors = List.copyOf(requireNonNull(s3Interceptors, "s3Interceptors"));
   }
 
   /** The budget every buffer of the store is reserved from. */
@@ -44,8 +58,55 @@ public final class StoreFactory implements AutoCloseable {
   }
 
   private BlobStore openS3() {
-    throw new IllegalArgumentException(
-        "--bucket is set, but this build has no S3 store yet; run without --bucket");
+    S3BlobStore s3 =
+        S3BlobStore.create(s3Config(config).toBuilder().interceptors(s3Interceptors).build(), budget);
+    // Unfinished multipart uploads are billed until aborted: sweep the idle ones now and then.
+    long everySeconds = Math.max(60, Math.min(3600, config.uploadIdleTimeout().toSeconds() / 4));
+    reaper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "idle-upload-reaper");
+              t.setDaemon(true);
+              return t;
+            });
+    reaper.scheduleWithFixedDelay(
+        () ->
+            s3.abortIdleUploads(config.uploadIdleTimeout())
+                .whenComplete(
+                    (n, err) -> {
+                      if (err != null) {
+                        log.warn("aborting idle uploads failed: {}", err.toString());
+                      } else if (n > 0) {
+                        log.info("aborted {} uploads idle for more than {}", n, config.uploadIdleTimeout());
+                      }
+                    }),
+        everySeconds,
+        everySeconds,
+        TimeUnit.SECONDS);
+    return s3;
+  }
+
+  /** The S3 store's settings from the server's. */
+  static S3StoreConfig s3Config(ServerConfig c) {
+    S3StoreConfig.Builder b =
+        S3StoreConfig.builder()
+            .bucket(c.bucket().orElseThrow())
+            .keyPrefix(c.keyPrefix())
+            .pathStyleAccess(c.pathStyleAccess())
+            .checksumMode(
+                c.checksumMode().equals("when-supported")
+                    ? S3StoreConfig.ChecksumMode.WHEN_SUPPORTED
+                    : S3StoreConfig.ChecksumMode.WHEN_REQUIRED)
+            .partSizeBytes(c.partSizeBytes())
+            .maxPartsInFlight(c.partsInFlight())
+            .readSegmentBytes((int) c.readSegmentBytes())
+            .maxSegmentsInFlight(c.readSegmentsInFlight());
+    c.region().ifPresent(b::region);
+    c.endpoint().ifPresent(b::endpointOverride);
+    if (c.accessKeyId().isPresent()) {
+      b.credentials(c.accessKeyId().get(), c.secretAccessKey().orElse(""));
+    }
+    return b.build();
   }
 
   @Override
