@@ -87,20 +87,21 @@ public final class Main {
               config.httpIgnoreUnknownFields(),
               config.httpMaxMessageBytes(),
               config.httpUnaryTimeout());
-      List<HttpRoutes> routes = new ArrayList<>();
-      routes.add(health);
-      routes.add(new MetricsEndpoint(new MetricsText(metrics)));
-      // Gateway and raw routes call the in-process twin, through the same interceptors: the
-      // token check and the call log see their calls like any other.
-      routes.add(new GatewayRoutes(server.inProcessChannel(), server.definitions(), gateway));
-      routes.add(new RawRoutes(server.inProcessChannel(), CacheServer.digestFunctions()));
-      routes.add(new UploadPage());
       try {
+        // Built inside the try: a bad rules file fails here with a one-line message.
+        List<HttpRoutes> routes = new ArrayList<>();
+        routes.add(health);
+        routes.add(new MetricsEndpoint(new MetricsText(metrics)));
+        // Gateway and raw routes call the in-process twin, through the same interceptors: the
+        // token check and the call log see their calls like any other.
+        routes.add(new GatewayRoutes(server.inProcessChannel(), server.definitions(), gateway));
+        routes.add(new RawRoutes(server.inProcessChannel(), CacheServer.digestFunctions()));
+        routes.add(new UploadPage());
         http =
             HttpServer.start(
                 config.bindAddress(), config.httpPort(), config.shutdownGrace(), routes, config.tls());
       } catch (RuntimeException e) {
-        System.err.println("bytestream-s3: HTTP port " + config.httpPort() + ": " + e.getMessage());
+        System.err.println("bytestream-s3: HTTP: " + e.getMessage());
         server.shutdown(Duration.ZERO);
         stores.close();
         System.exit(2);
