@@ -28,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,6 +53,7 @@ public final class CacheServer {
   private final ManagedChannel twinChannel;
   private final HealthStatusManager health;
   private final List<ServerServiceDefinition> definitions;
+  private volatile boolean serving = true;
 
   private CacheServer(
       Server server,
@@ -72,16 +74,25 @@ public final class CacheServer {
     return List.of(new ByteStreamService(store, names, new KeyLayout(), objectOverwrite));
   }
 
-  /** Starts a server on {@code bindAddress:port} (port 0 picks one) with no interceptors. */
+  /** Starts a plain-text server on {@code bindAddress:port} (port 0 picks one), no interceptors. */
   public static CacheServer start(
       String bindAddress, int port, BlobStore store, boolean objectOverwrite) throws IOException {
     requireNonNull(store, "store");
-    return start(bindAddress, port, services(store, objectOverwrite), List.of());
+    return start(bindAddress, port, services(store, objectOverwrite), ServerOptions.plain());
+  }
+
+  /** Starts the services over {@code store} exposed as {@code options} say. */
+  public static CacheServer start(
+      String bindAddress, int port, BlobStore store, boolean objectOverwrite, ServerOptions options)
+      throws IOException {
+    requireNonNull(store, "store");
+    return start(bindAddress, port, services(store, objectOverwrite), options);
   }
 
   /**
-   * Starts {@code services} on {@code bindAddress:port} (port 0 picks one) and in process, each
-   * call passing through {@code interceptors} in list order (the first one sees a call first).
+   * Starts {@code services} in plain text on {@code bindAddress:port} (port 0 picks one) and in
+   * process, each call passing through {@code interceptors} in list order (the first one sees a
+   * call first).
    */
   public static CacheServer start(
       String bindAddress,
@@ -89,6 +100,19 @@ public final class CacheServer {
       List<BindableService> services,
       List<ServerInterceptor> interceptors)
       throws IOException {
+    return start(bindAddress, port, services, new ServerOptions(Optional.empty(), interceptors));
+  }
+
+  /**
+   * Starts {@code services} on {@code bindAddress:port} (port 0 picks one), with TLS when {@code
+   * options} has it, and in process; each call on either passes through the options'
+   * interceptors in list order.
+   */
+  public static CacheServer start(
+      String bindAddress, int port, List<BindableService> services, ServerOptions options)
+      throws IOException {
+    requireNonNull(options, "options");
+    List<ServerInterceptor> interceptors = options.interceptors();
     requireNonNull(services, "services");
     requireNonNull(interceptors, "interceptors");
     HealthStatusManager health = new HealthStatusManager();
@@ -107,7 +131,8 @@ public final class CacheServer {
       intercepted.add(ServerInterceptors.intercept(d, outermostLast));
     }
 
-    ServerBuilder<?> netty = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port));
+    NettyServerBuilder netty = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port));
+    options.tls().ifPresent(netty::sslContext);
     String twinName = "bytestream-s3-" + java.util.UUID.randomUUID();
     ServerBuilder<?> inProcess = InProcessServerBuilder.forName(twinName);
     for (ServerServiceDefinition d : intercepted) {
@@ -126,6 +151,11 @@ public final class CacheServer {
     return server.getPort();
   }
 
+  /** Whether the server takes new calls: true from start until {@link #shutdown} begins. */
+  public boolean isServing() {
+    return serving;
+  }
+
   /** A channel to the in-process twin: the same services and interceptors, without a socket. */
   public ManagedChannel inProcessChannel() {
     return twinChannel;
@@ -137,9 +167,11 @@ public final class CacheServer {
   }
 
   /**
-   * Stops taking calls, lets calls in flight run for up to {@code grace}, then cuts what is left.
+   * Stops taking calls (health turns {@code NOT_SERVING}, new calls are refused with {@code
+   * UNAVAILABLE}), lets calls in flight run for up to {@code grace}, then cuts what is left.
    */
   public void shutdown(Duration grace) throws InterruptedException {
+    serving = false;
     health.enterTerminalState();
     server.shutdown();
     twin.shutdown();

@@ -1,5 +1,7 @@
 package dev.bytestreams3.service.config;
 
+import dev.bytestreams3.service.observe.LogFormat;
+import dev.bytestreams3.service.security.TlsFiles;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,11 +35,21 @@ public record ServerConfig(
     Optional<Path> httpRulesFile,
     boolean httpIgnoreUnknownFields,
     int httpMaxMessageBytes,
-    Duration httpUnaryTimeout) {
+    Duration httpUnaryTimeout,
+    LogFormat logFormat,
+    Optional<Path> tlsCertFile,
+    Optional<Path> tlsKeyFile,
+    Optional<Path> tlsClientCaFile,
+    Optional<Path> tokenFile) {
 
   /** Whether the HTTP port is on ({@code --http-port} is not -1). */
   public boolean servesHttp() {
     return httpPort >= 0;
+  }
+
+  /** The TLS files of both ports, when TLS is on. */
+  public Optional<TlsFiles> tls() {
+    return tlsCertFile.map(cert -> new TlsFiles(cert, tlsKeyFile.orElseThrow(), tlsClientCaFile));
   }
 
   /** Whether blobs go to S3 (a bucket is set) rather than the local folder. */
@@ -55,6 +67,8 @@ public record ServerConfig(
                 + endpoint.map(e -> " at " + e).orElse("")
             : ", store=local " + dataDir)
         + ", memoryBudgetBytes=" + memoryBudgetBytes + ", partSizeBytes=" + partSizeBytes
-        + ", partsInFlight=" + partsInFlight + "]";
+        + ", partsInFlight=" + partsInFlight
+        + ", tls=" + (tlsCertFile.isEmpty() ? "off" : tlsClientCaFile.isPresent() ? "mutual" : "on")
+        + ", tokens=" + tokenFile.map(Path::toString).orElse("off") + "]";
   }
 }
