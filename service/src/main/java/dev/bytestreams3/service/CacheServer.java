@@ -2,10 +2,18 @@ package dev.bytestreams3.service;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.bytestreams3.service.actioncache.ActionCacheService;
 import dev.bytestreams3.service.bytestream.ByteStreamService;
+import dev.bytestreams3.service.capabilities.CapabilitiesService;
+import dev.bytestreams3.service.cas.BlobPresence;
+import dev.bytestreams3.service.cas.CasLimits;
+import dev.bytestreams3.service.cas.ContentAddressableStorageService;
+import dev.bytestreams3.service.config.ServerConfig;
+import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.DigestFunctions;
 import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.service.resource.ResourceNameParser;
+import dev.bytestreams3.storage.Blake3;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.HashAlgorithm;
 import dev.bytestreams3.storage.HashFunction;
@@ -31,8 +39,9 @@ public final class CacheServer {
     List<HashFunction> all =
         List.of(
             HashAlgorithm.SHA256, HashAlgorithm.SHA1, HashAlgorithm.MD5, HashAlgorithm.SHA384,
-            HashAlgorithm.SHA512);
+            HashAlgorithm.SHA512, Blake3.FUNCTION);
     // Names that resource names may omit; the function is then inferred from the hash length.
+    // BLAKE3 shares SHA-256's length, so it is always named.
     return new DigestFunctions(all, List.of("sha256", "sha1", "md5", "sha384", "sha512"));
   }
 
@@ -44,23 +53,40 @@ public final class CacheServer {
     this.health = health;
   }
 
-  /** The services this server offers over {@code store}. */
-  public static List<BindableService> services(BlobStore store, boolean objectOverwrite) {
-    ResourceNameParser names = new ResourceNameParser(digestFunctions());
-    return List.of(new ByteStreamService(store, names, new KeyLayout(), objectOverwrite));
+  /** The services this server offers over {@code store}, configured by {@code config}. */
+  public static List<BindableService> services(BlobStore store, ServerConfig config) {
+    requireNonNull(store, "store");
+    requireNonNull(config, "config");
+    DigestFunctions digests = digestFunctions();
+    Instances instances = new Instances(config.instanceNames());
+    KeyLayout layout = new KeyLayout();
+    CasLimits limits = new CasLimits(config.maxBatchTotalSizeBytes(), config.maxCasBlobSizeBytes());
+    BlobPresence presence =
+        new BlobPresence(store, config.existenceCacheEntries(), config.existenceChecksInFlight());
+    ResourceNameParser names = new ResourceNameParser(digests, instances);
+    return List.of(
+        new ByteStreamService(store, names, layout, config.objectOverwrite(), limits),
+        new ContentAddressableStorageService(store, digests, instances, layout, presence, limits),
+        new ActionCacheService(
+            store, digests, instances, layout, presence, config.inlineOutputLimitBytes(),
+            config.actionCacheReadOnly()),
+        new CapabilitiesService(digests, instances, limits, config.actionCacheReadOnly()));
   }
 
-  /** Starts a server on {@code bindAddress:port} (port 0 picks one). */
-  public static CacheServer start(
-      String bindAddress, int port, BlobStore store, boolean objectOverwrite) throws IOException {
+  /** Starts a server on the configured address and port (port 0 picks one). */
+  public static CacheServer start(ServerConfig config, BlobStore store) throws IOException {
     requireNonNull(store, "store");
     HealthStatusManager health = new HealthStatusManager();
+    // Batch calls carry up to the advertised total, plus their framing.
+    int maxMessage =
+        (int) Math.min(Integer.MAX_VALUE, Math.max(4L << 20, config.maxBatchTotalSizeBytes() + (1 << 20)));
     ServerBuilder<?> b =
-        NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
+            .maxInboundMessageSize(maxMessage)
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(ProtoReflectionService.newInstance());
-    for (BindableService s : services(store, objectOverwrite)) {
+    for (BindableService s : services(store, config)) {
       b.addService(s);
     }
     Server server = b.build().start();

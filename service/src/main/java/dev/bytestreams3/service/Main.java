@@ -29,8 +29,7 @@ public final class Main {
     }
     StoreFactory stores = new StoreFactory(config);
     BlobStore store = stores.open();
-    CacheServer server =
-        CacheServer.start(config.bindAddress(), config.grpcPort(), store, config.objectOverwrite());
+    CacheServer server = CacheServer.start(config, store);
     log.info("bytestream-s3 serving gRPC on {}:{} with {}", config.bindAddress(), server.port(), config);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -3,6 +3,8 @@ package dev.bytestreams3.service.bytestream;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.cas.CasLimits;
+import dev.bytestreams3.service.compression.ZstdDecoder;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.storage.BlobStore;
@@ -11,6 +13,7 @@ import dev.bytestreams3.storage.UploadSpec;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,6 +27,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private final BlobStore store;
   private final ResourceNameParser names;
   private final Uploads uploads;
+  private final CasLimits limits;
   private final ServerCallStreamObserver<WriteResponse> call;
 
   /** The last step of this call; the next one runs after it. */
@@ -36,14 +40,21 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private boolean finishWrite;
   private boolean done;
 
+  /** For {@code compressed-blobs/zstd} uploads: the decompressor, and the bytes as sent. */
+  private ZstdDecoder decoder;
+
+  private long compressedReceived;
+
   WriteCall(
       BlobStore store,
       ResourceNameParser names,
       Uploads uploads,
+      CasLimits limits,
       ServerCallStreamObserver<WriteResponse> call) {
     this.store = store;
     this.names = names;
     this.uploads = uploads;
+    this.limits = limits;
     this.call = call;
   }
 
@@ -101,9 +112,10 @@ final class WriteCall implements StreamObserver<WriteRequest> {
           "resource_name '" + request.getResourceName() + "' differs from this Write's first one, '"
               + resource + "'");
     }
-    if (request.getWriteOffset() != upload.position()) {
+    long expected = decoder != null ? compressedReceived : upload.position();
+    if (request.getWriteOffset() != expected) {
       throw invalid(
-          "write_offset " + request.getWriteOffset() + " (expected: " + upload.position()
+          "write_offset " + request.getWriteOffset() + " (expected: " + expected
               + ", the first write_offset plus the bytes sent since)");
     }
     return append(request);
@@ -121,9 +133,21 @@ final class WriteCall implements StreamObserver<WriteRequest> {
               + "' is not an upload name; write to '{instance}/uploads/{uuid}/blobs/{hash}/{size}'");
     }
     ByteStreamService.rejectCompressed(name);
+    boolean zstd = ByteStreamService.isZstd(name);
     if (ByteStreamService.isEmptyBlob(name)) {
-      respond(0);
+      respond(zstd ? -1 : 0);
       return CompletableFuture.completedFuture(null);
+    }
+    if (name.isBlob()) {
+      limits.checkBlobSize(name.size(), "blob '" + resource + "'");
+    }
+    if (zstd) {
+      if (request.getWriteOffset() != 0) {
+        throw invalid(
+            "write_offset " + request.getWriteOffset() + " on compressed upload '" + resource
+                + "' (expected: 0; compressed uploads start over rather than resume)");
+      }
+      decoder = new ZstdDecoder();
     }
     spec = uploads.specOf(name);
     CompletableFuture<Boolean> stored =
@@ -134,7 +158,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
         exists -> {
           if (exists) {
             // Already in the CAS: the client need not send a byte more.
-            respond(name.size());
+            respond(decoder != null ? -1 : name.size());
             return CompletableFuture.completedFuture(null);
           }
           return store.openUpload(spec).thenCompose(u -> resume(u, request));
@@ -180,16 +204,18 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   }
 
   private CompletableFuture<Void> append(WriteRequest request) {
-    long after = upload.position() + request.getData().size();
-    if (name.isBlob() && after > name.size()) {
-      throw invalid(
-          "'" + resource + "' declares " + name.size() + " bytes, but the data reaches byte "
-              + after);
+    CompletableFuture<Void> stored;
+    if (decoder != null) {
+      compressedReceived += request.getData().size();
+      decoder.feed(request.getData().asReadOnlyByteBuffer());
+      stored = drain();
+    } else {
+      checkDeclaredSize(request.getData().size());
+      stored =
+          request.getData().isEmpty()
+              ? CompletableFuture.completedFuture(null)
+              : upload.append(request.getData().asReadOnlyByteBuffer());
     }
-    CompletableFuture<Void> stored =
-        request.getData().isEmpty()
-            ? CompletableFuture.completedFuture(null)
-            : upload.append(request.getData().asReadOnlyByteBuffer());
     return stored.thenRun(
         () -> {
           if (request.getFinishWrite()) {
@@ -200,12 +226,39 @@ final class WriteCall implements StreamObserver<WriteRequest> {
         });
   }
 
+  private void checkDeclaredSize(long more) {
+    long after = upload.position() + more;
+    if (name.isBlob() && after > name.size()) {
+      throw invalid(
+          "'" + resource + "' declares " + name.size() + " bytes, but the "
+              + (decoder != null ? "decompressed " : "") + "data reaches byte " + after);
+    }
+  }
+
+  /** Hands the decompressed bytes to the upload one bounded chunk at a time. */
+  private CompletableFuture<Void> drain() {
+    ByteBuffer chunk = decoder.next();
+    if (chunk == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    checkDeclaredSize(chunk.remaining());
+    return upload.append(chunk).thenCompose(v -> drain());
+  }
+
   private CompletableFuture<Void> clientDone() {
     if (resource == null) {
       throw invalid("the Write ended without a WriteRequest");
     }
     if (upload == null) {
       return CompletableFuture.completedFuture(null);
+    }
+    if (decoder != null) {
+      if (!finishWrite) {
+        // A compressed upload cannot resume, so nothing of it is worth keeping.
+        return upload.abort().thenRun(() -> respond(0));
+      }
+      decoder.checkComplete();
+      return upload.finish().thenRun(() -> respond(compressedReceived));
     }
     if (finishWrite) {
       return upload.finish().thenAccept(this::respond);
@@ -221,8 +274,15 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       }
       done = true;
     }
+    closeDecoder();
     call.onNext(WriteResponse.newBuilder().setCommittedSize(committed).build());
     call.onCompleted();
+  }
+
+  private void closeDecoder() {
+    if (decoder != null) {
+      decoder.close();
+    }
   }
 
   private void fail(Throwable err) {
@@ -238,6 +298,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       // Committed bytes stay for a retry; a store that already discarded the upload ignores this.
       u.detach();
     }
+    closeDecoder();
     call.onError(GrpcStatuses.exception(err));
   }
 
@@ -253,6 +314,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     if (u != null) {
       u.detach();
     }
+    closeDecoder();
   }
 
   private synchronized boolean isDone() {

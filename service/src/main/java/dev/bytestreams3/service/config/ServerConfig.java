@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything the server is configured with; immutable. {@link ConfigLoader} builds it from flags,
@@ -28,7 +29,14 @@ public record ServerConfig(
     long partSizeBytes,
     int partsInFlight,
     long readSegmentBytes,
-    int readSegmentsInFlight) {
+    int readSegmentsInFlight,
+    Optional<Set<String>> instanceNames,
+    boolean actionCacheReadOnly,
+    long maxBatchTotalSizeBytes,
+    long maxCasBlobSizeBytes,
+    long inlineOutputLimitBytes,
+    int existenceCacheEntries,
+    int existenceChecksInFlight) {
 
   /** Whether blobs go to S3 (a bucket is set) rather than the local folder. */
   public boolean usesS3() {
@@ -44,6 +52,8 @@ public record ServerConfig(
                 + endpoint.map(e -> " at " + e).orElse("")
             : ", store=local " + dataDir)
         + ", memoryBudgetBytes=" + memoryBudgetBytes + ", partSizeBytes=" + partSizeBytes
-        + ", partsInFlight=" + partsInFlight + "]";
+        + ", partsInFlight=" + partsInFlight
+        + instanceNames.map(n -> ", instances=" + n).orElse("")
+        + (actionCacheReadOnly ? ", actionCache=read-only" : "") + "]";
   }
 }
