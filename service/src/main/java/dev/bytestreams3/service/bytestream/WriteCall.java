@@ -152,7 +152,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     spec = uploads.specOf(name);
     CompletableFuture<Boolean> stored =
         name.isBlob()
-            ? store.size(spec.key()).thenApply(s -> s.isPresent())
+            ? store.size(spec.key()).thenApply(s -> s.isPresent() && s.getAsLong() == name.size())
             : CompletableFuture.completedFuture(false);
     return stored.thenCompose(
         exists -> {
