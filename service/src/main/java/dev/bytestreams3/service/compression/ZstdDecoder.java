@@ -44,7 +44,14 @@ public final class ZstdDecoder implements AutoCloseable {
     output.clear();
     try {
       while (output.hasRemaining() && (input.hasRemaining() || outputWasFull)) {
-        frameEnded = ctx.decompressDirectByteBufferStream(output, input);
+        int consumedBefore = input.position();
+        if (ctx.decompressDirectByteBufferStream(output, input)) {
+          frameEnded = true;
+        } else if (input.position() > consumedBefore) {
+          // Input went into a frame that is not finished yet. A call that only flushed output
+          // left over from a finished frame changes nothing.
+          frameEnded = false;
+        }
         outputWasFull = !output.hasRemaining();
       }
     } catch (ZstdException e) {

@@ -139,6 +139,22 @@ class CompressedAndBlake3ByteStreamTest {
         Status.Code.INVALID_ARGUMENT, "compressor 'deflate' is not supported (supported: identity, zstd)");
   }
 
+  @Test
+  void limits_andAllowList_applyToByteStream() throws Exception {
+    stop();
+    cache =
+        InProcessCache.start(
+            dir.resolve("limited"), "--max-cas-blob-size-bytes=1000", "--instance-names=main");
+    client = new ByteStreamClient(cache.channel());
+    byte[] data = text(2000, 9);
+    assertStatus(
+        () -> client.write(chunks(zstdUpload(data), Zstd.compress(data), 0, 1024, true)),
+        Status.Code.INVALID_ARGUMENT, "is 2000 bytes (expected: <= max_cas_blob_size_bytes 1000)");
+    assertStatus(
+        () -> client.read("other/blobs/" + sha256(data) + "/" + data.length, 0, 0),
+        Status.Code.INVALID_ARGUMENT, "instance_name 'other' is not served here (served: 'main')");
+  }
+
   private static String blake3(byte[] data) {
     var h = Blake3.FUNCTION.newHasher();
     h.update(ByteBuffer.wrap(data));
