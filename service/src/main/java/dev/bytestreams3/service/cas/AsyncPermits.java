@@ -13,6 +13,7 @@ final class AsyncPermits {
   private final int permits;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int running;
+  private boolean draining;
 
   AsyncPermits(int permits) {
     if (permits <= 0) {
@@ -42,18 +43,10 @@ final class AsyncPermits {
                 }
               });
         };
-    boolean now;
     synchronized (this) {
-      now = running < permits;
-      if (now) {
-        running++;
-      } else {
-        waiting.add(start);
-      }
+      waiting.add(start);
     }
-    if (now) {
-      start.run();
-    }
+    drain();
     return result;
   }
 
@@ -63,14 +56,33 @@ final class AsyncPermits {
   }
 
   private void release() {
-    Runnable next;
     synchronized (this) {
-      next = waiting.poll();
-      if (next == null) {
-        running--;
-      }
+      running--;
     }
-    if (next != null) {
+    drain();
+  }
+
+  /**
+   * Starts waiting tasks while permits are free. One thread drains at a time, in a loop: a task
+   * that completes at once releases its permit without recursing, however many tasks wait.
+   */
+  private void drain() {
+    synchronized (this) {
+      if (draining) {
+        return;
+      }
+      draining = true;
+    }
+    while (true) {
+      Runnable next;
+      synchronized (this) {
+        if (running >= permits || waiting.isEmpty()) {
+          draining = false;
+          return;
+        }
+        next = waiting.poll();
+        running++;
+      }
       next.run();
     }
   }
