@@ -237,12 +237,19 @@ final class WriteCall implements StreamObserver<WriteRequest> {
 
   /** Hands the decompressed bytes to the upload one bounded chunk at a time. */
   private CompletableFuture<Void> drain() {
-    ByteBuffer chunk = decoder.next();
-    if (chunk == null) {
-      return CompletableFuture.completedFuture(null);
+    // A loop while the store takes chunks at once, so a highly compressed message never nests
+    // one stack frame per chunk.
+    while (true) {
+      ByteBuffer chunk = decoder.next();
+      if (chunk == null) {
+        return CompletableFuture.completedFuture(null);
+      }
+      checkDeclaredSize(chunk.remaining());
+      CompletableFuture<Void> taken = upload.append(chunk);
+      if (!taken.isDone() || taken.isCompletedExceptionally()) {
+        return taken.thenCompose(v -> drain());
+      }
     }
-    checkDeclaredSize(chunk.remaining());
-    return upload.append(chunk).thenCompose(v -> drain());
   }
 
   private CompletableFuture<Void> clientDone() {
