@@ -20,10 +20,12 @@ import java.util.regex.Pattern;
 final class ServerProcess implements AutoCloseable {
 
   private static final Pattern LISTENING = Pattern.compile("serving gRPC on [0-9.]+:(\\d+)");
+  private static final Pattern HTTP_LISTENING = Pattern.compile("serving HTTP on [0-9.]+:(\\d+)");
 
   private final Process process;
   private final List<String> log = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Integer> port = new CompletableFuture<>();
+  private final CompletableFuture<Integer> httpPort = new CompletableFuture<>();
 
   private ServerProcess(Process process) {
     this.process = process;
@@ -36,6 +38,10 @@ final class ServerProcess implements AutoCloseable {
                 String line;
                 while ((line = r.readLine()) != null) {
                   log.add(line);
+                  Matcher h = HTTP_LISTENING.matcher(line);
+                  if (h.find()) {
+                    httpPort.complete(Integer.parseInt(h.group(1)));
+                  }
                   Matcher m = LISTENING.matcher(line);
                   if (m.find()) {
                     port.complete(Integer.parseInt(m.group(1)));
@@ -62,6 +68,7 @@ final class ServerProcess implements AutoCloseable {
     command.add("dev.bytestreams3.service.Main");
     command.add("--bind-address=127.0.0.1");
     command.add("--grpc-port=0");
+    command.add("--http-port=0");
     command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     // Settings come from flags only: a developer's BS3_* variables must not leak into tests.
@@ -78,6 +85,11 @@ final class ServerProcess implements AutoCloseable {
 
   int port() {
     return port.join();
+  }
+
+  /** The HTTP port (gateway, raw routes, health), once the server logged it. */
+  int httpPort() {
+    return httpPort.orTimeout(60, TimeUnit.SECONDS).join();
   }
 
   String target() {

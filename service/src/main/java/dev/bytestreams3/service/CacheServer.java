@@ -18,9 +18,15 @@ import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.HashAlgorithm;
 import dev.bytestreams3.storage.HashFunction;
 import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
@@ -28,10 +34,15 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The gRPC server: every service of this project over one {@link BlobStore}, on one port. */
+/**
+ * The gRPC server: every service of this project over one {@link BlobStore}, on one port, and an
+ * in-process twin of it built from the same services and interceptors, which the HTTP gateway
+ * calls so that its statuses and checks are the ones gRPC clients see.
+ */
 public final class CacheServer {
 
   /** The digest functions verified here; SHA-256 first, as the default. */
@@ -46,11 +57,22 @@ public final class CacheServer {
   }
 
   private final Server server;
+  private final Server twin;
+  private final ManagedChannel twinChannel;
   private final HealthStatusManager health;
+  private final List<ServerServiceDefinition> definitions;
 
-  private CacheServer(Server server, HealthStatusManager health) {
+  private CacheServer(
+      Server server,
+      Server twin,
+      ManagedChannel twinChannel,
+      HealthStatusManager health,
+      List<ServerServiceDefinition> definitions) {
     this.server = server;
+    this.twin = twin;
+    this.twinChannel = twinChannel;
     this.health = health;
+    this.definitions = definitions;
   }
 
   /** The services this server offers over {@code store}, configured by {@code config}. */
@@ -73,30 +95,92 @@ public final class CacheServer {
         new CapabilitiesService(digests, instances, limits, config.actionCacheReadOnly()));
   }
 
-  /** Starts a server on the configured address and port (port 0 picks one). */
+  /** Starts every service over {@code store} as {@code config} says, with no interceptors. */
   public static CacheServer start(ServerConfig config, BlobStore store) throws IOException {
     requireNonNull(store, "store");
+    return start(
+        config.bindAddress(), config.grpcPort(), services(store, config), List.of(),
+        maxInboundMessageBytes(config));
+  }
+
+  /**
+   * The largest request accepted: batch calls carry up to the advertised total, plus their
+   * framing, and never less than gRPC's usual 4 MiB.
+   */
+  public static int maxInboundMessageBytes(ServerConfig config) {
+    return (int)
+        Math.min(Integer.MAX_VALUE, Math.max(4L << 20, config.maxBatchTotalSizeBytes() + (1 << 20)));
+  }
+
+  /**
+   * Starts {@code services} on {@code bindAddress:port} (port 0 picks one) and in process, each
+   * call passing through {@code interceptors} in list order (the first one sees a call first).
+   */
+  public static CacheServer start(
+      String bindAddress,
+      int port,
+      List<BindableService> services,
+      List<ServerInterceptor> interceptors)
+      throws IOException {
+    return start(bindAddress, port, services, interceptors, 4 << 20);
+  }
+
+  /** As {@link #start(String, int, List, List)}, accepting requests up to the given size. */
+  public static CacheServer start(
+      String bindAddress,
+      int port,
+      List<BindableService> services,
+      List<ServerInterceptor> interceptors,
+      int maxInboundMessageBytes)
+      throws IOException {
+    requireNonNull(services, "services");
+    requireNonNull(interceptors, "interceptors");
     HealthStatusManager health = new HealthStatusManager();
-    // Batch calls carry up to the advertised total, plus their framing.
-    int maxMessage =
-        (int) Math.min(Integer.MAX_VALUE, Math.max(4L << 20, config.maxBatchTotalSizeBytes() + (1 << 20)));
-    ServerBuilder<?> b =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
-            .maxInboundMessageSize(maxMessage)
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
-            .addService(ProtoReflectionService.newInstance());
-    for (BindableService s : services(store, config)) {
-      b.addService(s);
+    List<ServerServiceDefinition> definitions = new ArrayList<>();
+    definitions.add(health.getHealthService().bindService());
+    definitions.add(ProtoReflectionServiceV1.newInstance().bindService());
+    definitions.add(ProtoReflectionService.newInstance().bindService());
+    for (BindableService s : services) {
+      definitions.add(s.bindService());
     }
-    Server server = b.build().start();
+    // ServerInterceptors.intercept runs the last interceptor first; reverse so list order wins.
+    List<ServerInterceptor> outermostLast = new ArrayList<>(interceptors);
+    java.util.Collections.reverse(outermostLast);
+    List<ServerServiceDefinition> intercepted = new ArrayList<>();
+    for (ServerServiceDefinition d : definitions) {
+      intercepted.add(ServerInterceptors.intercept(d, outermostLast));
+    }
+
+    ServerBuilder<?> netty =
+        NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
+            .maxInboundMessageSize(maxInboundMessageBytes);
+    String twinName = "bytestream-s3-" + java.util.UUID.randomUUID();
+    ServerBuilder<?> inProcess =
+        InProcessServerBuilder.forName(twinName).maxInboundMessageSize(maxInboundMessageBytes);
+    for (ServerServiceDefinition d : intercepted) {
+      netty.addService(d);
+      inProcess.addService(d);
+    }
+    Server server = netty.build().start();
+    Server twin = inProcess.build().start();
+    ManagedChannel channel = InProcessChannelBuilder.forName(twinName).directExecutor().build();
     health.setStatus("", ServingStatus.SERVING);
-    return new CacheServer(server, health);
+    return new CacheServer(server, twin, channel, health, List.copyOf(intercepted));
   }
 
   /** The port the server listens on. */
   public int port() {
     return server.getPort();
+  }
+
+  /** A channel to the in-process twin: the same services and interceptors, without a socket. */
+  public ManagedChannel inProcessChannel() {
+    return twinChannel;
+  }
+
+  /** The service definitions both servers serve, with their interceptors applied. */
+  public List<ServerServiceDefinition> definitions() {
+    return definitions;
   }
 
   /**
@@ -105,10 +189,17 @@ public final class CacheServer {
   public void shutdown(Duration grace) throws InterruptedException {
     health.enterTerminalState();
     server.shutdown();
+    twin.shutdown();
+    long deadline = System.nanoTime() + grace.toNanos();
     if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
       server.shutdownNow();
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
+    long left = Math.max(0, deadline - System.nanoTime());
+    if (!twin.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+      twin.shutdownNow();
+    }
+    twinChannel.shutdownNow();
   }
 
   /** Blocks until the server has terminated. */

@@ -3,7 +3,17 @@ package dev.bytestreams3.service;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.config.StoreFactory;
+import dev.bytestreams3.service.gateway.GatewayRoutes;
+import dev.bytestreams3.service.gateway.GatewaySettings;
+import dev.bytestreams3.service.gateway.RawRoutes;
+import dev.bytestreams3.service.gateway.UploadPage;
+import dev.bytestreams3.service.http.HealthEndpoints;
+import dev.bytestreams3.service.http.HttpRoutes;
+import dev.bytestreams3.service.http.HttpServer;
 import dev.bytestreams3.storage.BlobStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,13 +39,49 @@ public final class Main {
     }
     StoreFactory stores = new StoreFactory(config);
     BlobStore store = stores.open();
-    CacheServer server = CacheServer.start(config, store);
+    CacheServer server =
+        CacheServer.start(
+            config.bindAddress(),
+            config.grpcPort(),
+            CacheServer.services(store, config),
+            List.of(),
+            CacheServer.maxInboundMessageBytes(config));
     log.info("bytestream-s3 serving gRPC on {}:{} with {}", config.bindAddress(), server.port(), config);
+    HealthEndpoints health = new HealthEndpoints(store, Duration.ofSeconds(5));
+    HttpServer http = null;
+    if (config.servesHttp()) {
+      GatewaySettings gateway =
+          new GatewaySettings(
+              config.httpRulesFile(),
+              config.httpIgnoreUnknownFields(),
+              config.httpMaxMessageBytes(),
+              config.httpUnaryTimeout());
+      List<HttpRoutes> routes = new ArrayList<>();
+      routes.add(health);
+      routes.add(new GatewayRoutes(server.inProcessChannel(), server.definitions(), gateway));
+      routes.add(new RawRoutes(server.inProcessChannel(), CacheServer.digestFunctions()));
+      routes.add(new UploadPage());
+      try {
+        http = HttpServer.start(config.bindAddress(), config.httpPort(), config.shutdownGrace(), routes);
+      } catch (RuntimeException e) {
+        System.err.println("bytestream-s3: HTTP port " + config.httpPort() + ": " + e.getMessage());
+        server.shutdown(Duration.ZERO);
+        stores.close();
+        System.exit(2);
+        return;
+      }
+      log.info("bytestream-s3 serving HTTP on {}:{}", config.bindAddress(), http.port());
+    }
+    HttpServer httpServer = http;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   log.info("shutting down; calls in flight have {}", config.shutdownGrace());
+                  health.markStopping();
+                  if (httpServer != null) {
+                    httpServer.stop();
+                  }
                   try {
                     server.shutdown(config.shutdownGrace());
                   } catch (InterruptedException e) {

@@ -30,6 +30,11 @@ public record ServerConfig(
     int partsInFlight,
     long readSegmentBytes,
     int readSegmentsInFlight,
+    int httpPort,
+    Optional<Path> httpRulesFile,
+    boolean httpIgnoreUnknownFields,
+    int httpMaxMessageBytes,
+    Duration httpUnaryTimeout,
     Optional<Set<String>> instanceNames,
     boolean actionCacheReadOnly,
     long maxBatchTotalSizeBytes,
@@ -37,6 +42,11 @@ public record ServerConfig(
     long inlineOutputLimitBytes,
     int existenceCacheEntries,
     int existenceChecksInFlight) {
+
+  /** Whether the HTTP port is on ({@code --http-port} is not -1). */
+  public boolean servesHttp() {
+    return httpPort >= 0;
+  }
 
   /** Whether blobs go to S3 (a bucket is set) rather than the local folder. */
   public boolean usesS3() {
@@ -47,6 +57,7 @@ public record ServerConfig(
   @Override
   public String toString() {
     return "ServerConfig[bind=" + bindAddress + ":" + grpcPort
+        + (servesHttp() ? ", http=" + httpPort : ", http=off")
         + (usesS3()
             ? ", store=s3://" + bucket.get() + "/" + keyPrefix
                 + endpoint.map(e -> " at " + e).orElse("")

@@ -1,0 +1,173 @@
+package dev.bytestreams3.service.gateway;
+
+import com.google.protobuf.Message;
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpObject;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.concurrent.CompletableFuture;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+/**
+ * One client-streaming call fed by a request body of JSON messages, decoded as the bytes arrive.
+ * The next piece of the body is requested only while the call is ready for more, so a slow
+ * service slows the HTTP sender; at most one piece and the messages it completes are held.
+ */
+final class ClientStreamExchange implements Subscriber<HttpObject> {
+
+  private final ClientCall<Message, Message> call;
+  private final Metadata metadata;
+  private final Message prototype;
+  private final RequestBinder binder;
+  private final JsonObjectSplitter splitter;
+  private final EventExecutor loop;
+  private final CompletableFuture<HttpResponse> result = new CompletableFuture<>();
+  private Subscription body;
+  private boolean waitingForReady;
+  private boolean ended;
+
+  ClientStreamExchange(
+      ClientCall<Message, Message> call,
+      Metadata metadata,
+      Message prototype,
+      RequestBinder binder,
+      int maxMessageBytes,
+      ServiceRequestContext ctx) {
+    this.call = call;
+    this.metadata = metadata;
+    this.prototype = prototype;
+    this.binder = binder;
+    this.splitter = new JsonObjectSplitter(maxMessageBytes);
+    this.loop = ctx.eventLoop();
+  }
+
+  HttpResponse run(HttpRequest req) {
+    call.start(
+        new ClientCall.Listener<>() {
+          private Message response;
+
+          @Override
+          public void onReady() {
+            loop.execute(ClientStreamExchange.this::resumeBody);
+          }
+
+          @Override
+          public void onMessage(Message m) {
+            response = m;
+          }
+
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            loop.execute(() -> closed(status, response));
+          }
+        },
+        metadata);
+    call.request(1);
+    req.subscribe(this, loop);
+    return HttpResponse.of(result);
+  }
+
+  @Override
+  public void onSubscribe(Subscription s) {
+    body = s;
+    s.request(1);
+  }
+
+  @Override
+  public void onNext(HttpObject o) {
+    if (ended) {
+      return;
+    }
+    if (o instanceof HttpData d && !d.isEmpty()) {
+      try {
+        byte[] bytes = d.array();
+        splitter.feed(bytes, 0, bytes.length, this::send);
+      } catch (GatewayError e) {
+        fail(e);
+        return;
+      }
+    }
+    if (call.isReady()) {
+      body.request(1);
+    } else {
+      waitingForReady = true;
+    }
+  }
+
+  private void send(String json) {
+    Message.Builder b = prototype.newBuilderForType();
+    binder.mergeJson(json, b, "message " + splitter.objects() + " of the body");
+    call.sendMessage(b.build());
+  }
+
+  private void resumeBody() {
+    if (waitingForReady && !ended && call.isReady()) {
+      waitingForReady = false;
+      body.request(1);
+    }
+  }
+
+  @Override
+  public void onComplete() {
+    if (ended) {
+      return;
+    }
+    try {
+      splitter.finish();
+    } catch (GatewayError e) {
+      fail(e);
+      return;
+    }
+    call.halfClose();
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    // Nothing is finished on a cut body: the service keeps what it committed, publishes nothing.
+    call.cancel("the HTTP request body failed", t);
+    result.complete(
+        new GatewayError(Status.CANCELLED.withDescription("the request body was cut: " + t))
+            .toResponse());
+  }
+
+  private void fail(GatewayError e) {
+    ended = true;
+    body.cancel();
+    call.cancel(e.getMessage(), e);
+    result.complete(e.toResponse());
+  }
+
+  private void closed(Status status, Message response) {
+    boolean wasEnded = ended;
+    ended = true;
+    if (body != null && !wasEnded) {
+      body.cancel();
+    }
+    if (result.isDone()) {
+      return;
+    }
+    if (!status.isOk()) {
+      result.complete(new GatewayError(status).toResponse());
+    } else if (response == null) {
+      result.complete(
+          new GatewayError(Status.INTERNAL.withDescription("the call returned no message"))
+              .toResponse());
+    } else {
+      result.complete(
+          HttpResponse.of(
+              GatewayService.okJson(MediaType.JSON_UTF_8),
+              HttpData.ofUtf8(JsonMessages.print(response))));
+    }
+  }
+}
