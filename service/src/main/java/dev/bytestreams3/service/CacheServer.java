@@ -87,7 +87,7 @@ public final class CacheServer {
         new BlobPresence(store, config.existenceCacheEntries(), config.existenceChecksInFlight());
     ResourceNameParser names = new ResourceNameParser(digests, instances);
     return List.of(
-        new ByteStreamService(store, names, layout, config.objectOverwrite(), limits),
+        new ByteStreamService(store, names, layout, config.objectOverwrite(), limits, presence),
         new ContentAddressableStorageService(store, digests, instances, layout, presence, limits),
         new ActionCacheService(
             store, digests, instances, layout, presence, config.inlineOutputLimitBytes(),

@@ -10,6 +10,7 @@ import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.compression.ZstdBlobs;
 import dev.bytestreams3.service.resource.KeyLayout;
@@ -34,22 +35,26 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   private final KeyLayout layout;
   private final Uploads uploads;
   private final CasLimits limits;
+  private final BlobPresence presence;
 
   /**
    * @param objectOverwrite whether a write may replace an existing plain object
    * @param limits the largest blob accepted
+   * @param presence told of every blob a write stores, so later existence checks skip the store
    */
   public ByteStreamService(
       BlobStore store,
       ResourceNameParser names,
       KeyLayout layout,
       boolean objectOverwrite,
-      CasLimits limits) {
+      CasLimits limits,
+      BlobPresence presence) {
     this.store = requireNonNull(store, "store");
     this.names = requireNonNull(names, "names");
     this.layout = requireNonNull(layout, "layout");
     this.uploads = new Uploads(layout, objectOverwrite);
     this.limits = requireNonNull(limits, "limits");
+    this.presence = requireNonNull(presence, "presence");
   }
 
   @Override
@@ -115,7 +120,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> responses) {
     ServerCallStreamObserver<WriteResponse> call =
         (ServerCallStreamObserver<WriteResponse>) responses;
-    WriteCall w = new WriteCall(store, names, uploads, limits, call);
+    WriteCall w = new WriteCall(store, names, uploads, limits, presence, call);
     w.start();
     return w;
   }

@@ -3,6 +3,7 @@ package dev.bytestreams3.service.bytestream;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.compression.ZstdDecoder;
 import dev.bytestreams3.service.resource.ResourceName;
@@ -28,6 +29,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private final ResourceNameParser names;
   private final Uploads uploads;
   private final CasLimits limits;
+  private final BlobPresence presence;
   private final ServerCallStreamObserver<WriteResponse> call;
 
   /** The last step of this call; the next one runs after it. */
@@ -50,11 +52,13 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       ResourceNameParser names,
       Uploads uploads,
       CasLimits limits,
+      BlobPresence presence,
       ServerCallStreamObserver<WriteResponse> call) {
     this.store = store;
     this.names = names;
     this.uploads = uploads;
     this.limits = limits;
+    this.presence = presence;
     this.call = call;
   }
 
@@ -265,13 +269,21 @@ final class WriteCall implements StreamObserver<WriteRequest> {
         return upload.abort().thenRun(() -> respond(0));
       }
       decoder.checkComplete();
-      return upload.finish().thenRun(() -> respond(compressedReceived));
+      return upload.finish().thenRun(() -> stored(compressedReceived));
     }
     if (finishWrite) {
-      return upload.finish().thenAccept(this::respond);
+      return upload.finish().thenAccept(this::stored);
     }
     // The client stopped without finishing: tell it what it can resume from.
     return upload.suspend().thenAccept(this::respond);
+  }
+
+  /** Answers a finished write; a stored blob is remembered as present. */
+  private void stored(long committed) {
+    if (name.isBlob()) {
+      presence.markPresent(spec.key());
+    }
+    respond(committed);
   }
 
   private void respond(long committed) {

@@ -160,11 +160,14 @@ class ActionCacheServiceTest {
         Status.Code.NOT_FOUND,
         "refers to 1 missing blob(s), first sha256:" + digest(gone).getHash());
 
+    int before = cache.store().existenceRequests();
     putBlobs("", gone);
     assertThat(
             ac.getActionResult(GetActionResultRequest.newBuilder().setActionDigest(action).build())
                 .getOutputFilesCount())
         .isEqualTo(2);
+    // Both outputs are known present now (one found, one written here): no store request.
+    assertThat(cache.store().existenceRequests()).isEqualTo(before);
   }
 
   @Test
