@@ -249,7 +249,14 @@ class ByteStreamOverS3Test {
       assertThat(server.terminate()).isZero();
       assertThat(server.log()).noneMatch(l -> l.contains("OutOfMemoryError"));
       String peakLine =
-          server.log().stream().filter(l -> l.contains("memory budget peak")).findFirst().orElseThrow();
+          server.log().stream()
+              .filter(l -> l.contains("memory budget peak"))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new AssertionError(
+                          "no 'memory budget peak' line in the server log:\n"
+                              + String.join("\n", server.log())));
       long peak = Long.parseLong(peakLine.replaceAll(".*memory budget peak (\\d+) of.*", "$1"));
       System.out.println("memory budget peak " + peak + " of " + budget + " bytes");
       assertThat(peak).isPositive().isLessThanOrEqualTo(budget);

@@ -26,10 +26,11 @@ final class ServerProcess implements AutoCloseable {
   private final List<String> log = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Integer> port = new CompletableFuture<>();
   private final CompletableFuture<Integer> httpPort = new CompletableFuture<>();
+  private final Thread reader;
 
   private ServerProcess(Process process) {
     this.process = process;
-    Thread reader =
+    reader =
         new Thread(
             () -> {
               try (BufferedReader r =
@@ -38,6 +39,7 @@ final class ServerProcess implements AutoCloseable {
                 String line;
                 while ((line = r.readLine()) != null) {
                   log.add(line);
+                  System.out.println("server " + process.pid() + "| " + line);
                   Matcher h = HTTP_LISTENING.matcher(line);
                   if (h.find()) {
                     httpPort.complete(Integer.parseInt(h.group(1)));
@@ -109,15 +111,19 @@ final class ServerProcess implements AutoCloseable {
   void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
+    reader.join(TimeUnit.SECONDS.toMillis(10));
   }
 
   /** Stops the server with SIGTERM and returns its exit code. */
   int terminate() throws InterruptedException {
-    process.destroy();
+    // Process.destroy() would also close our end of the server's output, losing its last lines.
+    process.toHandle().destroy();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
     }
+    // The last lines may still be in the pipe: read them all before anyone looks at the log.
+    reader.join(TimeUnit.SECONDS.toMillis(10));
     return process.exitValue();
   }
 

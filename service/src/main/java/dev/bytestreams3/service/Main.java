@@ -92,6 +92,9 @@ public final class Main {
                       "stopped; memory budget peak {} of {} bytes",
                       stores.budget().peakBytes(),
                       stores.budget().capacityBytes());
+                  // A stop on request that drained every call is a success: exit 0, not the
+                  // JVM's 143 for SIGTERM, so supervisors and scripts see a clean stop.
+                  Runtime.getRuntime().halt(0);
                 },
                 "shutdown"));
     server.awaitTermination();

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.local.LocalBlobStore;
+import dev.bytestreams3.storage.s3.S3BlobStore;
+import dev.bytestreams3.storage.s3.S3StoreConfig;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -44,8 +46,54 @@ public final class StoreFactory implements AutoCloseable {
   }
 
   private BlobStore openS3() {
-    throw new IllegalArgumentException(
-        "--bucket is set, but this build has no S3 store yet; run without --bucket");
+    S3BlobStore s3 = S3BlobStore.create(s3Config(config), budget);
+    // Unfinished multipart uploads are billed until aborted: sweep the idle ones now and then.
+    long everySeconds = Math.max(60, Math.min(3600, config.uploadIdleTimeout().toSeconds() / 4));
+    reaper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "idle-upload-reaper");
+              t.setDaemon(true);
+              return t;
+            });
+    reaper.scheduleWithFixedDelay(
+        () ->
+            s3.abortIdleUploads(config.uploadIdleTimeout())
+                .whenComplete(
+                    (n, err) -> {
+                      if (err != null) {
+                        log.warn("aborting idle uploads failed: {}", err.toString());
+                      } else if (n > 0) {
+                        log.info("aborted {} uploads idle for more than {}", n, config.uploadIdleTimeout());
+                      }
+                    }),
+        everySeconds,
+        everySeconds,
+        TimeUnit.SECONDS);
+    return s3;
+  }
+
+  /** The S3 store's settings from the server's. */
+  static S3StoreConfig s3Config(ServerConfig c) {
+    S3StoreConfig.Builder b =
+        S3StoreConfig.builder()
+            .bucket(c.bucket().orElseThrow())
+            .keyPrefix(c.keyPrefix())
+            .pathStyleAccess(c.pathStyleAccess())
+            .checksumMode(
+                c.checksumMode().equals("when-supported")
+                    ? S3StoreConfig.ChecksumMode.WHEN_SUPPORTED
+                    : S3StoreConfig.ChecksumMode.WHEN_REQUIRED)
+            .partSizeBytes(c.partSizeBytes())
+            .maxPartsInFlight(c.partsInFlight())
+            .readSegmentBytes((int) c.readSegmentBytes())
+            .maxSegmentsInFlight(c.readSegmentsInFlight());
+    c.region().ifPresent(b::region);
+    c.endpoint().ifPresent(b::endpointOverride);
+    if (c.accessKeyId().isPresent()) {
+      b.credentials(c.accessKeyId().get(), c.secretAccessKey().orElse(""));
+    }
+    return b.build();
   }
 
   @Override

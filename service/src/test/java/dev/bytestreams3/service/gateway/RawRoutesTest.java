@@ -103,14 +103,18 @@ class RawRoutesTest {
             () -> h.send("PUT", name, BodyPublishers.fromPublisher(new FailingAfter(data, sent))))
         .hasStackTraceContaining("cut on purpose");
 
+    // The server commits what it holds once it sees the cut, a moment after the client does:
+    // wait until the committed size is positive and has stopped moving.
     long committed = -1;
-    for (int i = 0; i < 50 && committed <= 0; i++) {
+    long previous = -2;
+    for (int i = 0; i < 50 && (committed <= 0 || committed != previous); i++) {
+      previous = committed;
       HttpResponse<String> status = head(name);
       if (status.statusCode() == 200) {
         committed = Long.parseLong(status.headers().firstValue("x-committed-size").orElseThrow());
         assertThat(status.headers().firstValue("x-complete")).hasValue("false");
       }
-      Thread.sleep(100);
+      Thread.sleep(200);
     }
     assertThat(committed).isPositive().isLessThanOrEqualTo(sent);
     // Nothing half-written is visible.

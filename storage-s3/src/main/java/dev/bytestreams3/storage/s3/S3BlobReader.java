@@ -1,0 +1,140 @@
+package dev.bytestreams3.storage.s3;
+
+import dev.bytestreams3.storage.BlobReader;
+import dev.bytestreams3.storage.MemoryBudget;
+import dev.bytestreams3.storage.StorageException;
+import dev.bytestreams3.storage.StorageException.Reason;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Reads a range of an object as ranged GETs of one segment each. At most {@code
+ * maxSegmentsInFlight} segments are held at once, counting the one being delivered, each reserved
+ * from the memory budget before it is requested; a new one is requested only when the reader has
+ * consumed one, so a slow reader holds the store back instead of filling memory.
+ */
+final class S3BlobReader implements BlobReader {
+
+  private final S3BlobStore store;
+  private final String objectKey;
+  private final long blobSize;
+  private final long end;
+  private final int segmentBytes;
+  private final int maxSegments;
+  private final ArrayDeque<Segment> pending = new ArrayDeque<>();
+  private long nextStart;
+  private Segment current;
+  private ByteBuffer currentData;
+  private boolean closed;
+
+  S3BlobReader(
+      S3BlobStore store, String objectKey, long blobSize, long start, long end,
+      int segmentBytes, int maxSegments) {
+    this.store = store;
+    this.objectKey = objectKey;
+    this.blobSize = blobSize;
+    this.nextStart = start;
+    this.end = end;
+    this.segmentBytes = segmentBytes;
+    this.maxSegments = maxSegments;
+  }
+
+  @Override
+  public long blobSize() {
+    return blobSize;
+  }
+
+  @Override
+  public synchronized CompletableFuture<ByteBuffer> next() {
+    if (closed) {
+      return CompletableFuture.failedFuture(
+          new StorageException(Reason.CANCELLED, "read of " + objectKey + " is closed"));
+    }
+    if (currentData != null && currentData.hasRemaining()) {
+      return CompletableFuture.completedFuture(chunk());
+    }
+    if (current != null) {
+      current.release();
+      current = null;
+      currentData = null;
+    }
+    while (pending.size() < maxSegments && nextStart < end) {
+      int length = (int) Math.min(segmentBytes, end - nextStart);
+      pending.add(new Segment(nextStart, length));
+      nextStart += length;
+    }
+    Segment s = pending.poll();
+    if (s == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    current = s;
+    return s.data.thenApply(
+        data -> {
+          synchronized (this) {
+            if (closed) {
+              throw new StorageException(Reason.CANCELLED, "read of " + objectKey + " is closed");
+            }
+            currentData = data;
+            return chunk();
+          }
+        });
+  }
+
+  private ByteBuffer chunk() {
+    int n = Math.min(MAX_CHUNK_BYTES, currentData.remaining());
+    ByteBuffer slice = currentData.slice();
+    slice.limit(n);
+    currentData.position(currentData.position() + n);
+    return slice;
+  }
+
+  @Override
+  public void close() {
+    ArrayDeque<Segment> dropped;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      dropped = new ArrayDeque<>(pending);
+      pending.clear();
+      if (current != null) {
+        dropped.add(current);
+      }
+      current = null;
+      currentData = null;
+    }
+    dropped.forEach(Segment::release);
+  }
+
+  /** One ranged GET: its reservation, its request and its bytes. */
+  private final class Segment {
+    private final CompletableFuture<MemoryBudget.Reservation> reservation;
+    private final CompletableFuture<ByteBuffer> data;
+    private volatile CompletableFuture<ByteBuffer> request;
+
+    Segment(long start, int length) {
+      reservation = store.budget().reserve(length);
+      data =
+          reservation.thenCompose(
+              r -> {
+                CompletableFuture<ByteBuffer> f = store.getRange(objectKey, start, length);
+                request = f;
+                return f;
+              });
+    }
+
+    void release() {
+      reservation.cancel(false);
+      CompletableFuture<ByteBuffer> f = request;
+      if (f != null) {
+        f.cancel(true);
+      }
+      data.cancel(false);
+      if (reservation.isDone() && !reservation.isCompletedExceptionally()) {
+        reservation.join().close();
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package dev.bytestreams3.storage.s3;
+
+import dev.bytestreams3.storage.StorageException;
+import dev.bytestreams3.storage.StorageException.Reason;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * Turns every failure of an S3 call into a {@link StorageException}: the one place that knows
+ * what S3's error codes mean. Messages name the bucket and key, never credentials.
+ */
+final class S3Errors {
+
+  private S3Errors() {}
+
+  /**
+   * Maps {@code error} from the call described by {@code what} (e.g. "upload part 3") on {@code
+   * key} of {@code bucket}.
+   */
+  static StorageException map(Throwable error, String what, String bucket, String key) {
+    Throwable t = unwrap(error);
+    if (t instanceof StorageException) {
+      return (StorageException) t;
+    }
+    String where = what + " s3://" + bucket + "/" + key;
+    if (t instanceof CancellationException) {
+      return new StorageException(Reason.CANCELLED, where + ": cancelled", t);
+    }
+    if (t instanceof S3Exception) {
+      S3Exception e = (S3Exception) t;
+      String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+      String detail =
+          where + ": " + e.statusCode() + (code == null ? "" : " " + code)
+              + (e.awsErrorDetails() == null || e.awsErrorDetails().errorMessage() == null
+                  ? ""
+                  : " (" + e.awsErrorDetails().errorMessage() + ")");
+      return new StorageException(reasonOf(e.statusCode(), code), messageOf(code, bucket, detail), e);
+    }
+    if (t instanceof ApiCallTimeoutException || t instanceof ApiCallAttemptTimeoutException) {
+      return new StorageException(Reason.UNAVAILABLE, where + ": timed out", t);
+    }
+    if (t instanceof SdkClientException) {
+      // Connection refused or reset, DNS, TLS: S3 could not be reached.
+      return new StorageException(Reason.UNAVAILABLE, where + ": " + t.getMessage(), t);
+    }
+    return new StorageException(Reason.INTERNAL, where + ": " + t, t);
+  }
+
+  /** Whether {@code error} says the key or upload does not exist. */
+  static boolean isNotFound(Throwable error) {
+    Throwable t = unwrap(error);
+    if (t instanceof StorageException) {
+      return ((StorageException) t).reason() == Reason.NOT_FOUND;
+    }
+    if (t instanceof S3Exception) {
+      S3Exception e = (S3Exception) t;
+      String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+      return e.statusCode() == 404 && !"NoSuchBucket".equals(code);
+    }
+    return false;
+  }
+
+  private static Reason reasonOf(int status, String code) {
+    if ("NoSuchBucket".equals(code)) {
+      // A missing bucket is a setup mistake, not a missing blob: callers must not see NOT_FOUND.
+      return Reason.INTERNAL;
+    }
+    if ("NoSuchKey".equals(code) || "NoSuchUpload".equals(code) || status == 404) {
+      return Reason.NOT_FOUND;
+    }
+    if ("PreconditionFailed".equals(code) || status == 412) {
+      return Reason.ALREADY_EXISTS;
+    }
+    if ("InvalidRange".equals(code) || status == 416) {
+      return Reason.OUT_OF_RANGE;
+    }
+    if ("SlowDown".equals(code) || "RequestTimeout".equals(code) || status >= 500 || status == 429) {
+      return Reason.UNAVAILABLE;
+    }
+    if (status == 401 || status == 403) {
+      return Reason.ACCESS_DENIED;
+    }
+    if ("EntityTooSmall".equals(code)
+        || "EntityTooLarge".equals(code)
+        || "InvalidPart".equals(code)
+        || "InvalidPartOrder".equals(code)
+        || "KeyTooLongError".equals(code)) {
+      return Reason.INVALID_REQUEST;
+    }
+    return Reason.INTERNAL;
+  }
+
+  private static String messageOf(String code, String bucket, String detail) {
+    if ("NoSuchBucket".equals(code)) {
+      return "bucket '" + bucket + "' does not exist or is not reachable with these settings; "
+          + detail;
+    }
+    return detail;
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}

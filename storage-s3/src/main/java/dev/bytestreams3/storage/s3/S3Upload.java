@@ -1,0 +1,561 @@
+package dev.bytestreams3.storage.s3;
+
+import dev.bytestreams3.storage.ContentVerifier;
+import dev.bytestreams3.storage.MemoryBudget;
+import dev.bytestreams3.storage.StorageException;
+import dev.bytestreams3.storage.StorageException.Reason;
+import dev.bytestreams3.storage.Upload;
+import dev.bytestreams3.storage.UploadSpec;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.Part;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
+
+/**
+ * One upload written as an S3 multipart upload. Bytes are copied into a part buffer reserved from
+ * the memory budget; a full buffer becomes a part sent while the writer goes on, with at most
+ * {@code maxPartsInFlight} parts in flight. After each part is cut, the upload's record is
+ * rewritten with the hash state after that part (record writes run one after another), so any
+ * process can resume and still verify. A blob that ends before its first part is full is one
+ * PutObject.
+ */
+final class S3Upload implements Upload {
+
+  /** S3's most parts per upload. */
+  static final int MAX_PARTS = 10_000;
+
+  private static final long MIB = 1024 * 1024;
+
+  private final S3BlobStore store;
+  private final UploadSpec spec;
+  private final String objectKey;
+  private final long partSize;
+  private final long committedAtOpen;
+  private final ContentVerifier verifier;
+  private final Permits slots;
+  private final boolean checksums;
+
+  // Guarded by this.
+  private CompletableFuture<String> s3UploadId;
+  private final TreeMap<Integer, CompletedPart> completed = new TreeMap<>();
+  private final NavigableMap<Integer, byte[]> states = new TreeMap<>();
+  private final Set<CompletableFuture<?>> inFlight = new HashSet<>();
+  private final Set<CompletableFuture<?>> requests = new HashSet<>();
+  private int contiguousDone;
+  private int nextPart;
+  private long position;
+  private ByteBuffer buffer;
+  private MemoryBudget.Reservation bufferReservation;
+  private CompletableFuture<Void> recordChain = CompletableFuture.completedFuture(null);
+  private Throwable failure;
+  private boolean closed;
+
+  private S3Upload(
+      S3BlobStore store, UploadSpec spec, String objectKey, long partSize, long committed,
+      ContentVerifier verifier, String s3UploadId, int nextPart) {
+    this.store = store;
+    this.spec = spec;
+    this.objectKey = objectKey;
+    this.partSize = partSize;
+    this.committedAtOpen = committed;
+    this.position = committed;
+    this.verifier = verifier;
+    this.nextPart = nextPart;
+    this.contiguousDone = nextPart - 1;
+    this.s3UploadId = s3UploadId == null ? null : CompletableFuture.completedFuture(s3UploadId);
+    this.slots = new Permits(store.config().maxPartsInFlight());
+    this.checksums = store.config().checksumMode() == S3StoreConfig.ChecksumMode.WHEN_SUPPORTED;
+  }
+
+  /** A new upload; nothing is sent to S3 until a part is full or the upload finishes. */
+  static S3Upload fresh(S3BlobStore store, UploadSpec spec, String objectKey) {
+    long partSize = store.config().partSizeBytes();
+    if (spec.expectedSize() > 0) {
+      long needed = (spec.expectedSize() + MAX_PARTS - 1) / MAX_PARTS;
+      partSize = Math.max(partSize, (needed + MIB - 1) / MIB * MIB);
+    }
+    if (partSize > Integer.MAX_VALUE - 8) {
+      throw new StorageException(
+          Reason.INVALID_REQUEST,
+          spec.key() + ": " + spec.expectedSize() + " bytes do not fit in " + MAX_PARTS
+              + " parts this store can buffer");
+    }
+    return new S3Upload(store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1);
+  }
+
+  /** Resumes the upload in {@code record} after the committed parts among {@code parts}. */
+  static S3Upload resumed(
+      S3BlobStore store, UploadSpec spec, String objectKey, UploadRecord record,
+      Map<Integer, Part> parts) {
+    int n = record.committedParts(List.copyOf(parts.keySet()));
+    ContentVerifier verifier =
+        n == 0 || spec.check().isEmpty()
+            ? ContentVerifier.start(spec)
+            : ContentVerifier.resume(spec, Optional.of(record.states().get(n)));
+    S3Upload u =
+        new S3Upload(
+            store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
+            record.s3UploadId(), n + 1);
+    for (int i = 1; i <= n; i++) {
+      Part p = parts.get(i);
+      u.completed.put(
+          i,
+          CompletedPart.builder().partNumber(i).eTag(p.eTag()).checksumCRC32(p.checksumCRC32()).build());
+    }
+    if (n > 0 && spec.check().isPresent()) {
+      u.states.put(n, record.states().get(n));
+    }
+    return u;
+  }
+
+  @Override
+  public long committedSize() {
+    return committedAtOpen;
+  }
+
+  @Override
+  public synchronized long position() {
+    return position;
+  }
+
+  @Override
+  public CompletableFuture<Void> append(ByteBuffer data) {
+    synchronized (this) {
+      if (closed) {
+        return CompletableFuture.failedFuture(closedError());
+      }
+    }
+    return fill(data.duplicate());
+  }
+
+  private CompletableFuture<Void> fill(ByteBuffer d) {
+    ByteBuffer full = null;
+    synchronized (this) {
+      if (failure != null) {
+        return CompletableFuture.failedFuture(failure);
+      }
+      if (closed) {
+        return CompletableFuture.failedFuture(closedError());
+      }
+      if (!d.hasRemaining()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (buffer == null) {
+        int size = nextBufferSize();
+        if (size < 0) {
+          return CompletableFuture.failedFuture(
+              new StorageException(
+                  Reason.SIZE_MISMATCH,
+                  "received more than " + spec.expectedSize() + " bytes for " + spec.key()));
+        }
+        return store
+            .budget()
+            .reserve(size)
+            .thenCompose(
+                r -> {
+                  synchronized (this) {
+                    if (closed || failure != null) {
+                      r.close();
+                    } else {
+                      bufferReservation = r;
+                      buffer = ByteBuffer.allocate(size);
+                    }
+                  }
+                  return fill(d);
+                });
+      }
+      int n = Math.min(d.remaining(), buffer.remaining());
+      ByteBuffer slice = d.slice();
+      slice.limit(n);
+      verifier.update(slice);
+      buffer.put(slice);
+      d.position(d.position() + n);
+      position += n;
+      if (buffer.position() == partSize) {
+        full = buffer;
+      }
+    }
+    if (full != null) {
+      return cutPart(true).thenCompose(v -> fill(d));
+    }
+    return fill(d);
+  }
+
+  /** The size of the next buffer: a part, or less when the declared size ends sooner; -1 past it. */
+  private int nextBufferSize() {
+    if (spec.expectedSize() < 0) {
+      return (int) partSize;
+    }
+    long left = spec.expectedSize() - position;
+    return left <= 0 ? -1 : (int) Math.min(partSize, left);
+  }
+
+  /**
+   * Sends the buffer as the next part once a slot is free; completes when it is on its way. With
+   * {@code full}, the hash state after it is saved in the record.
+   */
+  private CompletableFuture<Void> cutPart(boolean full) {
+    int number;
+    ByteBuffer body;
+    MemoryBudget.Reservation reservation;
+    synchronized (this) {
+      number = nextPart++;
+      body = buffer.flip();
+      reservation = bufferReservation;
+      buffer = null;
+      bufferReservation = null;
+      if (number > MAX_PARTS) {
+        reservation.close();
+        StorageException e =
+            new StorageException(
+                Reason.INVALID_REQUEST,
+                spec.key() + " is larger than " + MAX_PARTS + " parts of " + partSize + " bytes");
+        failure = e;
+        return CompletableFuture.failedFuture(e);
+      }
+      if (full && spec.check().isPresent()) {
+        states.put(number, verifier.saveState().orElseThrow());
+      }
+      if (s3UploadId == null) {
+        s3UploadId = createMultipart();
+      }
+      if (full) {
+        saveRecord();
+      }
+    }
+    return slots
+        .acquire()
+        .thenAccept(
+            v -> {
+              CompletableFuture<Void> sent = uploadPart(number, body, reservation);
+              synchronized (this) {
+                inFlight.add(sent);
+              }
+              sent.whenComplete(
+                  (x, err) -> {
+                    synchronized (this) {
+                      inFlight.remove(sent);
+                    }
+                    slots.release();
+                  });
+            });
+  }
+
+  private CompletableFuture<String> createMultipart() {
+    return store
+        .call(
+            "CreateMultipartUpload",
+            objectKey,
+            () ->
+                store
+                    .client()
+                    .createMultipartUpload(
+                        r -> {
+                          r.bucket(store.bucket()).key(objectKey);
+                          if (checksums) {
+                            r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+                          }
+                        }))
+        .thenApply(r -> r.uploadId());
+  }
+
+  /** Rewrites the record after the writes before it, with every hash state not yet confirmed. */
+  private void saveRecord() {
+    CompletableFuture<String> id = s3UploadId;
+    // Parts up to contiguousDone are complete: only the state after the last of them is needed.
+    states.headMap(contiguousDone, false).clear();
+    NavigableMap<Integer, byte[]> snapshot = new TreeMap<>(states);
+    recordChain =
+        recordChain
+            .thenCompose(v -> id)
+            .thenCompose(
+                uploadId ->
+                    store.writeRecord(
+                        spec,
+                        new UploadRecord(
+                            spec.key().value(), spec.uploadId(), uploadId, partSize,
+                            spec.check().map(c -> c.function().id()), snapshot)));
+    recordChain.whenComplete(
+        (v, err) -> {
+          if (err != null) {
+            fail(err);
+          }
+        });
+  }
+
+  private CompletableFuture<Void> uploadPart(
+      int number, ByteBuffer body, MemoryBudget.Reservation reservation) {
+    CompletableFuture<Void> sent =
+        s3UploadId.thenCompose(
+            uploadId -> {
+              CompletableFuture<UploadPartResponse> request =
+                store.call(
+                    "UploadPart " + number + " of",
+                    objectKey,
+                    () ->
+                        store
+                            .client()
+                            .uploadPart(
+                                r -> {
+                                  r.bucket(store.bucket())
+                                      .key(objectKey)
+                                      .uploadId(uploadId)
+                                      .partNumber(number)
+                                      .contentLength((long) body.remaining());
+                                  if (checksums) {
+                                    r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+                                  }
+                                },
+                                AsyncRequestBody.fromByteBufferUnsafe(body)));
+              synchronized (this) {
+                requests.add(request);
+              }
+              request.whenComplete(
+                  (r, err) -> {
+                    synchronized (this) {
+                      requests.remove(request);
+                    }
+                  });
+              return request;
+            })
+            .thenAccept(
+                r -> {
+                  synchronized (this) {
+                    completed.put(
+                        number,
+                        CompletedPart.builder()
+                            .partNumber(number)
+                            .eTag(r.eTag())
+                            .checksumCRC32(r.checksumCRC32())
+                            .build());
+                    while (completed.containsKey(contiguousDone + 1)) {
+                      contiguousDone++;
+                    }
+                  }
+                });
+    sent.whenComplete(
+        (v, err) -> {
+          reservation.close();
+          if (err != null) {
+            fail(err);
+          }
+        });
+    return sent;
+  }
+
+  private void fail(Throwable err) {
+    synchronized (this) {
+      if (failure == null) {
+        failure = StorageException.from(err);
+      }
+    }
+  }
+
+  /** Completes when every part and record write started so far has ended, however. */
+  private CompletableFuture<Void> settled() {
+    List<CompletableFuture<?>> all;
+    synchronized (this) {
+      all = new ArrayList<>(inFlight);
+      all.add(recordChain);
+    }
+    return CompletableFuture.allOf(
+            all.stream().map(f -> f.handle((v, e) -> null)).toArray(CompletableFuture[]::new))
+        .thenApply(v -> null);
+  }
+
+  @Override
+  public CompletableFuture<Long> finish() {
+    synchronized (this) {
+      if (closed) {
+        return CompletableFuture.failedFuture(closedError());
+      }
+      closed = true;
+      if (failure != null) {
+        dropBuffer();
+        return CompletableFuture.failedFuture(failure);
+      }
+    }
+    long total = position();
+    try {
+      verifier.verify(total);
+    } catch (StorageException e) {
+      dropBuffer();
+      return discard().handle((v, err) -> { throw e; });
+    }
+    boolean single;
+    synchronized (this) {
+      single = nextPart == 1;
+    }
+    if (single) {
+      return putWhole(total);
+    }
+    CompletableFuture<Void> last;
+    synchronized (this) {
+      last =
+          buffer != null && buffer.position() > 0
+              ? cutPart(false)
+              : CompletableFuture.completedFuture(null);
+      if (buffer != null) {
+        dropBuffer();
+      }
+    }
+    return last.thenCompose(v -> settled())
+        .thenCompose(v -> ensureAllowed())
+        .thenCompose(
+            v -> {
+              List<CompletedPart> parts;
+              String uploadId;
+              synchronized (this) {
+                if (failure != null) {
+                  throw StorageException.from(failure);
+                }
+                parts = new ArrayList<>(completed.values());
+                uploadId = s3UploadId.join();
+              }
+              return store.call(
+                  "CompleteMultipartUpload",
+                  objectKey,
+                  () ->
+                      store
+                          .client()
+                          .completeMultipartUpload(
+                              r ->
+                                  r.bucket(store.bucket())
+                                      .key(objectKey)
+                                      .uploadId(uploadId)
+                                      .multipartUpload(m -> m.parts(parts))));
+            })
+        .thenCompose(r -> store.deleteRecord(spec).exceptionally(err -> null))
+        .thenApply(v -> total);
+  }
+
+  /** Publishes a blob that never filled a part with one PutObject. */
+  private CompletableFuture<Long> putWhole(long total) {
+    ByteBuffer body;
+    MemoryBudget.Reservation reservation;
+    CompletableFuture<String> stale;
+    synchronized (this) {
+      body = buffer == null ? ByteBuffer.allocate(0) : buffer.flip();
+      reservation = bufferReservation;
+      buffer = null;
+      bufferReservation = null;
+      stale = s3UploadId;
+    }
+    return ensureAllowed()
+        .thenCompose(v -> store.putObject(objectKey, body))
+        .whenComplete(
+            (v, err) -> {
+              if (reservation != null) {
+                reservation.close();
+              }
+            })
+        .thenCompose(
+            v ->
+                stale == null
+                    ? CompletableFuture.completedFuture(null)
+                    : stale.thenCompose(id -> store.abortUpload(objectKey, spec, id))
+                        .exceptionally(err -> null))
+        .thenApply(v -> total);
+  }
+
+  /** Fails with ALREADY_EXISTS, discarding the upload, when it may not replace a blob there. */
+  private CompletableFuture<Void> ensureAllowed() {
+    if (spec.overwrite()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return store
+        .size(spec.key())
+        .thenCompose(
+            s -> {
+              if (s.isEmpty()) {
+                return CompletableFuture.completedFuture(null);
+              }
+              StorageException e = S3BlobStore.alreadyExists(spec);
+              return discard().handle((v, err) -> { throw e; });
+            });
+  }
+
+  @Override
+  public CompletableFuture<Long> suspend() {
+    synchronized (this) {
+      if (closed) {
+        return CompletableFuture.failedFuture(closedError());
+      }
+      closed = true;
+      // A partial part cannot be committed on its own.
+      dropBuffer();
+    }
+    return settled()
+        .thenApply(
+            v -> {
+              synchronized (this) {
+                if (recordChain.isCompletedExceptionally()) {
+                  throw StorageException.from(failure);
+                }
+                if (spec.check().isEmpty()) {
+                  return contiguousDone * partSize;
+                }
+                Integer withState = states.floorKey(contiguousDone);
+                return withState == null ? 0L : withState * partSize;
+              }
+            });
+  }
+
+  @Override
+  public void detach() {
+    List<CompletableFuture<?>> cancel;
+    synchronized (this) {
+      closed = true;
+      dropBuffer();
+      cancel = new ArrayList<>(inFlight);
+      cancel.addAll(requests);
+    }
+    slots.failWaiters(closedError());
+    cancel.forEach(f -> f.cancel(true));
+  }
+
+  @Override
+  public CompletableFuture<Void> abort() {
+    detach();
+    return discard();
+  }
+
+  /** Aborts the multipart upload, if one was started, and deletes the record. */
+  private CompletableFuture<Void> discard() {
+    CompletableFuture<String> id;
+    synchronized (this) {
+      id = s3UploadId;
+    }
+    return settled()
+        .thenCompose(
+            v ->
+                id == null
+                    ? store.deleteRecord(spec)
+                    : id.thenCompose(uploadId -> store.abortUpload(objectKey, spec, uploadId)));
+  }
+
+  private void dropBuffer() {
+    synchronized (this) {
+      buffer = null;
+      if (bufferReservation != null) {
+        bufferReservation.close();
+        bufferReservation = null;
+      }
+    }
+  }
+
+  private StorageException closedError() {
+    return new StorageException(Reason.INVALID_REQUEST, "upload to " + spec.key() + " is closed");
+  }
+}
