@@ -56,15 +56,15 @@ public final class Main {
               config.httpIgnoreUnknownFields(),
               config.httpMaxMessageBytes(),
               config.httpUnaryTimeout());
-      List<HttpRoutes> routes = new ArrayList<>();
-      routes.add(health);
-      routes.add(new GatewayRoutes(server.inProcessChannel(), server.definitions(), gateway));
-      routes.add(new RawRoutes(server.inProcessChannel(), CacheServer.digestFunctions()));
-      routes.add(new UploadPage());
       try {
+        List<HttpRoutes> routes = new ArrayList<>();
+        routes.add(health);
+        routes.add(new GatewayRoutes(server.inProcessChannel(), server.definitions(), gateway));
+        routes.add(new RawRoutes(server.inProcessChannel(), CacheServer.digestFunctions()));
+        routes.add(new UploadPage());
         http = HttpServer.start(config.bindAddress(), config.httpPort(), config.shutdownGrace(), routes);
       } catch (RuntimeException e) {
-        System.err.println("bytestream-s3: HTTP port " + config.httpPort() + ": " + e.getMessage());
+        System.err.println("bytestream-s3: HTTP: " + e.getMessage());
         server.shutdown(Duration.ZERO);
         stores.close();
         System.exit(2);

@@ -25,7 +25,7 @@ public final class ConfigLoader {
 
   static final List<Setting> SETTINGS =
       List.of(
-          new Setting("bind-address", "127.0.0.1", "Address the gRPC server listens on (0.0.0.0 in a container)."),
+          new Setting("bind-address", "127.0.0.1", "Address the gRPC and HTTP servers listen on (0.0.0.0 in a container)."),
           new Setting("grpc-port", "8980", "gRPC port; 0 picks a free one."),
           new Setting("data-dir", "data", "Folder of the local store, used when no bucket is set."),
           new Setting("memory-budget-bytes", "", "Bytes all write buffers and read-ahead may hold together (default: a quarter of the heap)."),

@@ -101,9 +101,9 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
     }
   }
 
-  private void send(String json) {
+  private void send(byte[] json, int len, java.util.List<JsonObjectSplitter.LongString> longStrings) {
     Message.Builder b = prototype.newBuilderForType();
-    binder.mergeJson(json, b, "message " + splitter.objects() + " of the body");
+    BulkBytesJson.parse(json, len, longStrings, b, binder, "message " + splitter.objects() + " of the body");
     call.sendMessage(b.build());
   }
 

@@ -2,15 +2,32 @@ package dev.bytestreams3.service.gateway;
 
 import com.linecorp.armeria.common.HttpStatus;
 import io.grpc.Status;
-import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.function.Consumer;
+import java.util.List;
 
 /**
- * Cuts a byte stream of JSON objects (newline-delimited or simply concatenated) into one string
- * per object as the bytes arrive, holding at most one object of at most {@code maxBytes}.
+ * Cuts a byte stream of JSON objects (newline-delimited or simply concatenated) into one object
+ * at a time as the bytes arrive, holding at most one object of at most {@code maxBytes}.
  */
 final class JsonObjectSplitter {
+
+  /**
+   * Takes one whole object, {@code json[0, len)}, valid only during the call, and the long string
+   * values of its top-level fields.
+   */
+  @FunctionalInterface
+  interface Sink {
+    void accept(byte[] json, int len, List<LongString> longStrings);
+  }
+
+  /**
+   * A top-level string value of at least {@link #LONG_STRING_CHARS} characters without escapes:
+   * its key is {@code json[keyFrom, keyTo)}, its text {@code json[from, to)}.
+   */
+  record LongString(int keyFrom, int keyTo, int from, int to) {}
+
+  static final int LONG_STRING_CHARS = 4096;
 
   private final int maxBytes;
   private byte[] buf = new byte[8192];
@@ -19,6 +36,13 @@ final class JsonObjectSplitter {
   private boolean inString;
   private boolean escaped;
   private long objects;
+  private int stringFrom;
+  private boolean stringHasEscape;
+  private boolean stringIsValue;
+  private boolean expectValue;
+  private int keyFrom;
+  private int keyTo;
+  private final List<LongString> longStrings = new ArrayList<>(2);
   /** A bare word outside strings (a number, true, false or null), checked when it ends. */
   private final StringBuilder word = new StringBuilder();
 
@@ -27,7 +51,7 @@ final class JsonObjectSplitter {
   }
 
   /** Feeds {@code data} and hands each object it completes to {@code sink}. */
-  void feed(byte[] data, int off, int n, Consumer<String> sink) {
+  void feed(byte[] data, int off, int n, Sink sink) {
     for (int i = off; i < off + n; i++) {
       byte c = data[i];
       if (depth == 0) {
@@ -71,22 +95,52 @@ final class JsonObjectSplitter {
           escaped = false;
         } else if (c == '\\') {
           escaped = true;
+          stringHasEscape = true;
         } else if (c == '"') {
           inString = false;
+          closeString(len - 1);
         }
       } else if (c == '"') {
         inString = true;
+        stringFrom = len;
+        stringHasEscape = false;
+        stringIsValue = depth == 1 && expectValue;
+      } else if (c == ':' && depth == 1) {
+        expectValue = true;
+      } else if (c == ',' && depth == 1) {
+        expectValue = false;
       } else if (c == '{' || c == '[') {
         depth++;
+        expectValue = false;
       } else if (c == '}' || c == ']') {
         depth--;
         if (depth == 0) {
           objects++;
-          String json = new String(buf, 0, len, StandardCharsets.UTF_8);
+          int n0 = len;
           len = 0;
-          sink.accept(json);
+          expectValue = false;
+          try {
+            sink.accept(buf, n0, longStrings);
+          } finally {
+            longStrings.clear();
+          }
         }
       }
+    }
+  }
+
+  private void closeString(int to) {
+    if (depth != 1) {
+      return;
+    }
+    if (!stringIsValue) {
+      keyFrom = stringFrom;
+      keyTo = to;
+      return;
+    }
+    expectValue = false;
+    if (!stringHasEscape && to - stringFrom >= LONG_STRING_CHARS) {
+      longStrings.add(new LongString(keyFrom, keyTo, stringFrom, to));
     }
   }
 

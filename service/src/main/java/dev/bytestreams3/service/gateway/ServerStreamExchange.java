@@ -42,16 +42,16 @@ final class ServerStreamExchange {
         new ClientCall.Listener<>() {
           @Override
           public void onMessage(Message m) {
-            String line;
+            byte[] line;
             try {
-              line = "{\"result\":" + JsonMessages.print(m) + "}\n";
+              line = BulkBytesJson.resultLine(m);
             } catch (GatewayError e) {
               call.cancel("cannot print a response", e);
               return;
             }
             sendHeadersOnce(ResponseHeaders.builder(com.linecorp.armeria.common.HttpStatus.OK)
                 .contentType(NDJSON).build());
-            if (response.tryWrite(HttpData.ofUtf8(line))) {
+            if (response.tryWrite(HttpData.wrap(line))) {
               response.whenConsumed().thenRun(() -> call.request(1));
             }
           }

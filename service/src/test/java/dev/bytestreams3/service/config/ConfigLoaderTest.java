@@ -48,6 +48,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void httpSettings_defaultToPort8080AndCanTurnHttpOff() {
+    ServerConfig d = ConfigLoader.load(new String[0], Map.of());
+    assertThat(d.httpPort()).isEqualTo(8080);
+    assertThat(d.servesHttp()).isTrue();
+    assertThat(d.httpRulesFile()).isEmpty();
+    assertThat(d.httpMaxMessageBytes()).isEqualTo(16 << 20);
+    assertThat(d.httpUnaryTimeout()).hasSeconds(30);
+    ServerConfig off =
+        ConfigLoader.load(new String[] {"--http-port=-1"}, Map.of("BS3_HTTP_RULES", "rules.yaml"));
+    assertThat(off.servesHttp()).isFalse();
+    assertThat(off.httpRulesFile()).contains(Path.of("rules.yaml"));
+    assertThatThrownBy(() -> ConfigLoader.load(new String[] {"--http-port=-2"}, Map.of()))
+        .hasMessage("--http-port: -2 (expected: -1 to 65535)");
+    assertThatThrownBy(() -> ConfigLoader.load(new String[] {"--http-max-message-bytes=10"}, Map.of()))
+        .hasMessage("--http-max-message-bytes: 10 (expected: 1024 to 1073741824)");
+  }
+
+  @Test
   void secrets_neverAppearInTheLoggedConfiguration() {
     ServerConfig c =
         ConfigLoader.load(

@@ -45,6 +45,15 @@ public final class LocalBlobStore implements BlobStore {
   private final Path tmp;
   private final long checkpointBytes;
   private final ExecutorService io;
+  /**
+   * The writer that holds each upload folder. One writer at a time: opening an upload fences the
+   * previous writer of the same upload (a client resuming while its cut stream is still being torn
+   * down), so the old writer can no longer touch the files the new one resumes from.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<Path, LocalUpload> writers =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /** Guards each upload folder's files; striped so that it needs no cleanup. */
+  private final Object[] uploadLocks = new Object[64];
 
   /**
    * Opens a store under {@code root}, creating it when absent.
@@ -65,6 +74,9 @@ public final class LocalBlobStore implements BlobStore {
     this.uploads = root.resolve("uploads");
     this.tmp = root.resolve("tmp");
     this.checkpointBytes = checkpointBytes;
+    for (int i = 0; i < uploadLocks.length; i++) {
+      uploadLocks[i] = new Object();
+    }
     try {
       Files.createDirectories(blobs);
       Files.createDirectories(uploads);
@@ -160,8 +172,27 @@ public final class LocalBlobStore implements BlobStore {
             throw new StorageException(
                 Reason.ALREADY_EXISTS, spec.key() + " already exists and may not be replaced");
           }
-          return LocalUpload.open(this, spec, uploadFolder(spec), checkpointBytes);
+          Path folder = uploadFolder(spec);
+          synchronized (uploadLock(folder)) {
+            LocalUpload previous = writers.get(folder);
+            if (previous != null) {
+              previous.fence();
+            }
+            LocalUpload upload = LocalUpload.open(this, spec, folder, checkpointBytes);
+            writers.put(folder, upload);
+            return upload;
+          }
         });
+  }
+
+  /** The lock every file operation on {@code folder} holds. */
+  Object uploadLock(Path folder) {
+    return uploadLocks[Math.floorMod(folder.hashCode(), uploadLocks.length)];
+  }
+
+  /** Forgets {@code upload} as its folder's writer, if it still is; call with the folder's lock. */
+  void released(Path folder, LocalUpload upload) {
+    writers.remove(folder, upload);
   }
 
   Path uploadFolder(UploadSpec spec) {
@@ -239,6 +270,8 @@ public final class LocalBlobStore implements BlobStore {
   @Override
   public void close() {
     io.shutdown();
+    // Let queued file work (a writer suspending, say) finish rather than race whoever removes the
+    // folder next.
     try {
       io.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
     } catch (InterruptedException e) {

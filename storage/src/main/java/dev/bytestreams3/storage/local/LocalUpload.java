@@ -39,6 +39,7 @@ final class LocalUpload implements Upload {
   private long position;
   private long lastCheckpoint;
   private boolean closed;
+  private boolean fenced;
 
   private LocalUpload(
       LocalBlobStore store,
@@ -101,19 +102,21 @@ final class LocalUpload implements Upload {
     return store.onIo(
         "append to " + spec.key(),
         () -> {
-          checkOpen();
-          verifier.update(b);
-          int n = b.remaining();
-          while (b.hasRemaining()) {
-            data.write(b);
+          synchronized (store.uploadLock(folder)) {
+            checkOpen();
+            verifier.update(b);
+            int n = b.remaining();
+            while (b.hasRemaining()) {
+              data.write(b);
+            }
+            synchronized (this) {
+              position += n;
+            }
+            if (position - lastCheckpoint >= checkpointBytes) {
+              checkpoint();
+            }
+            return null;
           }
-          synchronized (this) {
-            position += n;
-          }
-          if (position - lastCheckpoint >= checkpointBytes) {
-            checkpoint();
-          }
-          return null;
         });
   }
 
@@ -122,21 +125,24 @@ final class LocalUpload implements Upload {
     return store.onIo(
         "finish upload to " + spec.key(),
         () -> {
-          checkOpen();
-          closed = true;
-          try {
-            verifier.verify(position);
-          } catch (StorageException e) {
+          synchronized (store.uploadLock(folder)) {
+            checkOpen();
+            closed = true;
+            store.released(folder, this);
+            try {
+              verifier.verify(position);
+            } catch (StorageException e) {
+              data.close();
+              deleteFolder();
+              throw e;
+            }
+            data.force(true);
             data.close();
+            Path file = folder.resolve("data");
+            store.publish(file, spec.key(), spec.overwrite());
             deleteFolder();
-            throw e;
+            return position;
           }
-          data.force(true);
-          data.close();
-          Path file = folder.resolve("data");
-          store.publish(file, spec.key(), spec.overwrite());
-          deleteFolder();
-          return position;
         });
   }
 
@@ -145,12 +151,15 @@ final class LocalUpload implements Upload {
     return store.onIo(
         "suspend upload to " + spec.key(),
         () -> {
-          if (!closed) {
-            closed = true;
-            checkpoint();
-            data.close();
+          synchronized (store.uploadLock(folder)) {
+            if (!closed) {
+              closed = true;
+              store.released(folder, this);
+              checkpoint();
+              data.close();
+            }
+            return lastCheckpoint;
           }
-          return lastCheckpoint;
         });
   }
 
@@ -164,14 +173,37 @@ final class LocalUpload implements Upload {
     return store.onIo(
         "abort upload to " + spec.key(),
         () -> {
-          closed = true;
-          data.close();
-          deleteFolder();
-          return null;
+          synchronized (store.uploadLock(folder)) {
+            if (fenced) {
+              // A newer writer owns the folder now; discarding is its decision.
+              return null;
+            }
+            closed = true;
+            store.released(folder, this);
+            data.close();
+            deleteFolder();
+            return null;
+          }
         });
   }
 
+  /**
+   * Stops this writer because a newer one opened the same upload; runs with the folder's lock. What
+   * it wrote after its last checkpoint is not committed and is dropped by the new writer.
+   */
+  void fence() throws IOException {
+    if (!closed) {
+      closed = true;
+      fenced = true;
+      data.close();
+    }
+  }
+
   private void checkOpen() {
+    if (fenced) {
+      throw new StorageException(
+          Reason.CANCELLED, "upload to " + spec.key() + " was resumed by a newer writer");
+    }
     if (closed) {
       throw new StorageException(Reason.INVALID_REQUEST, "upload to " + spec.key() + " is closed");
     }
