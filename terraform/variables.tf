@@ -191,7 +191,7 @@ variable "task_https_egress_cidr_blocks" {
 # ---------------------------------------------------------------------------
 
 variable "container_image" {
-  description = "Container image of the server, ideally pinned by digest (repository@sha256:...)."
+  description = "Container image of the server, ideally pinned by digest (repository@sha256:...). Build it with Jib from the repository root: ./mvnw -pl service -am package jib:build -DskipTests -Dimage=<repository>:<tag> (docs/deploy.md)."
   type        = string
 
   validation {

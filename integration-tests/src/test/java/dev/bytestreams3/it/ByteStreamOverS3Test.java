@@ -250,14 +250,15 @@ class ByteStreamOverS3Test {
       assertThat(server.log()).noneMatch(l -> l.contains("OutOfMemoryError"));
       String peakLine =
           server.log().stream()
-              .filter(l -> l.contains("memory budget peak"))
+              .filter(l -> l.contains("event=stopped"))
               .findFirst()
               .orElseThrow(
                   () ->
                       new AssertionError(
-                          "no 'memory budget peak' line in the server log:\n"
+                          "no 'stopped' line in the server log:\n"
                               + String.join("\n", server.log())));
-      long peak = Long.parseLong(peakLine.replaceAll(".*memory budget peak (\\d+) of.*", "$1"));
+      long peak =
+          Long.parseLong(peakLine.replaceAll(".*memory_budget_peak_bytes=(\\d+).*", "$1"));
       System.out.println("memory budget peak " + peak + " of " + budget + " bytes");
       assertThat(peak).isPositive().isLessThanOrEqualTo(budget);
     }

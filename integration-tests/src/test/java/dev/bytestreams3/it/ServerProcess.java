@@ -114,7 +114,10 @@ final class ServerProcess implements AutoCloseable {
     reader.join(TimeUnit.SECONDS.toMillis(10));
   }
 
-  /** Stops the server with SIGTERM and returns its exit code. */
+  /**
+   * Stops the server with SIGTERM and returns its exit code, once everything it printed until
+   * then is in {@link #log()}.
+   */
   int terminate() throws InterruptedException {
     // Process.destroy() would also close our end of the server's output, losing its last lines.
     process.toHandle().destroy();

@@ -8,9 +8,11 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.MetadataUtils;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -29,6 +31,20 @@ final class Streams implements AutoCloseable {
     this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
     this.async = ByteStreamGrpc.newStub(channel);
     this.blocking = ByteStreamGrpc.newBlockingStub(channel);
+  }
+
+  /** A client sending {@code authorization: Bearer <token>} with every call. */
+  Streams(String target, String bearerToken) {
+    Metadata headers = new Metadata();
+    headers.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + bearerToken);
+    this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    this.async =
+        ByteStreamGrpc.newStub(channel)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    this.blocking =
+        ByteStreamGrpc.newBlockingStub(channel)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   static String sha256(byte[] data, int from, int to) {

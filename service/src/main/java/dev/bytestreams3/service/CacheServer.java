@@ -8,6 +8,7 @@ import dev.bytestreams3.service.capabilities.CapabilitiesService;
 import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.cas.ContentAddressableStorageService;
+import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.DigestFunctions;
@@ -36,6 +37,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -61,6 +63,7 @@ public final class CacheServer {
   private final ManagedChannel twinChannel;
   private final HealthStatusManager health;
   private final List<ServerServiceDefinition> definitions;
+  private volatile boolean serving = true;
 
   private CacheServer(
       Server server,
@@ -95,11 +98,12 @@ public final class CacheServer {
         new CapabilitiesService(digests, instances, limits, config.actionCacheReadOnly()));
   }
 
-  /** Starts every service over {@code store} as {@code config} says, with no interceptors. */
-  public static CacheServer start(ServerConfig config, BlobStore store) throws IOException {
+  /** Starts every service over {@code store} as {@code config} says, exposed as {@code options} say. */
+  public static CacheServer start(ServerConfig config, BlobStore store, ServerOptions options)
+      throws IOException {
     requireNonNull(store, "store");
     return start(
-        config.bindAddress(), config.grpcPort(), services(store, config), List.of(),
+        config.bindAddress(), config.grpcPort(), services(store, config), options,
         maxInboundMessageBytes(config));
   }
 
@@ -112,9 +116,29 @@ public final class CacheServer {
         Math.min(Integer.MAX_VALUE, Math.max(4L << 20, config.maxBatchTotalSizeBytes() + (1 << 20)));
   }
 
+  /** Starts a plain-text server on {@code bindAddress:port} (port 0 picks one), no interceptors. */
+  public static CacheServer start(
+      String bindAddress, int port, BlobStore store, boolean objectOverwrite) throws IOException {
+    return start(bindAddress, port, store, objectOverwrite, ServerOptions.plain());
+  }
+
   /**
-   * Starts {@code services} on {@code bindAddress:port} (port 0 picks one) and in process, each
-   * call passing through {@code interceptors} in list order (the first one sees a call first).
+   * Starts the services over {@code store}, with default settings but {@code objectOverwrite},
+   * exposed as {@code options} say.
+   */
+  public static CacheServer start(
+      String bindAddress, int port, BlobStore store, boolean objectOverwrite, ServerOptions options)
+      throws IOException {
+    requireNonNull(store, "store");
+    ServerConfig defaults =
+        ConfigLoader.load(new String[] {"--object-overwrite=" + objectOverwrite}, java.util.Map.of());
+    return start(bindAddress, port, services(store, defaults), options);
+  }
+
+  /**
+   * Starts {@code services} in plain text on {@code bindAddress:port} (port 0 picks one) and in
+   * process, each call passing through {@code interceptors} in list order (the first one sees a
+   * call first).
    */
   public static CacheServer start(
       String bindAddress,
@@ -122,17 +146,30 @@ public final class CacheServer {
       List<BindableService> services,
       List<ServerInterceptor> interceptors)
       throws IOException {
-    return start(bindAddress, port, services, interceptors, 4 << 20);
+    return start(bindAddress, port, services, new ServerOptions(Optional.empty(), interceptors));
   }
 
-  /** As {@link #start(String, int, List, List)}, accepting requests up to the given size. */
+  /**
+   * Starts {@code services} on {@code bindAddress:port} (port 0 picks one), with TLS when {@code
+   * options} has it, and in process; each call on either passes through the options'
+   * interceptors in list order.
+   */
+  public static CacheServer start(
+      String bindAddress, int port, List<BindableService> services, ServerOptions options)
+      throws IOException {
+    return start(bindAddress, port, services, options, 4 << 20);
+  }
+
+  /** As {@link #start(String, int, List, ServerOptions)}, accepting requests up to the given size. */
   public static CacheServer start(
       String bindAddress,
       int port,
       List<BindableService> services,
-      List<ServerInterceptor> interceptors,
+      ServerOptions options,
       int maxInboundMessageBytes)
       throws IOException {
+    requireNonNull(options, "options");
+    List<ServerInterceptor> interceptors = options.interceptors();
     requireNonNull(services, "services");
     requireNonNull(interceptors, "interceptors");
     HealthStatusManager health = new HealthStatusManager();
@@ -151,9 +188,10 @@ public final class CacheServer {
       intercepted.add(ServerInterceptors.intercept(d, outermostLast));
     }
 
-    ServerBuilder<?> netty =
+    NettyServerBuilder netty =
         NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
             .maxInboundMessageSize(maxInboundMessageBytes);
+    options.tls().ifPresent(netty::sslContext);
     String twinName = "bytestream-s3-" + java.util.UUID.randomUUID();
     ServerBuilder<?> inProcess =
         InProcessServerBuilder.forName(twinName).maxInboundMessageSize(maxInboundMessageBytes);
@@ -173,6 +211,11 @@ public final class CacheServer {
     return server.getPort();
   }
 
+  /** Whether the server takes new calls: true from start until {@link #shutdown} begins. */
+  public boolean isServing() {
+    return serving;
+  }
+
   /** A channel to the in-process twin: the same services and interceptors, without a socket. */
   public ManagedChannel inProcessChannel() {
     return twinChannel;
@@ -184,9 +227,11 @@ public final class CacheServer {
   }
 
   /**
-   * Stops taking calls, lets calls in flight run for up to {@code grace}, then cuts what is left.
+   * Stops taking calls (health turns {@code NOT_SERVING}, new calls are refused with {@code
+   * UNAVAILABLE}), lets calls in flight run for up to {@code grace}, then cuts what is left.
    */
   public void shutdown(Duration grace) throws InterruptedException {
+    serving = false;
     health.enterTerminalState();
     server.shutdown();
     twin.shutdown();

@@ -10,17 +10,34 @@ import dev.bytestreams3.service.gateway.UploadPage;
 import dev.bytestreams3.service.http.HealthEndpoints;
 import dev.bytestreams3.service.http.HttpRoutes;
 import dev.bytestreams3.service.http.HttpServer;
+import dev.bytestreams3.service.http.MetricsEndpoint;
+import dev.bytestreams3.service.observe.CallRecorder;
+import dev.bytestreams3.service.observe.EventLog;
+import dev.bytestreams3.service.observe.MemoryBudgetMetrics;
+import dev.bytestreams3.service.observe.MetricsText;
+import dev.bytestreams3.service.observe.RpcLog;
+import dev.bytestreams3.service.observe.RpcMetrics;
+import dev.bytestreams3.service.observe.S3RequestMetrics;
+import dev.bytestreams3.service.resource.ResourceNameParser;
+import dev.bytestreams3.service.security.ServerTls;
+import dev.bytestreams3.service.security.TokenAuthInterceptor;
+import dev.bytestreams3.service.security.TokenFile;
 import dev.bytestreams3.storage.BlobStore;
+import io.grpc.ServerInterceptor;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.CompletableFuture;
 
 /** Starts the server from flags and environment variables; stops it gracefully on SIGTERM. */
 public final class Main {
-
-  private static final Logger log = LoggerFactory.getLogger(Main.class);
 
   private Main() {}
 
@@ -30,23 +47,38 @@ public final class Main {
       return;
     }
     ServerConfig config;
+    ServerOptions options;
+    EventLog events;
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     try {
       config = ConfigLoader.load(args, System.getenv());
+      events = new EventLog(config.logFormat(), System.out::println, Clock.systemUTC());
+      options = options(config, events, metrics);
     } catch (IllegalArgumentException e) {
       System.err.println("bytestream-s3: " + e.getMessage());
       System.exit(2);
       return;
     }
-    StoreFactory stores = new StoreFactory(config);
+    StoreFactory stores = new StoreFactory(config, List.of(new S3RequestMetrics(metrics)));
     BlobStore store = stores.open();
+    MemoryBudgetMetrics.register(stores.budget(), metrics);
+    new JvmMemoryMetrics().bindTo(metrics);
+    new JvmThreadMetrics().bindTo(metrics);
+    new ProcessorMetrics().bindTo(metrics);
+    new UptimeMetrics().bindTo(metrics);
     CacheServer server =
         CacheServer.start(
             config.bindAddress(),
             config.grpcPort(),
             CacheServer.services(store, config),
-            List.of(),
+            options,
             CacheServer.maxInboundMessageBytes(config));
-    log.info("bytestream-s3 serving gRPC on {}:{} with {}", config.bindAddress(), server.port(), config);
+    events.info(
+        "start",
+        "message", "bytestream-s3 serving gRPC on " + config.bindAddress() + ":" + server.port(),
+        "tls", config.tls().isEmpty() ? "off" : "on",
+        "tokens", config.tokenFile().isEmpty() ? "off" : "on",
+        "config", config.toString());
     HealthEndpoints health = new HealthEndpoints(store, Duration.ofSeconds(5));
     HttpServer http = null;
     if (config.servesHttp()) {
@@ -57,12 +89,18 @@ public final class Main {
               config.httpMaxMessageBytes(),
               config.httpUnaryTimeout());
       try {
+        // Built inside the try: a bad rules file fails here with a one-line message.
         List<HttpRoutes> routes = new ArrayList<>();
         routes.add(health);
+        routes.add(new MetricsEndpoint(new MetricsText(metrics)));
+        // Gateway and raw routes call the in-process twin, through the same interceptors: the
+        // token check and the call log see their calls like any other.
         routes.add(new GatewayRoutes(server.inProcessChannel(), server.definitions(), gateway));
         routes.add(new RawRoutes(server.inProcessChannel(), CacheServer.digestFunctions()));
         routes.add(new UploadPage());
-        http = HttpServer.start(config.bindAddress(), config.httpPort(), config.shutdownGrace(), routes);
+        http =
+            HttpServer.start(
+                config.bindAddress(), config.httpPort(), config.shutdownGrace(), routes, config.tls());
       } catch (RuntimeException e) {
         System.err.println("bytestream-s3: HTTP: " + e.getMessage());
         server.shutdown(Duration.ZERO);
@@ -70,33 +108,53 @@ public final class Main {
         System.exit(2);
         return;
       }
-      log.info("bytestream-s3 serving HTTP on {}:{}", config.bindAddress(), http.port());
+      events.info(
+          "start-http",
+          "message",
+          "bytestream-s3 serving HTTP" + (config.tls().isPresent() ? "S" : "") + " on "
+              + config.bindAddress() + ":" + http.port());
     }
     HttpServer httpServer = http;
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  log.info("shutting down; calls in flight have {}", config.shutdownGrace());
-                  health.markStopping();
-                  if (httpServer != null) {
-                    httpServer.stop();
-                  }
-                  try {
-                    server.shutdown(config.shutdownGrace());
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                  stores.close();
-                  log.info(
-                      "stopped; memory budget peak {} of {} bytes",
-                      stores.budget().peakBytes(),
-                      stores.budget().capacityBytes());
-                  // A stop on request that drained every call is a success: exit 0, not the
-                  // JVM's 143 for SIGTERM, so supervisors and scripts see a clean stop.
-                  Runtime.getRuntime().halt(0);
-                },
-                "shutdown"));
+    GracefulStop stop =
+        new GracefulStop(
+            () -> {
+              events.info(
+                  "stopping",
+                  "message", "not taking new calls; calls in flight may run on",
+                  "grace_seconds", config.shutdownGrace().toSeconds());
+              health.markStopping();
+              // Both ports drain at once, within one grace period.
+              CompletableFuture<Void> httpStopped =
+                  httpServer == null
+                      ? CompletableFuture.completedFuture(null)
+                      : CompletableFuture.runAsync(httpServer::stop);
+              server.shutdown(config.shutdownGrace());
+              httpStopped.join();
+              stores.close();
+              events.info(
+                  "stopped",
+                  "memory_budget_peak_bytes", stores.budget().peakBytes(),
+                  "memory_budget_bytes", stores.budget().capacityBytes());
+            });
+    stop.install();
     server.awaitTermination();
+    // The server ends only by being stopped; let the stop sequence finish before main returns.
+    stop.awaitStopped();
+  }
+
+  /** TLS and the interceptors every call passes: measuring first, then the token check. */
+  private static ServerOptions options(
+      ServerConfig config, EventLog events, PrometheusMeterRegistry metrics) {
+    List<ServerInterceptor> interceptors = new ArrayList<>();
+    interceptors.add(
+        new CallRecorder(List.of(new RpcMetrics(metrics), new RpcLog(events)), Clock.systemUTC()));
+    if (config.tokenFile().isPresent()) {
+      TokenFile tokens =
+          TokenFile.open(config.tokenFile().get(), m -> events.warn("token-file", "message", m));
+      interceptors.add(
+          new TokenAuthInterceptor(
+              tokens::table, new ResourceNameParser(CacheServer.digestFunctions())));
+    }
+    return new ServerOptions(config.tls().map(ServerTls::context), interceptors);
   }
 }

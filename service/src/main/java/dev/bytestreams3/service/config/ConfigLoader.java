@@ -1,5 +1,6 @@
 package dev.bytestreams3.service.config;
 
+import dev.bytestreams3.service.observe.LogFormat;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +50,11 @@ public final class ConfigLoader {
           new Setting("http-ignore-unknown-fields", "false", "Whether the gateway ignores JSON fields and query parameters the request message lacks (otherwise: 400)."),
           new Setting("http-max-message-bytes", "16777216", "Longest JSON message the gateway accepts: a unary body or one message of a streamed body."),
           new Setting("http-unary-timeout-seconds", "30", "Deadline of non-streaming gateway calls without a Grpc-Timeout header; 0 for none."),
+          new Setting("log-format", "text", "Format of the server's log lines on standard output: text (key=value) or json (one object per line)."),
+          new Setting("tls-cert-file", "", "PEM certificate chain the server presents; with --tls-key-file, turns TLS on."),
+          new Setting("tls-key-file", "", "PEM (PKCS#8) private key of --tls-cert-file."),
+          new Setting("tls-client-ca-file", "", "PEM CA certificates; when set, every client must present a certificate they issued (mutual TLS)."),
+          new Setting("token-file", "", "Bearer tokens and their rights per instance prefix; when set, every call needs a token. Reloaded when it changes."),
           new Setting("instance-names", "", "Comma-separated instance names served; empty serves every instance. A leading comma admits the unnamed instance, e.g. ',main,ci/linux'."),
           new Setting("action-cache-read-only", "false", "Refuse UpdateActionResult (clients are told update_enabled: false)."),
           new Setting("max-batch-total-size-bytes", "4194304", "Largest total blob size of one BatchUpdateBlobs or BatchReadBlobs call."),
@@ -132,6 +138,17 @@ public final class ConfigLoader {
           "--checksum-mode: '" + checksum + "' (expected: when-required or when-supported)");
     }
     int port = (int) v.longIn("grpc-port", 0, 65535);
+    Optional<Path> tlsCert = v.optional("tls-cert-file").map(Path::of);
+    Optional<Path> tlsKey = v.optional("tls-key-file").map(Path::of);
+    Optional<Path> clientCa = v.optional("tls-client-ca-file").map(Path::of);
+    if (tlsCert.isPresent() != tlsKey.isPresent()) {
+      throw new IllegalArgumentException(
+          "--tls-cert-file and --tls-key-file go together; set both or neither");
+    }
+    if (clientCa.isPresent() && tlsCert.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--tls-client-ca-file needs TLS: set --tls-cert-file and --tls-key-file too");
+    }
     return new ServerConfig(
         v.get("bind-address"),
         port,
@@ -157,6 +174,11 @@ public final class ConfigLoader {
         v.bool("http-ignore-unknown-fields"),
         (int) v.longIn("http-max-message-bytes", 1024, 1L << 30),
         Duration.ofSeconds(v.longIn("http-unary-timeout-seconds", 0, 86400)),
+        LogFormat.parse(v.get("log-format")),
+        tlsCert,
+        tlsKey,
+        clientCa,
+        v.optional("token-file").map(Path::of),
         instanceNames(v.get("instance-names")),
         v.bool("action-cache-read-only"),
         v.longIn("max-batch-total-size-bytes", 1024, 1L << 30),

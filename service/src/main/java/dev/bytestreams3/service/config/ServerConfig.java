@@ -1,5 +1,7 @@
 package dev.bytestreams3.service.config;
 
+import dev.bytestreams3.service.observe.LogFormat;
+import dev.bytestreams3.service.security.TlsFiles;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +37,11 @@ public record ServerConfig(
     boolean httpIgnoreUnknownFields,
     int httpMaxMessageBytes,
     Duration httpUnaryTimeout,
+    LogFormat logFormat,
+    Optional<Path> tlsCertFile,
+    Optional<Path> tlsKeyFile,
+    Optional<Path> tlsClientCaFile,
+    Optional<Path> tokenFile,
     Optional<Set<String>> instanceNames,
     boolean actionCacheReadOnly,
     long maxBatchTotalSizeBytes,
@@ -46,6 +53,11 @@ public record ServerConfig(
   /** Whether the HTTP port is on ({@code --http-port} is not -1). */
   public boolean servesHttp() {
     return httpPort >= 0;
+  }
+
+  /** The TLS files of both ports, when TLS is on. */
+  public Optional<TlsFiles> tls() {
+    return tlsCertFile.map(cert -> new TlsFiles(cert, tlsKeyFile.orElseThrow(), tlsClientCaFile));
   }
 
   /** Whether blobs go to S3 (a bucket is set) rather than the local folder. */
@@ -64,6 +76,8 @@ public record ServerConfig(
             : ", store=local " + dataDir)
         + ", memoryBudgetBytes=" + memoryBudgetBytes + ", partSizeBytes=" + partSizeBytes
         + ", partsInFlight=" + partsInFlight
+        + ", tls=" + (tlsCertFile.isEmpty() ? "off" : tlsClientCaFile.isPresent() ? "mutual" : "on")
+        + ", tokens=" + tokenFile.map(Path::toString).orElse("off")
         + instanceNames.map(n -> ", instances=" + n).orElse("")
         + (actionCacheReadOnly ? ", actionCache=read-only" : "") + "]";
   }

@@ -7,10 +7,12 @@ import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.local.LocalBlobStore;
 import dev.bytestreams3.storage.s3.S3BlobStore;
 import dev.bytestreams3.storage.s3.S3StoreConfig;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import org.slf4j.LoggerFactory;
 
 /** Builds the store a configuration names and the memory budget it shares, and closes them. */
@@ -23,9 +25,19 @@ public final class StoreFactory implements AutoCloseable {
   private BlobStore store;
   private ScheduledExecutorService reaper;
 
+  private final List<ExecutionInterceptor> s3Interceptors;
+
   public StoreFactory(ServerConfig config) {
+    this(config, List.of());
+  }
+
+  /**
+   * @param s3Interceptors interceptors the S3 client runs for every request (e.g. for metrics)
+   */
+  public StoreFactory(ServerConfig config, List<ExecutionInterceptor> s3Interceptors) {
     this.config = requireNonNull(config, "config");
     this.budget = new MemoryBudget(config.memoryBudgetBytes());
+    this.s3Interceptors = List.copyOf(requireNonNull(s3Interceptors, "s3Interceptors"));
   }
 
   /** The budget every buffer of the store is reserved from. */
@@ -46,7 +58,8 @@ public final class StoreFactory implements AutoCloseable {
   }
 
   private BlobStore openS3() {
-    S3BlobStore s3 = S3BlobStore.create(s3Config(config), budget);
+    S3BlobStore s3 =
+        S3BlobStore.create(s3Config(config).toBuilder().interceptors(s3Interceptors).build(), budget);
     // Unfinished multipart uploads are billed until aborted: sweep the idle ones now and then.
     long everySeconds = Math.max(60, Math.min(3600, config.uploadIdleTimeout().toSeconds() / 4));
     reaper =

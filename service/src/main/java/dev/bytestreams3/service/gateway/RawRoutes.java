@@ -20,6 +20,8 @@ import dev.bytestreams3.service.resource.DigestFunctions;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import java.net.URLDecoder;
@@ -64,6 +66,10 @@ public final class RawRoutes implements HttpRoutes {
     try {
       String resource = resourceOf(ctx.rawPath());
       HttpMethod m = req.method();
+      // The calls carry the request's Authorization (and Grpc-Metadata-*) like gateway calls do.
+      Channel channel =
+          ClientInterceptors.intercept(
+              this.channel, MetadataUtils.newAttachHeadersInterceptor(CallSetup.metadata(req.headers())));
       if (m == HttpMethod.PUT || m == HttpMethod.POST) {
         long offset = offsetOf(ctx.queryParam("offset"));
         return new RawUpload(channel, resource, offset, ctx).run(req);

@@ -4,9 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
+import dev.bytestreams3.service.security.TlsFiles;
+import io.netty.handler.ssl.ClientAuth;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The HTTP port: HTTP/1.1 and cleartext HTTP/2 on one socket, serving whatever {@link HttpRoutes}
@@ -27,15 +30,40 @@ public final class HttpServer {
    */
   public static HttpServer start(
       String bindAddress, int port, Duration shutdownGrace, List<HttpRoutes> routes) {
+    return start(bindAddress, port, shutdownGrace, routes, Optional.empty());
+  }
+
+  /**
+   * Starts as {@link #start(String, int, Duration, List)} does; with {@code tls}, the port speaks
+   * HTTPS only (and, with a client CA, asks every client for a certificate it issued).
+   */
+  public static HttpServer start(
+      String bindAddress,
+      int port,
+      Duration shutdownGrace,
+      List<HttpRoutes> routes,
+      Optional<TlsFiles> tls) {
     requireNonNull(bindAddress, "bindAddress");
     requireNonNull(routes, "routes");
-    ServerBuilder b =
-        Server.builder()
-            .http(new InetSocketAddress(bindAddress, port))
-            .maxRequestLength(0)
-            .requestTimeout(Duration.ZERO)
-            .idleTimeout(Duration.ofMinutes(5))
-            .gracefulShutdownTimeout(Duration.ZERO, shutdownGrace);
+    requireNonNull(tls, "tls");
+    InetSocketAddress address = new InetSocketAddress(bindAddress, port);
+    ServerBuilder b = Server.builder();
+    if (tls.isPresent()) {
+      TlsFiles files = tls.get();
+      b.https(address).tls(files.certFile().toFile(), files.keyFile().toFile());
+      files
+          .clientCaFile()
+          .ifPresent(
+              ca ->
+                  b.tlsCustomizer(
+                      ssl -> ssl.trustManager(ca.toFile()).clientAuth(ClientAuth.REQUIRE)));
+    } else {
+      b.http(address);
+    }
+    b.maxRequestLength(0)
+        .requestTimeout(Duration.ZERO)
+        .idleTimeout(Duration.ofMinutes(5))
+        .gracefulShutdownTimeout(Duration.ZERO, shutdownGrace);
     for (HttpRoutes r : routes) {
       r.addTo(b);
     }

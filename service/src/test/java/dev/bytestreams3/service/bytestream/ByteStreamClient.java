@@ -19,17 +19,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** A plain ByteStream client for tests: what a user's client sends and sees. */
-final class ByteStreamClient {
+public final class ByteStreamClient {
 
   private final ByteStreamGrpc.ByteStreamBlockingStub blocking;
   private final ByteStreamGrpc.ByteStreamStub async;
 
-  ByteStreamClient(Channel channel) {
+  public ByteStreamClient(Channel channel) {
     this.blocking = ByteStreamGrpc.newBlockingStub(channel);
     this.async = ByteStreamGrpc.newStub(channel);
   }
 
-  static String sha256(byte[] data) {
+  public static String sha256(byte[] data) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
     } catch (java.security.NoSuchAlgorithmException e) {
@@ -37,14 +37,14 @@ final class ByteStreamClient {
     }
   }
 
-  static byte[] randomBytes(int n, long seed) {
+  public static byte[] randomBytes(int n, long seed) {
     byte[] b = new byte[n];
     new java.util.Random(seed).nextBytes(b);
     return b;
   }
 
   /** Sends {@code requests} as one Write and returns the answer (or throws its status). */
-  WriteResponse write(List<WriteRequest> requests) throws Exception {
+  public WriteResponse write(List<WriteRequest> requests) throws Exception {
     CompletableFuture<WriteResponse> result = new CompletableFuture<>();
     StreamObserver<WriteRequest> out =
         async.write(
@@ -78,7 +78,7 @@ final class ByteStreamClient {
   }
 
   /** The requests of one Write of {@code data[from..]} in {@code chunk}-byte messages. */
-  static List<WriteRequest> chunks(String name, byte[] data, int from, int chunk, boolean finish) {
+  public static List<WriteRequest> chunks(String name, byte[] data, int from, int chunk, boolean finish) {
     java.util.ArrayList<WriteRequest> list = new java.util.ArrayList<>();
     int off = from;
     do {
@@ -96,11 +96,11 @@ final class ByteStreamClient {
     return list;
   }
 
-  WriteResponse writeAll(String name, byte[] data) throws Exception {
+  public WriteResponse writeAll(String name, byte[] data) throws Exception {
     return write(chunks(name, data, 0, 16 * 1024, true));
   }
 
-  byte[] read(String name, long offset, long limit) {
+  public byte[] read(String name, long offset, long limit) {
     try {
       return readOrThrow(name, offset, limit);
     } catch (java.io.IOException e) {
@@ -123,7 +123,7 @@ final class ByteStreamClient {
     return out.toByteArray();
   }
 
-  QueryWriteStatusResponse status(String name) {
+  public QueryWriteStatusResponse status(String name) {
     return blocking.queryWriteStatus(
         QueryWriteStatusRequest.newBuilder().setResourceName(name).build());
   }

@@ -1,0 +1,125 @@
+package dev.bytestreams3.it;
+
+import static dev.bytestreams3.it.Streams.blobName;
+import static dev.bytestreams3.it.Streams.randomBytes;
+import static dev.bytestreams3.it.Streams.uploadName;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What an operator sees of a server process on a real S3 protocol server: {@code /metrics} with
+ * its calls and its S3 requests, and one log line per call.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class MetricsOverS3Test {
+
+  private static final int PART = 5 * 1024 * 1024;
+
+  private static S3Server s3;
+
+  @BeforeAll
+  static void startS3() {
+    s3 = S3Server.start();
+  }
+
+  @AfterAll
+  static void stopS3() {
+    if (s3 != null) {
+      s3.close();
+    }
+  }
+
+  private static double sample(String text, String name, String... labels) {
+    for (String line : text.split("\n")) {
+      if (!line.startsWith(name + "{")) {
+        continue;
+      }
+      boolean all = true;
+      for (String l : labels) {
+        all &= line.contains(l);
+      }
+      if (all) {
+        Matcher m = Pattern.compile("} (\\S+)$").matcher(line);
+        if (m.find()) {
+          return Double.parseDouble(m.group(1));
+        }
+      }
+    }
+    return -1;
+  }
+
+  @Test
+  void metricsEndpoint_showsCallsBytesAndS3Requests_andTheLogHasOneLinePerCall() throws Exception {
+    List<String> args = new ArrayList<>(s3.serverArgs());
+    args.add("--prefix=it-" + UUID.randomUUID() + "/");
+    args.add("--part-size-bytes=" + PART);
+    byte[] big = randomBytes(2 * PART + 100, 31);
+    byte[] small = randomBytes(1000, 32);
+    try (ServerProcess server = ServerProcess.start(List.of(), args);
+        Streams client = new Streams(server.target())) {
+      client.writeAll(uploadName("ci", big), big);
+      client.writeAll(uploadName("ci", small), small);
+      assertThat(client.read(blobName("ci", big), 0, 0)).isEqualTo(big);
+      assertThatThrownBy(() -> client.read(blobName("ci", randomBytes(5, 33)), 0, 0))
+          .hasMessageContaining("NOT_FOUND");
+
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      String text = r.body();
+
+      String write = "method=\"google.bytestream.ByteStream/Write\"";
+      assertThat(sample(text, "grpc_server_calls_seconds_count", write, "status=\"OK\""))
+          .isEqualTo(2);
+      assertThat(
+              sample(
+                  text, "grpc_server_calls_seconds_count",
+                  "method=\"google.bytestream.ByteStream/Read\"", "status=\"NOT_FOUND\""))
+          .isEqualTo(1);
+      assertThat(sample(text, "grpc_server_received_bytes_total", write))
+          .isGreaterThan(big.length + small.length);
+      // The big blob went up in parts, the small one in one request.
+      assertThat(sample(text, "s3_requests_seconds_count", "operation=\"UploadPart\"", "outcome=\"success\""))
+          .isGreaterThanOrEqualTo(3);
+      assertThat(
+              sample(text, "s3_requests_seconds_count", "operation=\"CompleteMultipartUpload\"", "outcome=\"success\""))
+          .isEqualTo(1);
+      assertThat(sample(text, "s3_requests_seconds_count", "operation=\"PutObject\"", "outcome=\"success\""))
+          .isGreaterThanOrEqualTo(1);
+      assertThat(sample(text, "s3_requests_seconds_count", "operation=\"GetObject\"", "outcome=\"success\""))
+          .isGreaterThanOrEqualTo(1);
+      assertThat(text)
+          .contains("bytestream_uploads_in_flight 0")
+          .contains("bytestream_memory_budget_capacity_bytes");
+      assertThat(server.terminate()).isZero();
+
+      List<String> rpcLines =
+          server.log().stream()
+              .filter(l -> l.contains("event=rpc") && l.contains("ByteStream/Write"))
+              .toList();
+      // Two uploads of 641 and 1 messages: two lines.
+      assertThat(rpcLines).hasSize(2);
+      assertThat(rpcLines).allMatch(l -> l.contains("status=OK") && l.contains("resource=ci/uploads/"));
+    }
+  }
+}
