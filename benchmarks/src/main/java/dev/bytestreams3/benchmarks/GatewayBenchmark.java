@@ -7,6 +7,7 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.bytestreams3.service.CacheServer;
+import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.gateway.GatewayRoutes;
 import dev.bytestreams3.service.gateway.GatewaySettings;
 import dev.bytestreams3.service.gateway.RawRoutes;
@@ -66,7 +67,7 @@ public final class GatewayBenchmark {
     new Random(42).nextBytes(data);
     Path dir = Files.createTempDirectory("gateway-benchmark");
     LocalBlobStore store = new LocalBlobStore(dir, 4L << 20, 8);
-    CacheServer grpc = CacheServer.start("127.0.0.1", 0, CacheServer.services(store, true), List.of());
+    CacheServer grpc = CacheServer.start("127.0.0.1", 0, CacheServer.services(store, ConfigLoader.load(new String[0], java.util.Map.of())), List.of());
     HttpServer httpServer =
         HttpServer.start(
             "127.0.0.1", 0, Duration.ofSeconds(1),

@@ -2,10 +2,19 @@ package dev.bytestreams3.service;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.bytestreams3.service.actioncache.ActionCacheService;
 import dev.bytestreams3.service.bytestream.ByteStreamService;
+import dev.bytestreams3.service.capabilities.CapabilitiesService;
+import dev.bytestreams3.service.cas.BlobPresence;
+import dev.bytestreams3.service.cas.CasLimits;
+import dev.bytestreams3.service.cas.ContentAddressableStorageService;
+import dev.bytestreams3.service.config.ConfigLoader;
+import dev.bytestreams3.service.config.ServerConfig;
+import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.DigestFunctions;
 import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.service.resource.ResourceNameParser;
+import dev.bytestreams3.storage.Blake3;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.HashAlgorithm;
 import dev.bytestreams3.storage.HashFunction;
@@ -43,8 +52,9 @@ public final class CacheServer {
     List<HashFunction> all =
         List.of(
             HashAlgorithm.SHA256, HashAlgorithm.SHA1, HashAlgorithm.MD5, HashAlgorithm.SHA384,
-            HashAlgorithm.SHA512);
+            HashAlgorithm.SHA512, Blake3.FUNCTION);
     // Names that resource names may omit; the function is then inferred from the hash length.
+    // BLAKE3 shares SHA-256's length, so it is always named.
     return new DigestFunctions(all, List.of("sha256", "sha1", "md5", "sha384", "sha512"));
   }
 
@@ -68,25 +78,61 @@ public final class CacheServer {
     this.definitions = definitions;
   }
 
-  /** The services this server offers over {@code store}. */
-  public static List<BindableService> services(BlobStore store, boolean objectOverwrite) {
-    ResourceNameParser names = new ResourceNameParser(digestFunctions());
-    return List.of(new ByteStreamService(store, names, new KeyLayout(), objectOverwrite));
+  /** The services this server offers over {@code store}, configured by {@code config}. */
+  public static List<BindableService> services(BlobStore store, ServerConfig config) {
+    requireNonNull(store, "store");
+    requireNonNull(config, "config");
+    DigestFunctions digests = digestFunctions();
+    Instances instances = new Instances(config.instanceNames());
+    KeyLayout layout = new KeyLayout();
+    CasLimits limits = new CasLimits(config.maxBatchTotalSizeBytes(), config.maxCasBlobSizeBytes());
+    BlobPresence presence =
+        new BlobPresence(store, config.existenceCacheEntries(), config.existenceChecksInFlight());
+    ResourceNameParser names = new ResourceNameParser(digests, instances);
+    return List.of(
+        new ByteStreamService(store, names, layout, config.objectOverwrite(), limits, presence),
+        new ContentAddressableStorageService(store, digests, instances, layout, presence, limits),
+        new ActionCacheService(
+            store, digests, instances, layout, presence, config.inlineOutputLimitBytes(),
+            config.actionCacheReadOnly()),
+        new CapabilitiesService(digests, instances, limits, config.actionCacheReadOnly()));
+  }
+
+  /** Starts every service over {@code store} as {@code config} says, exposed as {@code options} say. */
+  public static CacheServer start(ServerConfig config, BlobStore store, ServerOptions options)
+      throws IOException {
+    requireNonNull(store, "store");
+    return start(
+        config.bindAddress(), config.grpcPort(), services(store, config), options,
+        maxInboundMessageBytes(config));
+  }
+
+  /**
+   * The largest request accepted: batch calls carry up to the advertised total, plus their
+   * framing, and never less than gRPC's usual 4 MiB.
+   */
+  public static int maxInboundMessageBytes(ServerConfig config) {
+    return (int)
+        Math.min(Integer.MAX_VALUE, Math.max(4L << 20, config.maxBatchTotalSizeBytes() + (1 << 20)));
   }
 
   /** Starts a plain-text server on {@code bindAddress:port} (port 0 picks one), no interceptors. */
   public static CacheServer start(
       String bindAddress, int port, BlobStore store, boolean objectOverwrite) throws IOException {
-    requireNonNull(store, "store");
-    return start(bindAddress, port, services(store, objectOverwrite), ServerOptions.plain());
+    return start(bindAddress, port, store, objectOverwrite, ServerOptions.plain());
   }
 
-  /** Starts the services over {@code store} exposed as {@code options} say. */
+  /**
+   * Starts the services over {@code store}, with default settings but {@code objectOverwrite},
+   * exposed as {@code options} say.
+   */
   public static CacheServer start(
       String bindAddress, int port, BlobStore store, boolean objectOverwrite, ServerOptions options)
       throws IOException {
     requireNonNull(store, "store");
-    return start(bindAddress, port, services(store, objectOverwrite), options);
+    ServerConfig defaults =
+        ConfigLoader.load(new String[] {"--object-overwrite=" + objectOverwrite}, java.util.Map.of());
+    return start(bindAddress, port, services(store, defaults), options);
   }
 
   /**
@@ -111,6 +157,17 @@ public final class CacheServer {
   public static CacheServer start(
       String bindAddress, int port, List<BindableService> services, ServerOptions options)
       throws IOException {
+    return start(bindAddress, port, services, options, 4 << 20);
+  }
+
+  /** As {@link #start(String, int, List, ServerOptions)}, accepting requests up to the given size. */
+  public static CacheServer start(
+      String bindAddress,
+      int port,
+      List<BindableService> services,
+      ServerOptions options,
+      int maxInboundMessageBytes)
+      throws IOException {
     requireNonNull(options, "options");
     List<ServerInterceptor> interceptors = options.interceptors();
     requireNonNull(services, "services");
@@ -131,10 +188,13 @@ public final class CacheServer {
       intercepted.add(ServerInterceptors.intercept(d, outermostLast));
     }
 
-    NettyServerBuilder netty = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port));
+    NettyServerBuilder netty =
+        NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
+            .maxInboundMessageSize(maxInboundMessageBytes);
     options.tls().ifPresent(netty::sslContext);
     String twinName = "bytestream-s3-" + java.util.UUID.randomUUID();
-    ServerBuilder<?> inProcess = InProcessServerBuilder.forName(twinName);
+    ServerBuilder<?> inProcess =
+        InProcessServerBuilder.forName(twinName).maxInboundMessageSize(maxInboundMessageBytes);
     for (ServerServiceDefinition d : intercepted) {
       netty.addService(d);
       inProcess.addService(d);

@@ -39,6 +39,21 @@ public final class GrpcStatuses {
     return of(t).asRuntimeException();
   }
 
+  /** Returns {@link #of} in the form carried inside batch responses. */
+  public static com.google.rpc.Status toProto(Throwable t) {
+    Status s = of(t);
+    com.google.rpc.Status.Builder b = com.google.rpc.Status.newBuilder().setCode(s.getCode().value());
+    if (s.getDescription() != null) {
+      b.setMessage(s.getDescription());
+    }
+    return b.build();
+  }
+
+  /** The {@code OK} status of a batch response. */
+  public static com.google.rpc.Status ok() {
+    return com.google.rpc.Status.newBuilder().setCode(Status.Code.OK.value()).build();
+  }
+
   private static Status forStorage(StorageException e) {
     switch (e.reason()) {
       case NOT_FOUND:

@@ -70,8 +70,9 @@ public final class Main {
         CacheServer.start(
             config.bindAddress(),
             config.grpcPort(),
-            CacheServer.services(store, config.objectOverwrite()),
-            options);
+            CacheServer.services(store, config),
+            options,
+            CacheServer.maxInboundMessageBytes(config));
     events.info(
         "start",
         "message", "bytestream-s3 serving gRPC on " + config.bindAddress() + ":" + server.port(),

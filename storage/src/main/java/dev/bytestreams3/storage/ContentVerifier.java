@@ -45,9 +45,20 @@ public final class ContentVerifier {
     }
   }
 
-  /** Returns the state after every byte so far, or empty for unverified uploads. */
+  /**
+   * Returns the state after every byte so far, or empty for unverified uploads and for hash
+   * functions whose state cannot be saved (such an upload cannot resume from committed bytes).
+   */
   public Optional<byte[]> saveState() {
-    return hasher == null ? Optional.empty() : Optional.of(hasher.exportState());
+    if (hasher == null || !spec.check().get().function().resumable()) {
+      return Optional.empty();
+    }
+    return Optional.of(hasher.exportState());
+  }
+
+  /** Whether bytes verified so far can be resumed from in another process. */
+  public boolean resumable() {
+    return spec.check().map(c -> c.function().resumable()).orElse(true);
   }
 
   /**

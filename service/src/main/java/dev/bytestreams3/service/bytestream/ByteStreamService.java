@@ -10,6 +10,9 @@ import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.cas.BlobPresence;
+import dev.bytestreams3.service.cas.CasLimits;
+import dev.bytestreams3.service.compression.ZstdBlobs;
 import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.service.resource.ResourceNameParser;
@@ -31,16 +34,27 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   private final ResourceNameParser names;
   private final KeyLayout layout;
   private final Uploads uploads;
+  private final CasLimits limits;
+  private final BlobPresence presence;
 
   /**
    * @param objectOverwrite whether a write may replace an existing plain object
+   * @param limits the largest blob accepted
+   * @param presence told of every blob a write stores, so later existence checks skip the store
    */
   public ByteStreamService(
-      BlobStore store, ResourceNameParser names, KeyLayout layout, boolean objectOverwrite) {
+      BlobStore store,
+      ResourceNameParser names,
+      KeyLayout layout,
+      boolean objectOverwrite,
+      CasLimits limits,
+      BlobPresence presence) {
     this.store = requireNonNull(store, "store");
     this.names = requireNonNull(names, "names");
     this.layout = requireNonNull(layout, "layout");
     this.uploads = new Uploads(layout, objectOverwrite);
+    this.limits = requireNonNull(limits, "limits");
+    this.presence = requireNonNull(presence, "presence");
   }
 
   @Override
@@ -58,6 +72,14 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             .asRuntimeException();
       }
       rejectCompressed(name);
+      if (isZstd(name) && request.getReadLimit() != 0) {
+        throw Status.INVALID_ARGUMENT
+            .withDescription(
+                "read_limit " + request.getReadLimit() + " on compressed resource '"
+                    + request.getResourceName() + "' (expected: 0; a compressed read runs to the"
+                    + " end, read_offset counts uncompressed bytes)")
+            .asRuntimeException();
+      }
       if (request.getReadOffset() < 0) {
         throw Status.OUT_OF_RANGE
             .withDescription("read_offset " + request.getReadOffset() + " is negative")
@@ -81,18 +103,24 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                         + request.getResourceName() + " (0 bytes)")
                 .asRuntimeException());
       } else {
+        if (isZstd(name)) {
+          responses.onNext(
+              ReadResponse.newBuilder()
+                  .setData(ZstdBlobs.compress(java.nio.ByteBuffer.allocate(0)))
+                  .build());
+        }
         responses.onCompleted();
       }
       return;
     }
-    new ReadCall(store, call, request, name, layout.keyOf(name)).start();
+    new ReadCall(store, call, request, name, layout.keyOf(name), isZstd(name)).start();
   }
 
   @Override
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> responses) {
     ServerCallStreamObserver<WriteResponse> call =
         (ServerCallStreamObserver<WriteResponse>) responses;
-    WriteCall w = new WriteCall(store, names, uploads, call);
+    WriteCall w = new WriteCall(store, names, uploads, limits, presence, call);
     w.start();
     return w;
   }
@@ -113,6 +141,15 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       rejectCompressed(name);
       if (isEmptyBlob(name)) {
         answer = CompletableFuture.completedFuture(status(0, true));
+      } else if (isZstd(name)) {
+        // Compressed uploads restart from zero (a decompressor's state is not saved), so only a
+        // published blob has anything committed.
+        answer =
+            store
+                .size(layout.keyOf(name))
+                .thenApply(
+                    size ->
+                        size.isPresent() ? status(size.getAsLong(), true) : status(0, false));
       } else {
         answer =
             store
@@ -155,11 +192,20 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   }
 
   static void rejectCompressed(ResourceName name) {
-    if (name.compressor().isPresent() && !name.compressor().get().equals("identity")) {
-      throw Status.UNIMPLEMENTED
-          .withDescription("compressor '" + name.compressor().get() + "' is not supported")
+    if (name.compressor().isPresent()
+        && !name.compressor().get().equals("identity")
+        && !isZstd(name)) {
+      throw Status.INVALID_ARGUMENT
+          .withDescription(
+              "compressor '" + name.compressor().get()
+                  + "' is not supported (supported: identity, zstd)")
           .asRuntimeException();
     }
+  }
+
+  /** Whether {@code name} is a {@code compressed-blobs/zstd/...} name. */
+  static boolean isZstd(ResourceName name) {
+    return name.compressor().filter(c -> c.equals("zstd")).isPresent();
   }
 
   /** Whether {@code name} is the empty blob, which every content-addressed store holds. */

@@ -2,8 +2,10 @@ package dev.bytestreams3.service.bytestream;
 
 import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.bytestream.ByteStreamProto.ReadResponse;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.compression.ZstdEncoder;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobReader;
@@ -23,6 +25,7 @@ final class ReadCall {
   private final ReadRequest request;
   private final ResourceName name;
   private final BlobKey key;
+  private final ZstdEncoder encoder;
   private BlobReader reader;
   private boolean fetching;
   private boolean done;
@@ -32,7 +35,9 @@ final class ReadCall {
       ServerCallStreamObserver<ReadResponse> call,
       ReadRequest request,
       ResourceName name,
-      BlobKey key) {
+      BlobKey key,
+      boolean zstd) {
+    this.encoder = zstd ? new ZstdEncoder() : null;
     this.store = store;
     this.call = call;
     this.request = request;
@@ -101,16 +106,27 @@ final class ReadCall {
     }
     if (chunk == null) {
       reader.close();
+      if (encoder != null) {
+        send(encoder.finish());
+        encoder.close();
+      }
       call.onCompleted();
       return;
     }
     // The chunk is ours alone from here on, so the message may wrap it without a copy. Sending
     // happens while still "fetching", so an on-ready callback cannot start a concurrent send.
-    call.onNext(ReadResponse.newBuilder().setData(UnsafeByteOperations.unsafeWrap(chunk)).build());
+    send(encoder == null ? UnsafeByteOperations.unsafeWrap(chunk) : encoder.encode(chunk));
     synchronized (this) {
       fetching = false;
     }
     pump();
+  }
+
+  private void send(ByteString data) {
+    // The compressor may hold a piece back until it has more; there is nothing to send then.
+    if (!data.isEmpty()) {
+      call.onNext(ReadResponse.newBuilder().setData(data).build());
+    }
   }
 
   private void fail(Throwable err) {
@@ -125,6 +141,7 @@ final class ReadCall {
     if (r != null) {
       r.close();
     }
+    closeEncoder();
     call.onError(GrpcStatuses.exception(err));
   }
 
@@ -136,6 +153,14 @@ final class ReadCall {
     }
     if (r != null) {
       r.close();
+    }
+    closeEncoder();
+  }
+
+  /** Frees the compressor's native memory; safe while it is in use, which ends with an error. */
+  private void closeEncoder() {
+    if (encoder != null) {
+      encoder.close();
     }
   }
 }

@@ -29,8 +29,10 @@ final class Uploads {
       ContentCheck check =
           new ContentCheck(name.function(), HexFormat.of().parseHex(name.hash()));
       // Content-addressed: replacing a blob with the same digest changes nothing.
+      // Compressed uploads of the same id are a separate upload: their bytes arrive differently.
+      String kind = name.compressor().filter(c -> !c.equals("identity")).map(c -> c + "-upload/").orElse("upload/");
       return new UploadSpec(
-          layout.keyOf(name), "upload/" + name.uploadId(), name.size(), Optional.of(check), true);
+          layout.keyOf(name), kind + name.uploadId(), name.size(), Optional.of(check), true);
     }
     return new UploadSpec(layout.keyOf(name), "object", -1, Optional.empty(), objectOverwrite);
   }

@@ -3,6 +3,9 @@ package dev.bytestreams3.service.bytestream;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.cas.BlobPresence;
+import dev.bytestreams3.service.cas.CasLimits;
+import dev.bytestreams3.service.compression.ZstdDecoder;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.storage.BlobStore;
@@ -11,6 +14,7 @@ import dev.bytestreams3.storage.UploadSpec;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,6 +28,8 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private final BlobStore store;
   private final ResourceNameParser names;
   private final Uploads uploads;
+  private final CasLimits limits;
+  private final BlobPresence presence;
   private final ServerCallStreamObserver<WriteResponse> call;
 
   /** The last step of this call; the next one runs after it. */
@@ -36,14 +42,23 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private boolean finishWrite;
   private boolean done;
 
+  /** For {@code compressed-blobs/zstd} uploads: the decompressor, and the bytes as sent. */
+  private ZstdDecoder decoder;
+
+  private long compressedReceived;
+
   WriteCall(
       BlobStore store,
       ResourceNameParser names,
       Uploads uploads,
+      CasLimits limits,
+      BlobPresence presence,
       ServerCallStreamObserver<WriteResponse> call) {
     this.store = store;
     this.names = names;
     this.uploads = uploads;
+    this.limits = limits;
+    this.presence = presence;
     this.call = call;
   }
 
@@ -101,9 +116,10 @@ final class WriteCall implements StreamObserver<WriteRequest> {
           "resource_name '" + request.getResourceName() + "' differs from this Write's first one, '"
               + resource + "'");
     }
-    if (request.getWriteOffset() != upload.position()) {
+    long expected = decoder != null ? compressedReceived : upload.position();
+    if (request.getWriteOffset() != expected) {
       throw invalid(
-          "write_offset " + request.getWriteOffset() + " (expected: " + upload.position()
+          "write_offset " + request.getWriteOffset() + " (expected: " + expected
               + ", the first write_offset plus the bytes sent since)");
     }
     return append(request);
@@ -121,20 +137,32 @@ final class WriteCall implements StreamObserver<WriteRequest> {
               + "' is not an upload name; write to '{instance}/uploads/{uuid}/blobs/{hash}/{size}'");
     }
     ByteStreamService.rejectCompressed(name);
+    boolean zstd = ByteStreamService.isZstd(name);
     if (ByteStreamService.isEmptyBlob(name)) {
-      respond(0);
+      respond(zstd ? -1 : 0);
       return CompletableFuture.completedFuture(null);
+    }
+    if (name.isBlob()) {
+      limits.checkBlobSize(name.size(), "blob '" + resource + "'");
+    }
+    if (zstd) {
+      if (request.getWriteOffset() != 0) {
+        throw invalid(
+            "write_offset " + request.getWriteOffset() + " on compressed upload '" + resource
+                + "' (expected: 0; compressed uploads start over rather than resume)");
+      }
+      decoder = new ZstdDecoder();
     }
     spec = uploads.specOf(name);
     CompletableFuture<Boolean> stored =
         name.isBlob()
-            ? store.size(spec.key()).thenApply(s -> s.isPresent())
+            ? store.size(spec.key()).thenApply(s -> s.isPresent() && s.getAsLong() == name.size())
             : CompletableFuture.completedFuture(false);
     return stored.thenCompose(
         exists -> {
           if (exists) {
             // Already in the CAS: the client need not send a byte more.
-            respond(name.size());
+            respond(decoder != null ? -1 : name.size());
             return CompletableFuture.completedFuture(null);
           }
           return store.openUpload(spec).thenCompose(u -> resume(u, request));
@@ -180,16 +208,18 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   }
 
   private CompletableFuture<Void> append(WriteRequest request) {
-    long after = upload.position() + request.getData().size();
-    if (name.isBlob() && after > name.size()) {
-      throw invalid(
-          "'" + resource + "' declares " + name.size() + " bytes, but the data reaches byte "
-              + after);
+    CompletableFuture<Void> stored;
+    if (decoder != null) {
+      compressedReceived += request.getData().size();
+      decoder.feed(request.getData().asReadOnlyByteBuffer());
+      stored = drain();
+    } else {
+      checkDeclaredSize(request.getData().size());
+      stored =
+          request.getData().isEmpty()
+              ? CompletableFuture.completedFuture(null)
+              : upload.append(request.getData().asReadOnlyByteBuffer());
     }
-    CompletableFuture<Void> stored =
-        request.getData().isEmpty()
-            ? CompletableFuture.completedFuture(null)
-            : upload.append(request.getData().asReadOnlyByteBuffer());
     return stored.thenRun(
         () -> {
           if (request.getFinishWrite()) {
@@ -200,6 +230,32 @@ final class WriteCall implements StreamObserver<WriteRequest> {
         });
   }
 
+  private void checkDeclaredSize(long more) {
+    long after = upload.position() + more;
+    if (name.isBlob() && after > name.size()) {
+      throw invalid(
+          "'" + resource + "' declares " + name.size() + " bytes, but the "
+              + (decoder != null ? "decompressed " : "") + "data reaches byte " + after);
+    }
+  }
+
+  /** Hands the decompressed bytes to the upload one bounded chunk at a time. */
+  private CompletableFuture<Void> drain() {
+    // A loop while the store takes chunks at once, so a highly compressed message never nests
+    // one stack frame per chunk.
+    while (true) {
+      ByteBuffer chunk = decoder.next();
+      if (chunk == null) {
+        return CompletableFuture.completedFuture(null);
+      }
+      checkDeclaredSize(chunk.remaining());
+      CompletableFuture<Void> taken = upload.append(chunk);
+      if (!taken.isDone() || taken.isCompletedExceptionally()) {
+        return taken.thenCompose(v -> drain());
+      }
+    }
+  }
+
   private CompletableFuture<Void> clientDone() {
     if (resource == null) {
       throw invalid("the Write ended without a WriteRequest");
@@ -207,11 +263,27 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     if (upload == null) {
       return CompletableFuture.completedFuture(null);
     }
+    if (decoder != null) {
+      if (!finishWrite) {
+        // A compressed upload cannot resume, so nothing of it is worth keeping.
+        return upload.abort().thenRun(() -> respond(0));
+      }
+      decoder.checkComplete();
+      return upload.finish().thenRun(() -> stored(compressedReceived));
+    }
     if (finishWrite) {
-      return upload.finish().thenAccept(this::respond);
+      return upload.finish().thenAccept(this::stored);
     }
     // The client stopped without finishing: tell it what it can resume from.
     return upload.suspend().thenAccept(this::respond);
+  }
+
+  /** Answers a finished write; a stored blob is remembered as present. */
+  private void stored(long committed) {
+    if (name.isBlob()) {
+      presence.markPresent(spec.key());
+    }
+    respond(committed);
   }
 
   private void respond(long committed) {
@@ -221,8 +293,15 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       }
       done = true;
     }
+    closeDecoder();
     call.onNext(WriteResponse.newBuilder().setCommittedSize(committed).build());
     call.onCompleted();
+  }
+
+  private void closeDecoder() {
+    if (decoder != null) {
+      decoder.close();
+    }
   }
 
   private void fail(Throwable err) {
@@ -238,6 +317,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       // Committed bytes stay for a retry; a store that already discarded the upload ignores this.
       u.detach();
     }
+    closeDecoder();
     call.onError(GrpcStatuses.exception(err));
   }
 
@@ -253,6 +333,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     if (u != null) {
       u.detach();
     }
+    closeDecoder();
   }
 
   private synchronized boolean isDone() {

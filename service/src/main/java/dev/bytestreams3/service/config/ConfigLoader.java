@@ -54,7 +54,14 @@ public final class ConfigLoader {
           new Setting("tls-cert-file", "", "PEM certificate chain the server presents; with --tls-key-file, turns TLS on."),
           new Setting("tls-key-file", "", "PEM (PKCS#8) private key of --tls-cert-file."),
           new Setting("tls-client-ca-file", "", "PEM CA certificates; when set, every client must present a certificate they issued (mutual TLS)."),
-          new Setting("token-file", "", "Bearer tokens and their rights per instance prefix; when set, every call needs a token. Reloaded when it changes."));
+          new Setting("token-file", "", "Bearer tokens and their rights per instance prefix; when set, every call needs a token. Reloaded when it changes."),
+          new Setting("instance-names", "", "Comma-separated instance names served; empty serves every instance. A leading comma admits the unnamed instance, e.g. ',main,ci/linux'."),
+          new Setting("action-cache-read-only", "false", "Refuse UpdateActionResult (clients are told update_enabled: false)."),
+          new Setting("max-batch-total-size-bytes", "4194304", "Largest total blob size of one BatchUpdateBlobs or BatchReadBlobs call."),
+          new Setting("max-cas-blob-size-bytes", "0", "Largest blob the CAS accepts; 0 means no limit."),
+          new Setting("inline-output-limit-bytes", "1048576", "Most bytes GetActionResult inlines (stdout, stderr, output files) in one answer."),
+          new Setting("existence-cache-entries", "100000", "Blobs remembered as present, sparing FindMissingBlobs and action-cache checks a request to the store; 0 turns the cache off."),
+          new Setting("existence-checks-in-flight", "16", "Existence checks the server runs against the store at once, across all calls."));
 
   private ConfigLoader() {}
 
@@ -171,7 +178,26 @@ public final class ConfigLoader {
         tlsCert,
         tlsKey,
         clientCa,
-        v.optional("token-file").map(Path::of));
+        v.optional("token-file").map(Path::of),
+        instanceNames(v.get("instance-names")),
+        v.bool("action-cache-read-only"),
+        v.longIn("max-batch-total-size-bytes", 1024, 1L << 30),
+        v.longIn("max-cas-blob-size-bytes", 0, Long.MAX_VALUE),
+        v.longIn("inline-output-limit-bytes", 0, 1L << 30),
+        (int) v.longIn("existence-cache-entries", 0, 100_000_000),
+        (int) v.longIn("existence-checks-in-flight", 1, 1024));
+  }
+
+  /** The allow-list: empty for every instance; an empty item stands for the unnamed instance. */
+  private static Optional<java.util.Set<String>> instanceNames(String raw) {
+    if (raw.isEmpty()) {
+      return Optional.empty();
+    }
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    for (String n : raw.split(",", -1)) {
+      names.add(n.trim());
+    }
+    return Optional.of(java.util.Set.copyOf(names));
   }
 
   /** Typed access to the raw values, with messages that name the setting. */

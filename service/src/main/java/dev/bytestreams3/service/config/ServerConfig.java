@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything the server is configured with; immutable. {@link ConfigLoader} builds it from flags,
@@ -40,7 +41,14 @@ public record ServerConfig(
     Optional<Path> tlsCertFile,
     Optional<Path> tlsKeyFile,
     Optional<Path> tlsClientCaFile,
-    Optional<Path> tokenFile) {
+    Optional<Path> tokenFile,
+    Optional<Set<String>> instanceNames,
+    boolean actionCacheReadOnly,
+    long maxBatchTotalSizeBytes,
+    long maxCasBlobSizeBytes,
+    long inlineOutputLimitBytes,
+    int existenceCacheEntries,
+    int existenceChecksInFlight) {
 
   /** Whether the HTTP port is on ({@code --http-port} is not -1). */
   public boolean servesHttp() {
@@ -69,6 +77,8 @@ public record ServerConfig(
         + ", memoryBudgetBytes=" + memoryBudgetBytes + ", partSizeBytes=" + partSizeBytes
         + ", partsInFlight=" + partsInFlight
         + ", tls=" + (tlsCertFile.isEmpty() ? "off" : tlsClientCaFile.isPresent() ? "mutual" : "on")
-        + ", tokens=" + tokenFile.map(Path::toString).orElse("off") + "]";
+        + ", tokens=" + tokenFile.map(Path::toString).orElse("off")
+        + instanceNames.map(n -> ", instances=" + n).orElse("")
+        + (actionCacheReadOnly ? ", actionCache=read-only" : "") + "]";
   }
 }

@@ -24,12 +24,20 @@ public final class ResourceNameParser {
           "blobs", "uploads", "actions", "actionResults", "operations", "capabilities",
           "compressed-blobs");
 
-  private static final Set<String> KNOWN_COMPRESSORS = Set.of("identity", "zstd", "deflate", "brotli");
+  static final Set<String> KNOWN_COMPRESSORS = Set.of("identity", "zstd", "deflate", "brotli");
 
   private final DigestFunctions digests;
+  private final Instances instances;
 
+  /** A parser of names in every well-formed instance. */
   public ResourceNameParser(DigestFunctions digests) {
+    this(digests, Instances.any());
+  }
+
+  /** A parser of names in the instances {@code instances} serves. */
+  public ResourceNameParser(DigestFunctions digests, Instances instances) {
     this.digests = requireNonNull(digests, "digests");
+    this.instances = requireNonNull(instances, "instances");
   }
 
   /** Parses {@code name}; throws {@link IllegalArgumentException} naming what is wrong. */
@@ -144,7 +152,7 @@ public final class ResourceNameParser {
           "resource_name '" + name + "': an instance name may not begin with '"
               + KeyLayout.OBJECTS + "'");
     }
-    return String.join("/", segments);
+    return instances.check(String.join("/", segments));
   }
 
   private static long parseSize(String name, String text) {

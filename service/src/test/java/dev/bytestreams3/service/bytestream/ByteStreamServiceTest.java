@@ -11,6 +11,8 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
 import dev.bytestreams3.service.CacheServer;
+import dev.bytestreams3.service.config.ConfigLoader;
+import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.storage.local.LocalBlobStore;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
@@ -49,7 +52,9 @@ class ByteStreamServiceTest {
     store = new LocalBlobStore(dir.resolve("store"), 1024 * 1024, 4);
     String serverName = InProcessServerBuilder.generateName();
     InProcessServerBuilder b = InProcessServerBuilder.forName(serverName);
-    for (BindableService s : CacheServer.services(store, objectOverwrite)) {
+    ServerConfig config =
+        ConfigLoader.load(new String[] {"--object-overwrite=" + objectOverwrite}, Map.of());
+    for (BindableService s : CacheServer.services(store, config)) {
       b.addService(s);
     }
     server = b.build().start();

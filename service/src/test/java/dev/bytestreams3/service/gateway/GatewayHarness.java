@@ -1,6 +1,7 @@
 package dev.bytestreams3.service.gateway;
 
 import dev.bytestreams3.service.CacheServer;
+import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.http.HealthEndpoints;
 import dev.bytestreams3.service.http.HttpServer;
 import dev.bytestreams3.storage.local.LocalBlobStore;
@@ -34,7 +35,7 @@ final class GatewayHarness implements AutoCloseable {
   GatewayHarness(Path dir, GatewaySettings settings, List<BindableService> extra, List<ServerInterceptor> interceptors)
       throws Exception {
     store = new LocalBlobStore(dir.resolve("store"), 1024 * 1024, 4);
-    List<BindableService> services = new ArrayList<>(CacheServer.services(store, true));
+    List<BindableService> services = new ArrayList<>(CacheServer.services(store, ConfigLoader.load(new String[0], java.util.Map.of())));
     services.addAll(extra);
     grpc = CacheServer.start("127.0.0.1", 0, services, interceptors);
     health = new HealthEndpoints(store, Duration.ofSeconds(2));

@@ -224,7 +224,9 @@ final class S3Upload implements Upload {
         failure = e;
         return CompletableFuture.failedFuture(e);
       }
-      if (full && spec.check().isPresent()) {
+      // A hash function whose state cannot be saved (BLAKE3) records no state: nothing of such an
+      // upload counts as committed, and a later writer starts it again from zero.
+      if (full && spec.check().isPresent() && verifier.resumable()) {
         states.put(number, verifier.saveState().orElseThrow());
       }
       if (s3UploadId == null) {

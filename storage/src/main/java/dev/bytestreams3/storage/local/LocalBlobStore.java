@@ -266,6 +266,7 @@ public final class LocalBlobStore implements BlobStore {
     Files.move(file, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /** Stops taking work and waits briefly for queued file writes, so none outlives the store. */
   @Override
   public void close() {
     io.shutdown();

@@ -211,12 +211,17 @@ final class LocalUpload implements Upload {
 
   private void checkpoint() throws IOException {
     data.force(false);
-    saveState(position);
-    lastCheckpoint = position;
+    lastCheckpoint = saveState(position);
   }
 
-  private void saveState(long committed) throws IOException {
-    new State(spec.key().value(), committed, verifier.saveState()).write(folder);
+  /**
+   * Saves {@code committed} bytes as resumable and returns what a later writer may resume from:
+   * 0 when the hash state cannot be saved, since a resumed upload must be verified in full.
+   */
+  private long saveState(long committed) throws IOException {
+    long resumable = verifier.resumable() ? committed : 0;
+    new State(spec.key().value(), resumable, verifier.saveState()).write(folder);
+    return resumable;
   }
 
   private void deleteFolder() throws IOException {

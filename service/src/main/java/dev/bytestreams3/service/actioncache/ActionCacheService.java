@@ -1,0 +1,151 @@
+package dev.bytestreams3.service.actioncache;
+
+import static java.util.Objects.requireNonNull;
+
+import build.bazel.remote.execution.v2.ActionCacheGrpc;
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.GetActionResultRequest;
+import build.bazel.remote.execution.v2.UpdateActionResultRequest;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.cas.BlobPresence;
+import dev.bytestreams3.service.resource.BlobDigest;
+import dev.bytestreams3.service.resource.DigestFunctions;
+import dev.bytestreams3.service.resource.Instances;
+import dev.bytestreams3.service.resource.KeyLayout;
+import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.StorageException;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * The ActionCache service: action results are small protobuf objects in the store. A result is
+ * served only while every blob it refers to is in the CAS; otherwise the client is told it is a
+ * miss, so that it runs the action instead of failing on a download later.
+ */
+public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
+
+  private final BlobStore store;
+  private final DigestFunctions digests;
+  private final Instances instances;
+  private final KeyLayout layout;
+  private final OutputCheck outputs;
+  private final Inliner inliner;
+  private final boolean readOnly;
+
+  /**
+   * @param inlineLimitBytes most bytes inlined into one GetActionResult answer
+   * @param readOnly whether UpdateActionResult is refused
+   */
+  public ActionCacheService(
+      BlobStore store,
+      DigestFunctions digests,
+      Instances instances,
+      KeyLayout layout,
+      BlobPresence presence,
+      long inlineLimitBytes,
+      boolean readOnly) {
+    this.store = requireNonNull(store, "store");
+    this.digests = requireNonNull(digests, "digests");
+    this.instances = requireNonNull(instances, "instances");
+    this.layout = requireNonNull(layout, "layout");
+    this.outputs = new OutputCheck(store, layout, presence, digests);
+    this.inliner = new Inliner(store, layout, inlineLimitBytes);
+    this.readOnly = readOnly;
+  }
+
+  @Override
+  public void getActionResult(
+      GetActionResultRequest request, StreamObserver<ActionResult> responses) {
+    answer(
+        responses,
+        () -> {
+          String instance = instances.check(request.getInstanceName());
+          BlobDigest action = digests.resolve(request.getDigestFunction(), request.getActionDigest());
+          BlobKey key = layout.actionResultKey(instance, action.function(), action.hash());
+          return store
+              .get(key)
+              .exceptionally(
+                  err -> {
+                    StorageException e = StorageException.from(err);
+                    if (e.reason() == StorageException.Reason.NOT_FOUND) {
+                      throw miss("no action result for " + action);
+                    }
+                    throw e;
+                  })
+              .thenApply(data -> parse(data, action))
+              .thenCompose(
+                  result ->
+                      outputs
+                          .missing(instance, action.function(), result)
+                          .thenCompose(
+                              missing -> {
+                                if (missing.isPresent()) {
+                                  throw miss(
+                                      "action result for " + action + " refers to "
+                                          + missing.get() + ", which the CAS no longer holds");
+                                }
+                                return inliner.inline(instance, action.function(), request, result);
+                              }));
+        });
+  }
+
+  @Override
+  public void updateActionResult(
+      UpdateActionResultRequest request, StreamObserver<ActionResult> responses) {
+    answer(
+        responses,
+        () -> {
+          if (readOnly) {
+            throw Status.PERMISSION_DENIED
+                .withDescription(
+                    "the action cache is read-only on this server (--action-cache-read-only)")
+                .asRuntimeException();
+          }
+          String instance = instances.check(request.getInstanceName());
+          BlobDigest action = digests.resolve(request.getDigestFunction(), request.getActionDigest());
+          if (!request.hasActionResult()) {
+            throw new IllegalArgumentException("action_result is missing");
+          }
+          ActionResult result = request.getActionResult();
+          OutputCheck.digestsOf(digests, action.function(), result);
+          BlobKey key = layout.actionResultKey(instance, action.function(), action.hash());
+          return store.put(key, ByteBuffer.wrap(result.toByteArray())).thenApply(v -> result);
+        });
+  }
+
+  private static ActionResult parse(ByteBuffer data, BlobDigest action) {
+    try {
+      return ActionResult.parseFrom(data);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException(
+          StorageException.Reason.INTERNAL, "stored action result for " + action + " is corrupt", e);
+    }
+  }
+
+  private static RuntimeException miss(String message) {
+    return Status.NOT_FOUND.withDescription(message).asRuntimeException();
+  }
+
+  private static <T> void answer(StreamObserver<T> responses, Supplier<CompletableFuture<T>> work) {
+    CompletableFuture<T> f;
+    try {
+      f = work.get();
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete(
+        (r, err) -> {
+          if (err != null) {
+            responses.onError(GrpcStatuses.exception(err));
+          } else {
+            responses.onNext(r);
+            responses.onCompleted();
+          }
+        });
+  }
+}

@@ -1,0 +1,264 @@
+package dev.bytestreams3.service.cas;
+
+import static java.util.Objects.requireNonNull;
+
+import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
+import build.bazel.remote.execution.v2.BatchReadBlobsResponse;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsResponse;
+import build.bazel.remote.execution.v2.Compressor;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
+import build.bazel.remote.execution.v2.FindMissingBlobsResponse;
+import build.bazel.remote.execution.v2.GetTreeRequest;
+import build.bazel.remote.execution.v2.GetTreeResponse;
+import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.compression.ZstdBlobs;
+import dev.bytestreams3.service.resource.BlobDigest;
+import dev.bytestreams3.service.resource.DigestFunctions;
+import dev.bytestreams3.service.resource.Instances;
+import dev.bytestreams3.service.resource.KeyLayout;
+import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobStore;
+import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * The ContentAddressableStorage service: existence checks, batch writes and reads with per-blob
+ * statuses, and GetTree. It validates and orchestrates; blobs live in the {@link BlobStore}.
+ */
+public final class ContentAddressableStorageService
+    extends ContentAddressableStorageGrpc.ContentAddressableStorageImplBase {
+
+  private final BlobStore store;
+  private final DigestFunctions digests;
+  private final Instances instances;
+  private final KeyLayout layout;
+  private final BlobPresence presence;
+  private final CasLimits limits;
+  private final TreePages trees;
+
+  public ContentAddressableStorageService(
+      BlobStore store,
+      DigestFunctions digests,
+      Instances instances,
+      KeyLayout layout,
+      BlobPresence presence,
+      CasLimits limits) {
+    this.store = requireNonNull(store, "store");
+    this.digests = requireNonNull(digests, "digests");
+    this.instances = requireNonNull(instances, "instances");
+    this.layout = requireNonNull(layout, "layout");
+    this.presence = requireNonNull(presence, "presence");
+    this.limits = requireNonNull(limits, "limits");
+    this.trees = new TreePages(store, digests, layout);
+  }
+
+  @Override
+  public void findMissingBlobs(
+      FindMissingBlobsRequest request, StreamObserver<FindMissingBlobsResponse> responses) {
+    answer(
+        responses,
+        () -> {
+          String instance = instances.check(request.getInstanceName());
+          Map<BlobKey, Digest> asked = new LinkedHashMap<>();
+          for (Digest d : request.getBlobDigestsList()) {
+            BlobDigest blob = digests.resolve(request.getDigestFunction(), d);
+            if (!blob.isEmptyBlob()) {
+              asked.putIfAbsent(layout.casKey(instance, blob.function(), blob.hash()), d);
+            }
+          }
+          return presence
+              .missing(asked.keySet())
+              .thenApply(
+                  missing -> {
+                    FindMissingBlobsResponse.Builder b = FindMissingBlobsResponse.newBuilder();
+                    for (BlobKey k : missing) {
+                      b.addMissingBlobDigests(asked.get(k));
+                    }
+                    return b.build();
+                  });
+        });
+  }
+
+  @Override
+  public void batchUpdateBlobs(
+      BatchUpdateBlobsRequest request, StreamObserver<BatchUpdateBlobsResponse> responses) {
+    answer(
+        responses,
+        () -> {
+          String instance = instances.check(request.getInstanceName());
+          long total = 0;
+          for (BatchUpdateBlobsRequest.Request r : request.getRequestsList()) {
+            total += r.getData().size();
+          }
+          limits.checkBatch("BatchUpdateBlobs", total);
+          List<CompletableFuture<BatchUpdateBlobsResponse.Response>> each = new ArrayList<>();
+          for (BatchUpdateBlobsRequest.Request r : request.getRequestsList()) {
+            each.add(
+                attempt(() -> update(instance, request, r))
+                    .handle(
+                        (v, err) ->
+                            BatchUpdateBlobsResponse.Response.newBuilder()
+                                .setDigest(r.getDigest())
+                                .setStatus(err == null ? GrpcStatuses.ok() : GrpcStatuses.toProto(err))
+                                .build()));
+          }
+          return all(each)
+              .thenApply(rs -> BatchUpdateBlobsResponse.newBuilder().addAllResponses(rs).build());
+        });
+  }
+
+  private CompletableFuture<Void> update(
+      String instance, BatchUpdateBlobsRequest request, BatchUpdateBlobsRequest.Request r) {
+    BlobDigest d = digests.resolve(request.getDigestFunction(), r.getDigest());
+    limits.checkBlobSize(d.size(), "blob " + d.hash());
+    byte[] data;
+    switch (r.getCompressor()) {
+      case IDENTITY:
+        data = r.getData().toByteArray();
+        break;
+      case ZSTD:
+        data = ZstdBlobs.decompress(r.getData(), d.size());
+        break;
+      default:
+        throw new IllegalArgumentException(
+            "compressor " + r.getCompressor() + " of blob " + d.hash()
+                + " is not supported (supported: IDENTITY, ZSTD)");
+    }
+    if (data.length != d.size()) {
+      throw new IllegalArgumentException(
+          "blob " + d.hash() + " has " + data.length + " bytes (expected: " + d.size() + ")");
+    }
+    var hasher = d.function().newHasher();
+    hasher.update(ByteBuffer.wrap(data));
+    byte[] actual = hasher.digest();
+    if (!MessageDigest.isEqual(actual, d.hashBytes())) {
+      throw new IllegalArgumentException(
+          "blob data hashes to " + d.function().id() + ":" + HexFormat.of().formatHex(actual)
+              + " (expected: " + d.hash() + ")");
+    }
+    if (d.isEmptyBlob()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    BlobKey key = layout.casKey(instance, d.function(), d.hash());
+    return store.put(key, ByteBuffer.wrap(data)).thenRun(() -> presence.markPresent(key));
+  }
+
+  @Override
+  public void batchReadBlobs(
+      BatchReadBlobsRequest request, StreamObserver<BatchReadBlobsResponse> responses) {
+    answer(
+        responses,
+        () -> {
+          String instance = instances.check(request.getInstanceName());
+          long total = 0;
+          for (Digest d : request.getDigestsList()) {
+            total += Math.max(0, d.getSizeBytes());
+          }
+          limits.checkBatch("BatchReadBlobs", total);
+          boolean zstd = request.getAcceptableCompressorsList().contains(Compressor.Value.ZSTD);
+          List<CompletableFuture<BatchReadBlobsResponse.Response>> each = new ArrayList<>();
+          for (Digest digest : request.getDigestsList()) {
+            each.add(
+                attempt(() -> read(instance, request, digest))
+                    .handle(
+                        (data, err) -> {
+                          BatchReadBlobsResponse.Response.Builder b =
+                              BatchReadBlobsResponse.Response.newBuilder().setDigest(digest);
+                          if (err != null) {
+                            return b.setStatus(GrpcStatuses.toProto(err)).build();
+                          }
+                          if (zstd) {
+                            b.setData(ZstdBlobs.compress(data)).setCompressor(Compressor.Value.ZSTD);
+                          } else {
+                            b.setData(com.google.protobuf.ByteString.copyFrom(data));
+                          }
+                          return b.setStatus(GrpcStatuses.ok()).build();
+                        }));
+          }
+          return all(each)
+              .thenApply(rs -> BatchReadBlobsResponse.newBuilder().addAllResponses(rs).build());
+        });
+  }
+
+  private CompletableFuture<ByteBuffer> read(
+      String instance, BatchReadBlobsRequest request, Digest digest) {
+    BlobDigest d = digests.resolve(request.getDigestFunction(), digest);
+    if (d.isEmptyBlob()) {
+      return CompletableFuture.completedFuture(ByteBuffer.allocate(0));
+    }
+    BlobKey key = layout.casKey(instance, d.function(), d.hash());
+    return store
+        .get(key)
+        .thenApply(
+            data -> {
+              if (data.remaining() != d.size()) {
+                throw new IllegalArgumentException(
+                    "blob " + d.hash() + " has " + data.remaining() + " bytes (expected: "
+                        + d.size() + ", the requested size)");
+              }
+              presence.markPresent(key);
+              return data;
+            });
+  }
+
+  @Override
+  public void getTree(GetTreeRequest request, StreamObserver<GetTreeResponse> responses) {
+    CompletableFuture<List<GetTreeResponse>> pages;
+    try {
+      String instance = instances.check(request.getInstanceName());
+      pages = trees.pages(instance, request);
+    } catch (RuntimeException e) {
+      responses.onError(GrpcStatuses.exception(e));
+      return;
+    }
+    pages.whenComplete(
+        (ps, err) -> {
+          if (err != null) {
+            responses.onError(GrpcStatuses.exception(err));
+            return;
+          }
+          for (GetTreeResponse p : ps) {
+            responses.onNext(p);
+          }
+          responses.onCompleted();
+        });
+  }
+
+  private static <T> CompletableFuture<T> attempt(Supplier<CompletableFuture<T>> work) {
+    try {
+      return work.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static <T> CompletableFuture<List<T>> all(List<CompletableFuture<T>> each) {
+    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+        .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
+  }
+
+  /** Runs a unary call's work and sends its answer or its failure's status. */
+  static <T> void answer(StreamObserver<T> responses, Supplier<CompletableFuture<T>> work) {
+    attempt(work)
+        .whenComplete(
+            (r, err) -> {
+              if (err != null) {
+                responses.onError(GrpcStatuses.exception(err));
+              } else {
+                responses.onNext(r);
+                responses.onCompleted();
+              }
+            });
+  }
+}
