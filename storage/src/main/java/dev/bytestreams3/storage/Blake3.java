@@ -47,20 +47,11 @@ public final class Blake3 implements HashFunction {
 
   private static final class Hasher implements ContentHasher {
     private final Blake3Digest digest = new Blake3Digest(256);
-    private final byte[] scratch = new byte[8192];
+    private final DigestInput input = new DigestInput(digest);
 
     @Override
     public void update(ByteBuffer data) {
-      if (data.hasArray()) {
-        digest.update(data.array(), data.arrayOffset() + data.position(), data.remaining());
-        return;
-      }
-      ByteBuffer d = data.duplicate();
-      while (d.hasRemaining()) {
-        int n = Math.min(scratch.length, d.remaining());
-        d.get(scratch, 0, n);
-        digest.update(scratch, 0, n);
-      }
+      input.update(data);
     }
 
     @Override

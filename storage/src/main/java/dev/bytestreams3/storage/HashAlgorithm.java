@@ -68,24 +68,16 @@ public enum HashAlgorithm implements HashFunction {
   /** Adapts a Bouncy Castle digest. */
   private static final class Hasher implements ContentHasher {
     private final Digest digest;
-    private final byte[] scratch = new byte[8192];
+    private final DigestInput input;
 
     Hasher(Digest digest) {
       this.digest = digest;
+      this.input = new DigestInput(digest);
     }
 
     @Override
     public void update(ByteBuffer data) {
-      if (data.hasArray()) {
-        digest.update(data.array(), data.arrayOffset() + data.position(), data.remaining());
-        return;
-      }
-      ByteBuffer d = data.duplicate();
-      while (d.hasRemaining()) {
-        int n = Math.min(scratch.length, d.remaining());
-        d.get(scratch, 0, n);
-        digest.update(scratch, 0, n);
-      }
+      input.update(data);
     }
 
     @Override

@@ -301,24 +301,21 @@ public final class S3BlobStore implements BlobStore {
   /** Reads the record of {@code spec}'s upload, empty when there is none. */
   CompletableFuture<Optional<UploadRecord>> readRecord(UploadSpec spec) {
     String recordKey = keys.record(spec);
-    return client
-        .getObject(r -> r.bucket(bucket()).key(recordKey), AsyncResponseTransformer.toBytes())
-        .handle(
-            (bytes, err) -> {
-              if (err != null) {
-                if (S3Errors.isNotFound(err)) {
-                  return Optional.empty();
-                }
-                throw S3Errors.map(err, "read upload record", bucket(), recordKey);
-              }
-              UploadRecord r = UploadRecord.parse(bytes.asByteArrayUnsafe());
-              if (!r.key().equals(spec.key().value()) || !r.uploadId().equals(spec.uploadId())) {
-                throw new StorageException(
-                    Reason.INTERNAL,
-                    "upload record s3://" + bucket() + "/" + recordKey + " belongs to " + r.key());
-              }
-              return Optional.of(r);
-            });
+    return fetchRecord(recordKey)
+        .thenApply(
+            found ->
+                found.map(
+                    bytes -> {
+                      UploadRecord r = UploadRecord.parse(bytes);
+                      if (!r.key().equals(spec.key().value())
+                          || !r.uploadId().equals(spec.uploadId())) {
+                        throw new StorageException(
+                            Reason.INTERNAL,
+                            "upload record s3://" + bucket() + "/" + recordKey + " belongs to "
+                                + r.key());
+                      }
+                      return r;
+                    }));
   }
 
   CompletableFuture<Void> writeRecord(UploadSpec spec, UploadRecord record) {
@@ -556,6 +553,19 @@ public final class S3BlobStore implements BlobStore {
   }
 
   private CompletableFuture<Optional<UploadRecord>> readRecordAt(String recordKey) {
+    return fetchRecord(recordKey)
+        .thenApply(
+            found -> {
+              try {
+                return found.map(UploadRecord::parse);
+              } catch (IllegalArgumentException e) {
+                return Optional.empty();
+              }
+            });
+  }
+
+  /** The bytes of the record object at {@code recordKey}, empty when there is none. */
+  private CompletableFuture<Optional<byte[]>> fetchRecord(String recordKey) {
     return client
         .getObject(r -> r.bucket(bucket()).key(recordKey), AsyncResponseTransformer.toBytes())
         .handle(
@@ -566,11 +576,7 @@ public final class S3BlobStore implements BlobStore {
                 }
                 throw S3Errors.map(err, "read upload record", bucket(), recordKey);
               }
-              try {
-                return Optional.of(UploadRecord.parse(bytes.asByteArrayUnsafe()));
-              } catch (IllegalArgumentException e) {
-                return Optional.empty();
-              }
+              return Optional.of(bytes.asByteArrayUnsafe());
             });
   }
 
