@@ -64,6 +64,24 @@ final class MemoryScenarios {
         for (int i = 0; i < n; i++) {
           all.add(client.write("bench/flood/" + i, blob, 1 << 20));
         }
+        // The live heap, measured by a full collection every two seconds while the uploads run:
+        // heap "after GC" as collections report it also counts garbage a young collection left
+        // in the old generation.
+        long peakLive = 0;
+        CompletableFuture<Void> allDone = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+        while (!allDone.isDone() && server.alive()) {
+          try {
+            allDone.get(2, TimeUnit.SECONDS);
+          } catch (java.util.concurrent.TimeoutException e) {
+            try {
+              peakLive = Math.max(peakLive, server.live()[0]);
+            } catch (IOException gone) {
+              break;
+            }
+          } catch (Exception e) {
+            break;
+          }
+        }
         int ok = 0;
         String firstError = "";
         for (CompletableFuture<Long> f : all) {
@@ -95,13 +113,15 @@ final class MemoryScenarios {
         rows.add(
             new Row(
                 n + " concurrent " + options.floodMib() + " MiB uploads, -Xmx" + FLOOD_HEAP,
-                "MiB heap",
-                peak[0] / MIB,
+                "MiB live heap",
+                peakLive / MIB,
                 limit / MIB,
                 "all complete, peak ≤ budget + 128 MiB",
-                ok == n && alive && peak[0] <= limit,
+                ok == n && alive && peakLive > 0 && peakLive <= limit,
                 ok + "/" + n + " complete in " + String.format("%.1f", seconds) + " s ("
-                    + String.format("%.0f", n * (double) blob.size() / MIB / seconds) + " MiB/s); peak live heap after GC "
+                    + String.format("%.0f", n * (double) blob.size() / MIB / seconds)
+                    + " MiB/s); peak live heap (full collection every 2 s) "
+                    + String.format("%.0f", peakLive / MIB) + " MiB; most heap any collection left, garbage included, "
                     + String.format("%.0f", peak[0] / MIB) + " MiB; budget " + (server.budgetBytes >> 20)
                     + " MiB, its peak " + (peak[1] >> 20) + " MiB" + firstError));
       } finally {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.bytestreams3.service.actioncache.ActionCacheService;
 import dev.bytestreams3.service.bytestream.ByteStreamService;
+import dev.bytestreams3.service.bytestream.OpeningMessages;
 import dev.bytestreams3.service.capabilities.CapabilitiesService;
 import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
@@ -90,7 +91,9 @@ public final class CacheServer {
         new BlobPresence(store, config.existenceCacheEntries(), config.existenceChecksInFlight());
     ResourceNameParser names = new ResourceNameParser(digests, instances);
     return List.of(
-        new ByteStreamService(store, names, layout, config.objectOverwrite(), limits, presence),
+        new ByteStreamService(
+            store, names, layout, config.objectOverwrite(), limits, presence,
+            openingMessages(config)),
         new ContentAddressableStorageService(store, digests, instances, layout, presence, limits),
         new ActionCacheService(
             store, digests, instances, layout, presence, config.inlineOutputLimitBytes(),
@@ -105,6 +108,14 @@ public final class CacheServer {
     return start(
         config.bindAddress(), config.grpcPort(), services(store, config), options,
         maxInboundMessageBytes(config));
+  }
+
+  /** The HTTP/2 flow-control window of each gRPC stream, in bytes. */
+  static final int STREAM_WINDOW_BYTES = 1 << 20;
+
+  /** First messages of writes may hold a quarter of the memory budget on top of it. */
+  static OpeningMessages openingMessages(ServerConfig config) {
+    return new OpeningMessages(config.memoryBudgetBytes() / 4, maxInboundMessageBytes(config));
   }
 
   /**
@@ -190,7 +201,11 @@ public final class CacheServer {
 
     NettyServerBuilder netty =
         NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
-            .maxInboundMessageSize(maxInboundMessageBytes);
+            .maxInboundMessageSize(maxInboundMessageBytes)
+            // Each stream may have this much unread data in transport buffers, outside the memory
+            // budget. A fixed window also turns off gRPC's automatic growth, which lets every
+            // stream of a fast connection buffer up to 8 MiB.
+            .flowControlWindow(STREAM_WINDOW_BYTES);
     options.tls().ifPresent(netty::sslContext);
     String twinName = "bytestream-s3-" + java.util.UUID.randomUUID();
     ServerBuilder<?> inProcess =

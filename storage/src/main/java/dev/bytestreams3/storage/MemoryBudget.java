@@ -106,7 +106,7 @@ public final class MemoryBudget {
   /** Bytes held from a {@link MemoryBudget}; closing returns them, once. */
   public static final class Reservation implements AutoCloseable {
     private final MemoryBudget budget;
-    private final long bytes;
+    private long bytes;
     private boolean closed;
 
     private Reservation(MemoryBudget budget, long bytes) {
@@ -115,19 +115,37 @@ public final class MemoryBudget {
     }
 
     /** The bytes held. */
-    public long bytes() {
+    public synchronized long bytes() {
       return bytes;
+    }
+
+    /** Returns all but {@code keep} of the bytes held; holding {@code keep} or fewer already does nothing. */
+    public void shrinkTo(long keep) {
+      if (keep < 0) {
+        throw new IllegalArgumentException("keep: " + keep + " (expected: >= 0)");
+      }
+      long returned;
+      synchronized (this) {
+        if (closed || keep >= bytes) {
+          return;
+        }
+        returned = bytes - keep;
+        bytes = keep;
+      }
+      budget.release(returned);
     }
 
     @Override
     public void close() {
+      long returned;
       synchronized (this) {
         if (closed) {
           return;
         }
         closed = true;
+        returned = bytes;
       }
-      budget.release(bytes);
+      budget.release(returned);
     }
   }
 

@@ -48,6 +48,25 @@ class MemoryBudgetTest {
   }
 
   @Test
+  void shrinkTo_returnsTheRestToWaiters() {
+    MemoryBudget budget = new MemoryBudget(100);
+    MemoryBudget.Reservation r = budget.reserve(90).join();
+    CompletableFuture<MemoryBudget.Reservation> waiting = budget.reserve(50);
+    assertThat(waiting).isNotDone();
+    r.shrinkTo(20);
+    assertThat(r.bytes()).isEqualTo(20);
+    assertThat(waiting).isDone();
+    assertThat(budget.usedBytes()).isEqualTo(70);
+    // Growing is not shrinking: nothing changes.
+    r.shrinkTo(60);
+    assertThat(budget.usedBytes()).isEqualTo(70);
+    r.close();
+    r.shrinkTo(0);
+    assertThat(budget.usedBytes()).isEqualTo(50);
+    assertThatThrownBy(() -> r.shrinkTo(-1)).hasMessage("keep: -1 (expected: >= 0)");
+  }
+
+  @Test
   void badArguments_nameTheProblem() {
     assertThatThrownBy(() -> new MemoryBudget(0)).hasMessage("capacityBytes: 0 (expected: > 0)");
     assertThatThrownBy(() -> new MemoryBudget(10).reserve(-1))

@@ -36,11 +36,13 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   private final Uploads uploads;
   private final CasLimits limits;
   private final BlobPresence presence;
+  private final OpeningMessages opening;
 
   /**
    * @param objectOverwrite whether a write may replace an existing plain object
    * @param limits the largest blob accepted
    * @param presence told of every blob a write stores, so later existence checks skip the store
+   * @param opening the bound on first messages that writes hold while their upload opens
    */
   public ByteStreamService(
       BlobStore store,
@@ -48,13 +50,15 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       KeyLayout layout,
       boolean objectOverwrite,
       CasLimits limits,
-      BlobPresence presence) {
+      BlobPresence presence,
+      OpeningMessages opening) {
     this.store = requireNonNull(store, "store");
     this.names = requireNonNull(names, "names");
     this.layout = requireNonNull(layout, "layout");
     this.uploads = new Uploads(layout, objectOverwrite);
     this.limits = requireNonNull(limits, "limits");
     this.presence = requireNonNull(presence, "presence");
+    this.opening = requireNonNull(opening, "opening");
   }
 
   @Override
@@ -120,7 +124,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> responses) {
     ServerCallStreamObserver<WriteResponse> call =
         (ServerCallStreamObserver<WriteResponse>) responses;
-    WriteCall w = new WriteCall(store, names, uploads, limits, presence, call);
+    WriteCall w = new WriteCall(store, names, uploads, limits, presence, opening, call);
     w.start();
     return w;
   }

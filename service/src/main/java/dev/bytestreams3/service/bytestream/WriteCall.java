@@ -9,6 +9,7 @@ import dev.bytestreams3.service.compression.ZstdDecoder;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
 import io.grpc.Status;
@@ -31,6 +32,10 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private final CasLimits limits;
   private final BlobPresence presence;
   private final ServerCallStreamObserver<WriteResponse> call;
+  private final OpeningMessages opening;
+
+  /** The share of {@link #opening} this call holds until its first message is stored. */
+  private MemoryBudget.Reservation openingShare;
 
   /** The last step of this call; the next one runs after it. */
   private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
@@ -53,6 +58,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       Uploads uploads,
       CasLimits limits,
       BlobPresence presence,
+      OpeningMessages opening,
       ServerCallStreamObserver<WriteResponse> call) {
     this.store = store;
     this.names = names;
@@ -60,16 +66,45 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     this.limits = limits;
     this.presence = presence;
     this.call = call;
+    this.opening = opening;
   }
 
+  /**
+   * Asks for the first message once its bytes fit in the opening-message budget: the first
+   * message waits, held, for S3 to answer whether the blob exists and where the upload stands,
+   * and without this bound every open stream could hold one.
+   */
   void start() {
     call.disableAutoRequest();
     call.setOnCancelHandler(this::cancelled);
-    call.request(1);
+    opening
+        .reserve()
+        .thenAccept(
+            r -> {
+              synchronized (this) {
+                if (!done) {
+                  openingShare = r;
+                  r = null;
+                }
+              }
+              if (r == null) {
+                call.request(1);
+              } else {
+                r.close();
+              }
+            });
   }
 
   @Override
   public void onNext(WriteRequest request) {
+    MemoryBudget.Reservation share;
+    synchronized (this) {
+      share = openingShare;
+    }
+    if (share != null) {
+      // The message is here: hold only what it takes.
+      share.shrinkTo(request.getSerializedSize());
+    }
     then(() -> handle(request));
   }
 
@@ -208,6 +243,8 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   }
 
   private CompletableFuture<Void> append(WriteRequest request) {
+    // Only the flag outlives this method: the message's bytes may be dropped once copied.
+    boolean finish = request.getFinishWrite();
     CompletableFuture<Void> stored;
     if (decoder != null) {
       compressedReceived += request.getData().size();
@@ -222,10 +259,11 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     }
     return stored.thenRun(
         () -> {
-          if (request.getFinishWrite()) {
+          if (finish) {
             finishWrite = true;
           }
           // Only now, with the bytes taken, may the client send more.
+          releaseOpeningShare();
           call.request(1);
         });
   }
@@ -293,9 +331,21 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       }
       done = true;
     }
+    releaseOpeningShare();
     closeDecoder();
     call.onNext(WriteResponse.newBuilder().setCommittedSize(committed).build());
     call.onCompleted();
+  }
+
+  private void releaseOpeningShare() {
+    MemoryBudget.Reservation share;
+    synchronized (this) {
+      share = openingShare;
+      openingShare = null;
+    }
+    if (share != null) {
+      share.close();
+    }
   }
 
   private void closeDecoder() {
@@ -317,6 +367,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       // Committed bytes stay for a retry; a store that already discarded the upload ignores this.
       u.detach();
     }
+    releaseOpeningShare();
     closeDecoder();
     call.onError(GrpcStatuses.exception(err));
   }
@@ -333,6 +384,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     if (u != null) {
       u.detach();
     }
+    releaseOpeningShare();
     closeDecoder();
   }
 

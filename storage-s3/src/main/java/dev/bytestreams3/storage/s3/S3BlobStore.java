@@ -445,15 +445,23 @@ public final class S3BlobStore implements BlobStore {
     return putObject(objectKey, data);
   }
 
-  CompletableFuture<Void> putObject(String objectKey, ByteBuffer data) {
-    long length = data.remaining();
+  CompletableFuture<Void> putObject(String objectKey, ByteBuffer... data) {
+    long length = 0;
+    ByteBuffer[] views = new ByteBuffer[data.length];
+    for (int i = 0; i < data.length; i++) {
+      views[i] = data[i].duplicate();
+      length += views[i].remaining();
+    }
+    long contentLength = length;
     return call(
             "PutObject",
             objectKey,
             () ->
                 client.putObject(
-                    r -> r.bucket(bucket()).key(objectKey).contentLength(length),
-                    AsyncRequestBody.fromByteBufferUnsafe(data.duplicate())))
+                    r -> r.bucket(bucket()).key(objectKey).contentLength(contentLength),
+                    views.length == 0
+                        ? AsyncRequestBody.empty()
+                        : AsyncRequestBody.fromRemainingByteBuffersUnsafe(views)))
         .thenApply(r -> null);
   }
 

@@ -55,7 +55,7 @@ final class S3Upload implements Upload {
   private int contiguousDone;
   private int nextPart;
   private long position;
-  private ByteBuffer buffer;
+  private PartBuffer buffer;
   private MemoryBudget.Reservation bufferReservation;
   private CompletableFuture<Void> recordChain = CompletableFuture.completedFuture(null);
   private Throwable failure;
@@ -140,7 +140,7 @@ final class S3Upload implements Upload {
   }
 
   private CompletableFuture<Void> fill(ByteBuffer d) {
-    ByteBuffer full = null;
+    PartBuffer full = null;
     synchronized (this) {
       if (failure != null) {
         return CompletableFuture.failedFuture(failure);
@@ -149,7 +149,12 @@ final class S3Upload implements Upload {
         return CompletableFuture.failedFuture(closedError());
       }
       if (!d.hasRemaining()) {
-        return CompletableFuture.completedFuture(null);
+        // With the data taken, the next part's buffer is reserved before the writer hears so:
+        // its next message then never waits for the budget while held outside it.
+        if (buffer != null || nextBufferSize() <= 0) {
+          return CompletableFuture.completedFuture(null);
+        }
+        return newBuffer(nextBufferSize());
       }
       if (buffer == null) {
         int size = nextBufferSize();
@@ -159,21 +164,7 @@ final class S3Upload implements Upload {
                   Reason.SIZE_MISMATCH,
                   "received more than " + spec.expectedSize() + " bytes for " + spec.key()));
         }
-        return store
-            .budget()
-            .reserve(size)
-            .thenCompose(
-                r -> {
-                  synchronized (this) {
-                    if (closed || failure != null) {
-                      r.close();
-                    } else {
-                      bufferReservation = r;
-                      buffer = ByteBuffer.allocate(size);
-                    }
-                  }
-                  return fill(d);
-                });
+        return newBuffer(size).thenCompose(v -> fill(d));
       }
       int n = Math.min(d.remaining(), buffer.remaining());
       ByteBuffer slice = d.slice();
@@ -182,7 +173,7 @@ final class S3Upload implements Upload {
       buffer.put(slice);
       d.position(d.position() + n);
       position += n;
-      if (buffer.position() == partSize) {
+      if (buffer.size() == partSize) {
         full = buffer;
       }
     }
@@ -190,6 +181,24 @@ final class S3Upload implements Upload {
       return cutPart(true).thenCompose(v -> fill(d));
     }
     return fill(d);
+  }
+
+  /** Reserves {@code size} bytes of the budget and makes them the part buffer. */
+  private CompletableFuture<Void> newBuffer(int size) {
+    return store
+        .budget()
+        .reserve(size)
+        .thenAccept(
+            r -> {
+              synchronized (this) {
+                if (closed || failure != null || buffer != null) {
+                  r.close();
+                } else {
+                  bufferReservation = r;
+                  buffer = new PartBuffer(size);
+                }
+              }
+            });
   }
 
   /** The size of the next buffer: a part, or less when the declared size ends sooner; -1 past it. */
@@ -207,11 +216,11 @@ final class S3Upload implements Upload {
    */
   private CompletableFuture<Void> cutPart(boolean full) {
     int number;
-    ByteBuffer body;
+    PartBuffer body;
     MemoryBudget.Reservation reservation;
     synchronized (this) {
       number = nextPart++;
-      body = buffer.flip();
+      body = buffer;
       reservation = bufferReservation;
       buffer = null;
       bufferReservation = null;
@@ -297,7 +306,7 @@ final class S3Upload implements Upload {
   }
 
   private CompletableFuture<Void> uploadPart(
-      int number, ByteBuffer body, MemoryBudget.Reservation reservation) {
+      int number, PartBuffer body, MemoryBudget.Reservation reservation) {
     CompletableFuture<Void> sent =
         s3UploadId.thenCompose(
             uploadId -> {
@@ -314,12 +323,12 @@ final class S3Upload implements Upload {
                                       .key(objectKey)
                                       .uploadId(uploadId)
                                       .partNumber(number)
-                                      .contentLength((long) body.remaining());
+                                      .contentLength((long) body.size());
                                   if (checksums) {
                                     r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
                                   }
                                 },
-                                AsyncRequestBody.fromByteBufferUnsafe(body)));
+                                AsyncRequestBody.fromRemainingByteBuffersUnsafe(body.contents())));
               synchronized (this) {
                 requests.add(request);
               }
@@ -405,7 +414,7 @@ final class S3Upload implements Upload {
     CompletableFuture<Void> last;
     synchronized (this) {
       last =
-          buffer != null && buffer.position() > 0
+          buffer != null && buffer.size() > 0
               ? cutPart(false)
               : CompletableFuture.completedFuture(null);
       if (buffer != null) {
@@ -444,11 +453,11 @@ final class S3Upload implements Upload {
 
   /** Publishes a blob that never filled a part with one PutObject. */
   private CompletableFuture<Long> putWhole(long total) {
-    ByteBuffer body;
+    ByteBuffer[] body;
     MemoryBudget.Reservation reservation;
     CompletableFuture<String> stale;
     synchronized (this) {
-      body = buffer == null ? ByteBuffer.allocate(0) : buffer.flip();
+      body = buffer == null ? new ByteBuffer[0] : buffer.contents();
       reservation = bufferReservation;
       buffer = null;
       bufferReservation = null;
