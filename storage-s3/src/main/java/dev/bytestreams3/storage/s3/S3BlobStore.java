@@ -267,6 +267,11 @@ public final class S3BlobStore implements BlobStore {
                         throw alreadyExists(spec);
                       }
                     });
+    if (spec.expectedSize() >= 0 && spec.expectedSize() < S3StoreConfig.MIN_PART_BYTES) {
+      // Records are written only when a part is cut, and no part is smaller than 5 MiB before
+      // the last: an upload of a smaller blob never has a record, so none is looked for.
+      return allowed.thenApply(v -> S3Upload.fresh(this, spec, objectKey));
+    }
     return allowed
         .thenCompose(v -> readRecord(spec))
         .thenCompose(
