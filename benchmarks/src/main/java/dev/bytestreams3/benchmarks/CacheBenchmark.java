@@ -86,7 +86,9 @@ public final class CacheBenchmark {
         try {
           S3Scenarios s3 =
               new S3Scenarios(
-                  options, new ByteStreamClient(channel), sdk, store, PART_BYTES, SEGMENT_BYTES,
+                  options, new ByteStreamClient(channel), sdk,
+                  build.bazel.remote.execution.v2.ContentAddressableStorageGrpc.newBlockingStub(channel),
+                  PART_BYTES, SEGMENT_BYTES,
                   SEGMENTS_IN_FLIGHT, EXISTENCE_CHECKS_IN_FLIGHT);
           s3.runAll();
           rows.addAll(s3.rows());
