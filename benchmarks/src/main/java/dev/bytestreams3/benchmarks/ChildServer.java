@@ -35,6 +35,8 @@ final class ChildServer implements AutoCloseable {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + heap);
     cmd.add("-XX:+ExitOnOutOfMemoryError");
+    // As the server's jar and image run: SHA-256 in the JDK's implementation.
+    cmd.add("--add-opens=java.base/sun.security.provider=ALL-UNNAMED");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(ServerChild.class.getName());

@@ -64,6 +64,8 @@ final class ServerProcess implements AutoCloseable {
   static ServerProcess start(List<String> jvmArgs, List<String> args) throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // As the server's jar and image run: SHA-256 in the JDK's implementation.
+    command.add("--add-opens=java.base/sun.security.provider=ALL-UNNAMED");
     command.addAll(jvmArgs);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));

@@ -19,6 +19,7 @@ import dev.bytestreams3.storage.Blake3;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.HashAlgorithm;
 import dev.bytestreams3.storage.HashFunction;
+import dev.bytestreams3.storage.Sha256;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -52,7 +53,7 @@ public final class CacheServer {
   public static DigestFunctions digestFunctions() {
     List<HashFunction> all =
         List.of(
-            HashAlgorithm.SHA256, HashAlgorithm.SHA1, HashAlgorithm.MD5, HashAlgorithm.SHA384,
+            Sha256.FUNCTION, HashAlgorithm.SHA1, HashAlgorithm.MD5, HashAlgorithm.SHA384,
             HashAlgorithm.SHA512, Blake3.FUNCTION);
     // Names that resource names may omit; the function is then inferred from the hash length.
     // BLAKE3 shares SHA-256's length, so it is always named.

@@ -23,6 +23,7 @@ import dev.bytestreams3.service.security.ServerTls;
 import dev.bytestreams3.service.security.TokenAuthInterceptor;
 import dev.bytestreams3.service.security.TokenFile;
 import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.Sha256;
 import io.grpc.ServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -78,6 +79,7 @@ public final class Main {
         "message", "bytestream-s3 serving gRPC on " + config.bindAddress() + ":" + server.port(),
         "tls", config.tls().isEmpty() ? "off" : "on",
         "tokens", config.tokenFile().isEmpty() ? "off" : "on",
+        "sha256", Sha256.FUNCTION.implementation(),
         "config", config.toString());
     HealthEndpoints health = new HealthEndpoints(store, Duration.ofSeconds(5));
     HttpServer http = null;

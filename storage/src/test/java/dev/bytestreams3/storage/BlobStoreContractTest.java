@@ -100,7 +100,7 @@ public abstract class BlobStoreContractTest {
     byte[] digest = MessageDigest.getInstance("SHA-256").digest(content);
     return new UploadSpec(
         key, "u-" + UUID.randomUUID(), content.length,
-        Optional.of(new ContentCheck(HashAlgorithm.SHA256, digest)), false);
+        Optional.of(new ContentCheck(Sha256.FUNCTION, digest)), false);
   }
 
   private static UploadSpec unverified(BlobKey key, boolean overwrite) {
