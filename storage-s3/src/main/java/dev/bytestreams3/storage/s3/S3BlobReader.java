@@ -25,7 +25,8 @@ final class S3BlobReader implements BlobReader {
   private final ArrayDeque<Segment> pending = new ArrayDeque<>();
   private long nextStart;
   private Segment current;
-  private ByteBuffer currentData;
+  /** The current segment's bytes not yet handed out, chunk by chunk. */
+  private ArrayDeque<ByteBuffer> currentData;
   private boolean closed;
 
   S3BlobReader(
@@ -51,7 +52,7 @@ final class S3BlobReader implements BlobReader {
       return CompletableFuture.failedFuture(
           new StorageException(Reason.CANCELLED, "read of " + objectKey + " is closed"));
     }
-    if (currentData != null && currentData.hasRemaining()) {
+    if (currentData != null && !currentData.isEmpty()) {
       return CompletableFuture.completedFuture(chunk());
     }
     if (current != null) {
@@ -75,17 +76,21 @@ final class S3BlobReader implements BlobReader {
             if (closed) {
               throw new StorageException(Reason.CANCELLED, "read of " + objectKey + " is closed");
             }
-            currentData = data;
+            currentData = new ArrayDeque<>(java.util.Arrays.asList(data.contents()));
             return chunk();
           }
         });
   }
 
   private ByteBuffer chunk() {
-    int n = Math.min(MAX_CHUNK_BYTES, currentData.remaining());
-    ByteBuffer slice = currentData.slice();
+    ByteBuffer head = currentData.peek();
+    int n = Math.min(MAX_CHUNK_BYTES, head.remaining());
+    ByteBuffer slice = head.slice();
     slice.limit(n);
-    currentData.position(currentData.position() + n);
+    head.position(head.position() + n);
+    if (!head.hasRemaining()) {
+      currentData.poll();
+    }
     return slice;
   }
 
@@ -111,15 +116,15 @@ final class S3BlobReader implements BlobReader {
   /** One ranged GET: its reservation, its request and its bytes. */
   private final class Segment {
     private final CompletableFuture<MemoryBudget.Reservation> reservation;
-    private final CompletableFuture<ByteBuffer> data;
-    private volatile CompletableFuture<ByteBuffer> request;
+    private final CompletableFuture<ChunkedBuffer> data;
+    private volatile CompletableFuture<ChunkedBuffer> request;
 
     Segment(long start, int length) {
       reservation = store.budget().reserve(length);
       data =
           reservation.thenCompose(
               r -> {
-                CompletableFuture<ByteBuffer> f = store.getRange(objectKey, start, length);
+                CompletableFuture<ChunkedBuffer> f = store.getRange(objectKey, start, length);
                 request = f;
                 return f;
               });
@@ -127,7 +132,7 @@ final class S3BlobReader implements BlobReader {
 
     void release() {
       reservation.cancel(false);
-      CompletableFuture<ByteBuffer> f = request;
+      CompletableFuture<ChunkedBuffer> f = request;
       if (f != null) {
         f.cancel(true);
       }

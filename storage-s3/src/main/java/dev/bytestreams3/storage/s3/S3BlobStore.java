@@ -429,7 +429,7 @@ public final class S3BlobStore implements BlobStore {
   }
 
   /** GETs {@code length} bytes of {@code objectKey} from {@code start}. */
-  CompletableFuture<ByteBuffer> getRange(String objectKey, long start, int length) {
+  CompletableFuture<ChunkedBuffer> getRange(String objectKey, long start, int length) {
     return call(
         "GET range of",
         objectKey,

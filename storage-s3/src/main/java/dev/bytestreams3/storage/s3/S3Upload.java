@@ -55,7 +55,7 @@ final class S3Upload implements Upload {
   private int contiguousDone;
   private int nextPart;
   private long position;
-  private PartBuffer buffer;
+  private ChunkedBuffer buffer;
   private MemoryBudget.Reservation bufferReservation;
   private CompletableFuture<Void> recordChain = CompletableFuture.completedFuture(null);
   private Throwable failure;
@@ -140,7 +140,7 @@ final class S3Upload implements Upload {
   }
 
   private CompletableFuture<Void> fill(ByteBuffer d) {
-    PartBuffer full = null;
+    ChunkedBuffer full = null;
     synchronized (this) {
       if (failure != null) {
         return CompletableFuture.failedFuture(failure);
@@ -195,7 +195,7 @@ final class S3Upload implements Upload {
                   r.close();
                 } else {
                   bufferReservation = r;
-                  buffer = new PartBuffer(size);
+                  buffer = new ChunkedBuffer(size);
                 }
               }
             });
@@ -216,7 +216,7 @@ final class S3Upload implements Upload {
    */
   private CompletableFuture<Void> cutPart(boolean full) {
     int number;
-    PartBuffer body;
+    ChunkedBuffer body;
     MemoryBudget.Reservation reservation;
     synchronized (this) {
       number = nextPart++;
@@ -306,7 +306,7 @@ final class S3Upload implements Upload {
   }
 
   private CompletableFuture<Void> uploadPart(
-      int number, PartBuffer body, MemoryBudget.Reservation reservation) {
+      int number, ChunkedBuffer body, MemoryBudget.Reservation reservation) {
     CompletableFuture<Void> sent =
         s3UploadId.thenCompose(
             uploadId -> {

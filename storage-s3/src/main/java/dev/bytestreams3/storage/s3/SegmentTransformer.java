@@ -9,23 +9,23 @@ import software.amazon.awssdk.core.async.SdkPublisher;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * Collects the body of one ranged GET into a buffer of exactly the range's size, allocated once,
+ * Collects the body of one ranged GET into a {@link ChunkedBuffer} of exactly the range's size,
  * so a segment costs the bytes reserved for it and no growing copies.
  */
-final class SegmentTransformer implements AsyncResponseTransformer<GetObjectResponse, ByteBuffer> {
+final class SegmentTransformer implements AsyncResponseTransformer<GetObjectResponse, ChunkedBuffer> {
 
   private final int length;
-  private volatile ByteBuffer buffer;
-  private volatile CompletableFuture<ByteBuffer> result;
+  private volatile ChunkedBuffer buffer;
+  private volatile CompletableFuture<ChunkedBuffer> result;
 
   SegmentTransformer(int length) {
     this.length = length;
   }
 
   @Override
-  public CompletableFuture<ByteBuffer> prepare() {
+  public CompletableFuture<ChunkedBuffer> prepare() {
     // Called again on every retry: start over with a clean buffer.
-    buffer = buffer == null ? ByteBuffer.allocate(length) : buffer.clear();
+    buffer = new ChunkedBuffer(length);
     result = new CompletableFuture<>();
     return result;
   }
@@ -35,8 +35,8 @@ final class SegmentTransformer implements AsyncResponseTransformer<GetObjectResp
 
   @Override
   public void onStream(SdkPublisher<ByteBuffer> publisher) {
-    ByteBuffer target = buffer;
-    CompletableFuture<ByteBuffer> done = result;
+    ChunkedBuffer target = buffer;
+    CompletableFuture<ChunkedBuffer> done = result;
     publisher.subscribe(
         new Subscriber<ByteBuffer>() {
           private Subscription subscription;
@@ -66,21 +66,21 @@ final class SegmentTransformer implements AsyncResponseTransformer<GetObjectResp
 
           @Override
           public void onComplete() {
-            if (target.hasRemaining()) {
+            if (target.remaining() > 0) {
               done.completeExceptionally(
                   new IllegalStateException(
-                      "S3 sent " + target.position() + " of the " + length
+                      "S3 sent " + target.size() + " of the " + length
                           + " bytes of the requested range"));
               return;
             }
-            done.complete(target.flip());
+            done.complete(target);
           }
         });
   }
 
   @Override
   public void exceptionOccurred(Throwable error) {
-    CompletableFuture<ByteBuffer> done = result;
+    CompletableFuture<ChunkedBuffer> done = result;
     if (done != null) {
       done.completeExceptionally(error);
     }

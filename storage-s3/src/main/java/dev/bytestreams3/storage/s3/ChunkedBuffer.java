@@ -5,12 +5,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The bytes of one part as they arrive, kept in heap chunks of {@link #CHUNK_BYTES}. A part is
- * megabytes long; as one array it would be a "humongous" object that the G1 collector never
- * moves, and many of them fragment a small heap until an allocation fails with most of it free.
- * Chunks this small are ordinary objects, allocated only as bytes arrive. Not thread-safe.
+ * Megabytes of bytes (a part being written, a segment being read) kept in heap chunks of {@link
+ * #CHUNK_BYTES}. As one array, such a buffer would be a "humongous" object that the G1 collector
+ * never moves and that takes whole regions: many of them fragment a small heap until an
+ * allocation fails with much of it free. Chunks this small are ordinary objects, allocated only
+ * as bytes arrive. Not thread-safe.
  */
-final class PartBuffer {
+final class ChunkedBuffer {
 
   /** Below half of G1's smallest region (1 MiB), so a chunk is never humongous. */
   static final int CHUNK_BYTES = 256 * 1024;
@@ -19,7 +20,7 @@ final class PartBuffer {
   private final List<ByteBuffer> chunks = new ArrayList<>();
   private int size;
 
-  PartBuffer(int capacity) {
+  ChunkedBuffer(int capacity) {
     this.capacity = capacity;
   }
 
@@ -35,7 +36,7 @@ final class PartBuffer {
   void put(ByteBuffer src) {
     if (src.remaining() > remaining()) {
       throw new IllegalArgumentException(
-          src.remaining() + " bytes do not fit in the " + remaining() + " left of a part");
+          src.remaining() + " bytes do not fit in the " + remaining() + " left of a buffer of " + capacity);
     }
     while (src.hasRemaining()) {
       ByteBuffer last = chunks.isEmpty() ? null : chunks.get(chunks.size() - 1);
