@@ -20,8 +20,10 @@ import org.reactivestreams.Subscription;
 
 /**
  * One client-streaming call fed by a request body of JSON messages, decoded as the bytes arrive.
- * The next piece of the body is requested only while the call is ready for more, so a slow
- * service slows the HTTP sender; at most one piece and the messages it completes are held.
+ * The body is read while the call is ready for more, and on until one more message is complete, so
+ * that the next message is decoded while the service handles the last one; then reading waits for
+ * the call. A slow service thus slows the HTTP sender, and at most one message beyond what the
+ * service asked for is held.
  */
 final class ClientStreamExchange implements Subscriber<HttpObject> {
 
@@ -36,6 +38,8 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
   private final byte[] scratch = new byte[16 << 10];
   private Subscription body;
   private boolean waitingForReady;
+  /** Whether a message was sent while the call was not ready: reading waits for the call then. */
+  private boolean ahead;
   private boolean ended;
 
   ClientStreamExchange(
@@ -101,6 +105,9 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
       return;
     }
     if (call.isReady()) {
+      ahead = false;
+      body.request(1);
+    } else if (!ahead) {
       body.request(1);
     } else {
       waitingForReady = true;
@@ -127,12 +134,16 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
   private void send(byte[] json, int len, List<JsonObjectSplitter.BulkValue> values) {
     Message.Builder b = prototype.newBuilderForType();
     BulkBytesJson.parse(json, len, values, b, binder, "message " + splitter.objects() + " of the body");
+    if (!call.isReady()) {
+      ahead = true;
+    }
     call.sendMessage(b.build());
   }
 
   private void resumeBody() {
     if (waitingForReady && !ended && call.isReady()) {
       waitingForReady = false;
+      ahead = false;
       body.request(1);
     }
   }
