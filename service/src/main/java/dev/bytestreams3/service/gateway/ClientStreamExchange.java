@@ -6,19 +6,24 @@ import com.linecorp.armeria.common.HttpObject;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.stream.SubscriptionOption;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
 /**
  * One client-streaming call fed by a request body of JSON messages, decoded as the bytes arrive.
- * The next piece of the body is requested only while the call is ready for more, so a slow
- * service slows the HTTP sender; at most one piece and the messages it completes are held.
+ * The body is read while the call is ready for more, and on until one more message is complete, so
+ * that the next message is decoded while the service handles the last one; then reading waits for
+ * the call. A slow service thus slows the HTTP sender, and at most one message beyond what the
+ * service asked for is held.
  */
 final class ClientStreamExchange implements Subscriber<HttpObject> {
 
@@ -29,8 +34,12 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
   private final JsonObjectSplitter splitter;
   private final EventExecutor loop;
   private final CompletableFuture<HttpResponse> result = new CompletableFuture<>();
+  /** Where pieces of a body in direct memory are copied to be read, small enough to stay cached. */
+  private final byte[] scratch = new byte[16 << 10];
   private Subscription body;
   private boolean waitingForReady;
+  /** Whether a message was sent while the call was not ready: reading waits for the call then. */
+  private boolean ahead;
   private boolean ended;
 
   ClientStreamExchange(
@@ -44,7 +53,7 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
     this.metadata = metadata;
     this.prototype = prototype;
     this.binder = binder;
-    this.splitter = new JsonObjectSplitter(maxMessageBytes);
+    this.splitter = new JsonObjectSplitter(maxMessageBytes, prototype.getDescriptorForType());
     this.loop = ctx.eventLoop();
   }
 
@@ -70,7 +79,7 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
         },
         metadata);
     call.request(1);
-    req.subscribe(this, loop);
+    req.subscribe(this, loop, SubscriptionOption.WITH_POOLED_OBJECTS);
     return HttpResponse.of(result);
   }
 
@@ -82,34 +91,59 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
 
   @Override
   public void onNext(HttpObject o) {
-    if (ended) {
-      return;
-    }
-    if (o instanceof HttpData d && !d.isEmpty()) {
-      try {
-        byte[] bytes = d.array();
-        splitter.feed(bytes, 0, bytes.length, this::send);
+    if (o instanceof HttpData d) {
+      try (d) {
+        if (ended) {
+          return;
+        }
+        feed(d);
       } catch (GatewayError e) {
         fail(e);
         return;
       }
+    } else if (ended) {
+      return;
     }
     if (call.isReady()) {
+      ahead = false;
+      body.request(1);
+    } else if (!ahead) {
       body.request(1);
     } else {
       waitingForReady = true;
     }
   }
 
-  private void send(byte[] json, int len, java.util.List<JsonObjectSplitter.LongString> longStrings) {
+  /** Feeds a piece of the body from where it lies, or through a small array that is reused. */
+  private void feed(HttpData d) {
+    ByteBuf b = d.byteBuf();
+    int from = b.readerIndex();
+    int to = b.writerIndex();
+    if (b.hasArray()) {
+      splitter.feed(b.array(), b.arrayOffset() + from, to - from, this::send);
+      return;
+    }
+    while (from < to) {
+      int n = Math.min(scratch.length, to - from);
+      b.getBytes(from, scratch, 0, n);
+      splitter.feed(scratch, 0, n, this::send);
+      from += n;
+    }
+  }
+
+  private void send(byte[] json, int len, List<JsonObjectSplitter.BulkValue> values) {
     Message.Builder b = prototype.newBuilderForType();
-    BulkBytesJson.parse(json, len, longStrings, b, binder, "message " + splitter.objects() + " of the body");
+    BulkBytesJson.parse(json, len, values, b, binder, "message " + splitter.objects() + " of the body");
+    if (!call.isReady()) {
+      ahead = true;
+    }
     call.sendMessage(b.build());
   }
 
   private void resumeBody() {
     if (waitingForReady && !ended && call.isReady()) {
       waitingForReady = false;
+      ahead = false;
       body.request(1);
     }
   }

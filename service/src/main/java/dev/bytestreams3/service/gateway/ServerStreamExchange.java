@@ -12,8 +12,8 @@ import io.grpc.Status;
 
 /**
  * One server-streaming call as a chunked NDJSON response: a {@code {"result":...}} line per
- * message, each written as it comes. The next message is requested only once the HTTP connection
- * took the previous one, so a slow HTTP reader slows the call. A failure before the first message
+ * message, each written as it comes. A message is requested only once the HTTP connection took
+ * the one before the last, so a slow HTTP reader slows the call. A failure before the first message
  * gets its mapped HTTP status and one {@code {"error":...}} line; after it, a last error line.
  */
 final class ServerStreamExchange {
@@ -74,7 +74,8 @@ final class ServerStreamExchange {
         metadata);
     call.sendMessage(request);
     call.halfClose();
-    call.request(1);
+    // One message ahead: the next is read and printed while the connection sends the last one.
+    call.request(2);
     return response;
   }
 
