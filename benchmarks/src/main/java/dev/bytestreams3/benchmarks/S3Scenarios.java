@@ -72,9 +72,13 @@ final class S3Scenarios {
       // A different first byte makes a different blob: otherwise the second write is a no-op.
       data[0]++;
       String name = Blobs.uploadName(data);
+      CpuTime ourCpu = CpuTime.start();
       double ours = Timed.seconds(() -> client.write(name, data, chunk), TIMEOUT_SECONDS);
+      String ourSplit = ourCpu.describe();
       // The baseline runs again beside each of ours, so that both see the same machine.
+      CpuTime sdkCpu = CpuTime.start();
       double sdkAgain = Timed.seconds(() -> sdk.multipartUpload(baselineKey, data), TIMEOUT_SECONDS);
+      String sdkSplit = sdkCpu.describe();
       double sdkBest = Math.min(sdkUp, sdkAgain);
       rows.add(
           Row.compared(
@@ -85,15 +89,20 @@ final class S3Scenarios {
               options.largeMib() / sdkBest,
               0.8,
               true,
-              "baseline: SDK multipart upload, " + (partBytes >> 20) + " MiB parts"));
+              "baseline: SDK multipart upload, " + (partBytes >> 20) + " MiB parts; ours: "
+                  + ourSplit + "; baseline: " + sdkSplit));
     }
     String readName = Blobs.readName(data);
     byte[] expected = data;
+    CpuTime ourCpu = CpuTime.start();
     double ours = Timed.seconds(() -> client.read(readName, expected), TIMEOUT_SECONDS);
+    String ourSplit = ourCpu.describe();
+    CpuTime sdkCpu = CpuTime.start();
     double base =
         Timed.seconds(
             () -> sdk.rangedDownload(baselineKey, expected, segmentBytes, segmentsInFlight),
             TIMEOUT_SECONDS);
+    String sdkSplit = sdkCpu.describe();
     rows.add(
         Row.compared(
             "read " + options.largeMib() + " MiB",
@@ -103,7 +112,8 @@ final class S3Scenarios {
             0.8,
             true,
             "baseline: ranged GETs of " + (segmentBytes >> 20) + " MiB, " + segmentsInFlight
-                + " in flight; every byte checked on both sides"));
+                + " in flight; every byte checked on both sides; ours: " + ourSplit
+                + "; baseline: " + sdkSplit));
   }
 
   private void small() throws Exception {
