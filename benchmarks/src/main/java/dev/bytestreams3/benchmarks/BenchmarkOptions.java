@@ -65,7 +65,7 @@ record BenchmarkOptions(
         integer(f, "find-count", quick ? 1000 : 2000),
         integer(f, "overhead-mib", quick ? 32 : 256),
         integer(f, "flood-count", quick ? 20 : 100),
-        integer(f, "flood-mib", 16),
+        integer(f, "flood-mib", 64),
         integer(f, "slow-object-mib", quick ? 128 : 1024),
         integer(f, "slow-seconds", quick ? 8 : 30),
         integer(f, "slow-rate-kib", 1024),

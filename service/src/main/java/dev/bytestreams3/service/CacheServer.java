@@ -108,11 +108,11 @@ public final class CacheServer {
     requireNonNull(store, "store");
     return start(
         config.bindAddress(), config.grpcPort(), services(store, config), options,
-        maxInboundMessageBytes(config));
+        maxInboundMessageBytes(config), config.grpcStreamWindowBytes());
   }
 
-  /** The HTTP/2 flow-control window of each gRPC stream, in bytes. */
-  static final int STREAM_WINDOW_BYTES = 1 << 20;
+  /** The HTTP/2 flow-control window of each gRPC stream unless configured, in bytes. */
+  public static final int DEFAULT_STREAM_WINDOW_BYTES = 256 << 10;
 
   /** First messages of writes may hold a quarter of the memory budget on top of it. */
   static OpeningMessages openingMessages(ServerConfig config) {
@@ -169,16 +169,20 @@ public final class CacheServer {
   public static CacheServer start(
       String bindAddress, int port, List<BindableService> services, ServerOptions options)
       throws IOException {
-    return start(bindAddress, port, services, options, 4 << 20);
+    return start(bindAddress, port, services, options, 4 << 20, DEFAULT_STREAM_WINDOW_BYTES);
   }
 
-  /** As {@link #start(String, int, List, ServerOptions)}, accepting requests up to the given size. */
+  /**
+   * As {@link #start(String, int, List, ServerOptions)}, accepting requests up to the given size,
+   * each stream with an HTTP/2 window of {@code streamWindowBytes}.
+   */
   public static CacheServer start(
       String bindAddress,
       int port,
       List<BindableService> services,
       ServerOptions options,
-      int maxInboundMessageBytes)
+      int maxInboundMessageBytes,
+      int streamWindowBytes)
       throws IOException {
     requireNonNull(options, "options");
     List<ServerInterceptor> interceptors = options.interceptors();
@@ -206,7 +210,7 @@ public final class CacheServer {
             // Each stream may have this much unread data in transport buffers, outside the memory
             // budget. A fixed window also turns off gRPC's automatic growth, which lets every
             // stream of a fast connection buffer up to 8 MiB.
-            .flowControlWindow(STREAM_WINDOW_BYTES);
+            .flowControlWindow(streamWindowBytes);
     options.tls().ifPresent(netty::sslContext);
     String twinName = "bytestream-s3-" + java.util.UUID.randomUUID();
     ServerBuilder<?> inProcess =

@@ -73,7 +73,8 @@ public final class Main {
             config.grpcPort(),
             CacheServer.services(store, config),
             options,
-            CacheServer.maxInboundMessageBytes(config));
+            CacheServer.maxInboundMessageBytes(config),
+            config.grpcStreamWindowBytes());
     events.info(
         "start",
         "message", "bytestream-s3 serving gRPC on " + config.bindAddress() + ":" + server.port(),

@@ -15,6 +15,7 @@ import java.util.Set;
 public record ServerConfig(
     String bindAddress,
     int grpcPort,
+    int grpcStreamWindowBytes,
     Path dataDir,
     long memoryBudgetBytes,
     boolean objectOverwrite,
