@@ -24,7 +24,7 @@ class CacheBenchmarkSmokeTest {
     for (String scenario :
         new String[] {
           "write 10 MiB in 16 KiB messages", "write 10 MiB in 1 MiB messages", "read 10 MiB",
-          "20 writes of 4 KiB, 4 streams", "find missing among 20 digests",
+          "20 writes of 4 KiB, 4 streams", "FindMissingBlobs of 20 digests, half present",
           "server write 2 MiB, local disk store", "server read 2 MiB, local disk store",
           "2 concurrent 6 MiB uploads", "slow reader"
         }) {
