@@ -41,8 +41,4 @@ public final class OpeningMessages {
   public long usedBytes() {
     return budget.usedBytes();
   }
-
-  public long capacityBytes() {
-    return budget.capacityBytes();
-  }
 }

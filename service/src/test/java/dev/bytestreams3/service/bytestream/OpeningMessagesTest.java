@@ -9,29 +9,23 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
 import dev.bytestreams3.service.CacheServer;
+import dev.bytestreams3.service.ForwardingStore;
 import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.service.resource.ResourceNameParser;
-import dev.bytestreams3.storage.BlobKey;
-import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
-import dev.bytestreams3.storage.UploadStatus;
 import dev.bytestreams3.storage.local.LocalBlobStore;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.Collection;
 import java.util.Optional;
-import java.util.OptionalLong;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -167,55 +161,19 @@ class OpeningMessagesTest {
   }
 
   /** A real store whose uploads open only once {@code gate} completes; counts the openings. */
-  private static final class GatedStore implements BlobStore {
-    private final BlobStore inner;
+  private static final class GatedStore extends ForwardingStore {
     private final CompletableFuture<Void> gate;
     final AtomicInteger opened = new AtomicInteger();
 
     GatedStore(BlobStore inner, CompletableFuture<Void> gate) {
-      this.inner = inner;
+      super(inner);
       this.gate = gate;
     }
 
     @Override
     public CompletableFuture<Upload> openUpload(UploadSpec spec) {
       opened.incrementAndGet();
-      return gate.thenCompose(v -> inner.openUpload(spec));
-    }
-
-    @Override
-    public CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys) {
-      return inner.findExisting(keys);
-    }
-
-    @Override
-    public CompletableFuture<OptionalLong> size(BlobKey key) {
-      return inner.size(key);
-    }
-
-    @Override
-    public CompletableFuture<UploadStatus> queryUpload(UploadSpec spec) {
-      return inner.queryUpload(spec);
-    }
-
-    @Override
-    public CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit) {
-      return inner.openReader(key, offset, limit);
-    }
-
-    @Override
-    public CompletableFuture<Void> put(BlobKey key, ByteBuffer data) {
-      return inner.put(key, data);
-    }
-
-    @Override
-    public CompletableFuture<ByteBuffer> get(BlobKey key) {
-      return inner.get(key);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
+      return gate.thenCompose(v -> super.openUpload(spec));
     }
   }
 }

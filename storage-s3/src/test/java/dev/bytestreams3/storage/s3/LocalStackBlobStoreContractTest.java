@@ -1,8 +1,5 @@
 package dev.bytestreams3.storage.s3;
 
-import dev.bytestreams3.storage.BlobStore;
-import dev.bytestreams3.storage.BlobStoreContractTest;
-import dev.bytestreams3.storage.MemoryBudget;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.testcontainers.junit.jupiter.Container;
@@ -18,7 +15,7 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
  * JUnit's reason "Docker is not available", where no Docker engine runs.
  */
 @Testcontainers(disabledWithoutDocker = true)
-class LocalStackBlobStoreContractTest extends BlobStoreContractTest {
+class LocalStackBlobStoreContractTest extends S3BlobStoreContract {
 
   /** The last LocalStack release that runs without an auth token. */
   @Container
@@ -26,11 +23,6 @@ class LocalStackBlobStoreContractTest extends BlobStoreContractTest {
       new LocalStackContainer("localstack/localstack:4.14.0").withServices("s3");
 
   private static final String BUCKET = "contract-" + UUID.randomUUID().toString().substring(0, 8);
-  private static final long PART = S3StoreConfig.MIN_PART_BYTES;
-  private static final int SEGMENT = 1024 * 1024;
-
-  private final String prefix = "contract-" + UUID.randomUUID() + "/";
-
   @BeforeAll
   static void createBucket() {
     try (S3AsyncClient admin =
@@ -47,45 +39,17 @@ class LocalStackBlobStoreContractTest extends BlobStoreContractTest {
   }
 
   @Override
-  protected BlobStore openStore(MemoryBudget budget) {
-    return S3BlobStore.create(
-        S3StoreConfig.builder()
-            .bucket(BUCKET)
-            .keyPrefix(prefix)
-            .endpointOverride(LOCALSTACK.getEndpoint())
-            .region(LOCALSTACK.getRegion())
-            .pathStyleAccess(true)
-            .credentials(LOCALSTACK.getAccessKey(), LOCALSTACK.getSecretKey())
-            .partSizeBytes(PART)
-            .maxPartsInFlight(2)
-            .readSegmentBytes(SEGMENT)
-            .maxSegmentsInFlight(3)
-            .build(),
-        budget);
+  protected S3StoreConfig.Builder server() {
+    return S3StoreConfig.builder()
+        .bucket(BUCKET)
+        .endpointOverride(LOCALSTACK.getEndpoint())
+        .region(LOCALSTACK.getRegion())
+        .pathStyleAccess(true)
+        .credentials(LOCALSTACK.getAccessKey(), LOCALSTACK.getSecretKey());
   }
 
   @Override
-  protected String backendName() {
+  protected String serverName() {
     return "LocalStack at " + LOCALSTACK.getEndpoint() + ", bucket " + BUCKET;
-  }
-
-  @Override
-  protected long partSizeBytes() {
-    return PART;
-  }
-
-  @Override
-  protected int readSegmentBytes() {
-    return SEGMENT;
-  }
-
-  @Override
-  protected long committedAfterSuspend(long written) {
-    return written / PART * PART;
-  }
-
-  @Override
-  protected boolean isCommitBoundary(long committed) {
-    return committed % PART == 0;
   }
 }

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
-import dev.bytestreams3.storage.BlobStoreContractTest;
-import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.StorageException;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
@@ -33,13 +31,9 @@ import org.junit.jupiter.api.condition.EnabledIf;
 @EnabledIf(
     value = "dev.bytestreams3.storage.s3.S3ProxyFixture#installed",
     disabledReason = "S3Proxy's jar is not in target/s3proxy/: the Maven build copies it there")
-class S3ProxyBlobStoreContractTest extends BlobStoreContractTest {
-
-  static final long PART = S3StoreConfig.MIN_PART_BYTES;
-  static final int SEGMENT = 1024 * 1024;
+class S3ProxyBlobStoreContractTest extends S3BlobStoreContract {
 
   private static S3ProxyFixture s3;
-  private final String prefix = "contract-" + UUID.randomUUID() + "/";
 
   @BeforeAll
   static void startS3() {
@@ -54,42 +48,13 @@ class S3ProxyBlobStoreContractTest extends BlobStoreContractTest {
   }
 
   @Override
-  protected BlobStore openStore(MemoryBudget budget) {
-    return S3BlobStore.create(config().build(), budget);
-  }
-
-  private S3StoreConfig.Builder config() {
-    return s3.storeConfig()
-        .keyPrefix(prefix)
-        .partSizeBytes(PART)
-        .maxPartsInFlight(2)
-        .readSegmentBytes(SEGMENT)
-        .maxSegmentsInFlight(3);
+  protected S3StoreConfig.Builder server() {
+    return s3.storeConfig();
   }
 
   @Override
-  protected String backendName() {
+  protected String serverName() {
     return "S3Proxy at " + s3.endpoint() + ", bucket " + s3.bucket();
-  }
-
-  @Override
-  protected long partSizeBytes() {
-    return PART;
-  }
-
-  @Override
-  protected int readSegmentBytes() {
-    return SEGMENT;
-  }
-
-  @Override
-  protected long committedAfterSuspend(long written) {
-    return written / PART * PART;
-  }
-
-  @Override
-  protected boolean isCommitBoundary(long committed) {
-    return committed % PART == 0;
   }
 
   @Test
