@@ -3,12 +3,13 @@ package dev.bytestreams3.service;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import java.util.Collection;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real store with its existence requests counted: how many were made, and the most in flight at
+ * A real store with its existence requests (size and existence lookups) counted: how many were made, and the most in flight at
  * once. Every call reaches the real store unchanged.
  */
 public final class CountingStore extends ForwardingStore {
@@ -30,10 +31,20 @@ public final class CountingStore extends ForwardingStore {
   }
 
   @Override
+  public CompletableFuture<OptionalLong> size(BlobKey key) {
+    started();
+    return super.size(key).whenComplete((v, e) -> inFlight.decrementAndGet());
+  }
+
+  @Override
   public CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys) {
+    started();
+    return super.findExisting(keys).whenComplete((v, e) -> inFlight.decrementAndGet());
+  }
+
+  private void started() {
     existenceRequests.incrementAndGet();
     int now = inFlight.incrementAndGet();
     peakInFlight.accumulateAndGet(now, Math::max);
-    return super.findExisting(keys).whenComplete((v, e) -> inFlight.decrementAndGet());
   }
 }

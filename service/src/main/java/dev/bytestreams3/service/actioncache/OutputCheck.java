@@ -9,6 +9,7 @@ import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.Tree;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.bytestreams3.service.cas.BlobPresence;
+import dev.bytestreams3.service.cas.StoredBlob;
 import dev.bytestreams3.service.resource.BlobDigest;
 import dev.bytestreams3.service.resource.DigestFunctions;
 import dev.bytestreams3.service.resource.KeyLayout;
@@ -93,10 +94,10 @@ final class OutputCheck {
   }
 
   private CompletableFuture<Optional<String>> firstMissing(String instance, List<BlobDigest> ds) {
-    Map<BlobKey, BlobDigest> keys = new LinkedHashMap<>();
+    Map<StoredBlob, BlobDigest> keys = new LinkedHashMap<>();
     for (BlobDigest d : ds) {
       if (!d.isEmptyBlob()) {
-        keys.put(layout.casKey(instance, d.function(), d.hash()), d);
+        keys.put(new StoredBlob(layout.casKey(instance, d.function(), d.hash()), d.size()), d);
       }
     }
     return presence

@@ -361,7 +361,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   /** Answers a finished write; a stored blob is remembered as present. */
   private void stored(long committed) {
     if (name.isBlob()) {
-      presence.markPresent(spec.key());
+      presence.markPresent(spec.key(), name.size());
     }
     respond(committed);
   }

@@ -10,21 +10,23 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Answers which content-addressed blobs are absent from the store. Blobs known present are
- * remembered in a bounded cache (CAS blobs never change, so a present blob stays valid); the rest
- * are checked one key per store request, with a fixed number of requests in flight across the
+ * Answers which content-addressed blobs are absent from the store. A blob is present only when the
+ * store holds its key with the size its digest declares. Blobs known present are remembered, with
+ * their sizes, in a bounded cache (CAS blobs never change, so a present blob stays valid); the
+ * rest are checked one key per store request, with a fixed number of requests in flight across the
  * whole server, so a call with thousands of digests never becomes thousands of parallel requests.
  */
 public final class BlobPresence {
 
   private final BlobStore store;
   private final AsyncPermits permits;
-  private final Map<BlobKey, Boolean> known;
+  private final Map<BlobKey, Long> known;
   private final int cacheEntries;
   private final AtomicLong storeChecks = new AtomicLong();
 
@@ -39,53 +41,58 @@ public final class BlobPresence {
     this.known =
         new LinkedHashMap<>(16, 0.75f, true) {
           @Override
-          protected boolean removeEldestEntry(Map.Entry<BlobKey, Boolean> eldest) {
+          protected boolean removeEldestEntry(Map.Entry<BlobKey, Long> eldest) {
             return size() > BlobPresence.this.cacheEntries;
           }
         };
   }
 
-  /** Returns those of {@code keys} that the store does not hold, in their first order. */
-  public CompletableFuture<Set<BlobKey>> missing(Collection<BlobKey> keys) {
-    List<BlobKey> unknown = new ArrayList<>();
+  /** Returns those of {@code blobs} that the store does not hold, in their first order. */
+  public CompletableFuture<Set<StoredBlob>> missing(Collection<StoredBlob> blobs) {
+    List<StoredBlob> unknown = new ArrayList<>();
     synchronized (known) {
-      for (BlobKey k : new LinkedHashSet<>(keys)) {
-        if (known.get(k) == null) {
-          unknown.add(k);
+      for (StoredBlob b : new LinkedHashSet<>(blobs)) {
+        Long size = known.get(b.key());
+        if (size == null || size != b.sizeBytes()) {
+          unknown.add(b);
         }
       }
     }
-    List<CompletableFuture<Boolean>> checks = new ArrayList<>(unknown.size());
-    for (BlobKey k : unknown) {
+    List<CompletableFuture<OptionalLong>> checks = new ArrayList<>(unknown.size());
+    for (StoredBlob b : unknown) {
       checks.add(
           permits.run(
               () -> {
                 storeChecks.incrementAndGet();
-                return store.findExisting(List.of(k)).thenApply(found -> found.contains(k));
+                return store.size(b.key());
               }));
     }
     return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
         .thenApply(
             v -> {
-              Set<BlobKey> missing = new LinkedHashSet<>();
+              Set<StoredBlob> missing = new LinkedHashSet<>();
               for (int i = 0; i < unknown.size(); i++) {
-                if (checks.get(i).join()) {
-                  markPresent(unknown.get(i));
-                } else {
-                  missing.add(unknown.get(i));
+                StoredBlob b = unknown.get(i);
+                OptionalLong size = checks.get(i).join();
+                if (size.isPresent()) {
+                  // Whatever the digest asked, the store holds this size at the key.
+                  markPresent(b.key(), size.getAsLong());
+                }
+                if (size.isEmpty() || size.getAsLong() != b.sizeBytes()) {
+                  missing.add(b);
                 }
               }
               return missing;
             });
   }
 
-  /** Remembers that {@code key} holds a blob, after a write or read proved it. */
-  public void markPresent(BlobKey key) {
+  /** Remembers that {@code key} holds a blob of {@code sizeBytes}, after a write or read proved it. */
+  public void markPresent(BlobKey key, long sizeBytes) {
     if (cacheEntries == 0) {
       return;
     }
     synchronized (known) {
-      known.put(key, Boolean.TRUE);
+      known.put(key, sizeBytes);
     }
   }
 

@@ -70,11 +70,13 @@ public final class ContentAddressableStorageService
         responses,
         () -> {
           String instance = instances.check(request.getInstanceName());
-          Map<BlobKey, Digest> asked = new LinkedHashMap<>();
+          Map<StoredBlob, Digest> asked = new LinkedHashMap<>();
           for (Digest d : request.getBlobDigestsList()) {
             BlobDigest blob = digests.resolve(request.getDigestFunction(), d);
             if (!blob.isEmptyBlob()) {
-              asked.putIfAbsent(layout.casKey(instance, blob.function(), blob.hash()), d);
+              asked.putIfAbsent(
+                  new StoredBlob(layout.casKey(instance, blob.function(), blob.hash()), blob.size()),
+                  d);
             }
           }
           return presence
@@ -82,8 +84,8 @@ public final class ContentAddressableStorageService
               .thenApply(
                   missing -> {
                     FindMissingBlobsResponse.Builder b = FindMissingBlobsResponse.newBuilder();
-                    for (BlobKey k : missing) {
-                      b.addMissingBlobDigests(asked.get(k));
+                    for (StoredBlob m : missing) {
+                      b.addMissingBlobDigests(asked.get(m));
                     }
                     return b.build();
                   });
@@ -151,7 +153,9 @@ public final class ContentAddressableStorageService
       return CompletableFuture.completedFuture(null);
     }
     BlobKey key = layout.casKey(instance, d.function(), d.hash());
-    return store.put(key, ByteBuffer.wrap(data)).thenRun(() -> presence.markPresent(key));
+    return store
+        .put(key, ByteBuffer.wrap(data))
+        .thenRun(() -> presence.markPresent(key, data.length));
   }
 
   @Override
@@ -207,7 +211,7 @@ public final class ContentAddressableStorageService
                     "blob " + d.hash() + " has " + data.remaining() + " bytes (expected: "
                         + d.size() + ", the requested size)");
               }
-              presence.markPresent(key);
+              presence.markPresent(key, d.size());
               return data;
             });
   }

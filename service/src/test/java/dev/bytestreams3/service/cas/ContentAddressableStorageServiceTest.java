@@ -25,7 +25,9 @@ import build.bazel.remote.execution.v2.SymlinkAbsolutePathStrategy;
 import com.github.luben.zstd.Zstd;
 import com.google.protobuf.ByteString;
 import dev.bytestreams3.service.InProcessCache;
+import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.storage.Blake3;
+import dev.bytestreams3.storage.Sha256;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;
@@ -176,6 +178,28 @@ class ContentAddressableStorageServiceTest {
     Digest empty = Digest.newBuilder().setHash(EMPTY_SHA256).setSizeBytes(0).build();
     assertThat(missing("main", sha256(a), sha256(b), empty)).containsExactly(sha256(b));
     assertThat(missing("other/instance", sha256(a), empty)).containsExactly(sha256(a));
+  }
+
+  @Test
+  void findMissing_rightHashWrongSize_isMissing_beforeAndAfterTheBlobIsKnown() throws Exception {
+    start();
+    byte[] a = bytes(100, 1);
+    Digest wrongSize = sha256(a).toBuilder().setSizeBytes(99).build();
+    byte[] b = bytes(300, 3);
+    Digest bWrongSize = sha256(b).toBuilder().setSizeBytes(301).build();
+    // b is stored by another server: this one learns of it only from the store.
+    cache
+        .store()
+        .put(
+            new KeyLayout().casKey("main", Sha256.FUNCTION, sha256(b).getHash()),
+            ByteBuffer.wrap(b))
+        .get();
+    assertThat(missing("main", bWrongSize, sha256(b))).containsExactly(bWrongSize);
+    assertThat(missing("main", sha256(b), bWrongSize)).containsExactly(bWrongSize);
+    put("main", a);
+    // a was written here and is remembered with its size.
+    assertThat(missing("main", wrongSize)).containsExactly(wrongSize);
+    assertThat(missing("main", sha256(a), wrongSize)).containsExactly(wrongSize);
   }
 
   @Test
