@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.bytestreams3.service.actioncache.ActionCacheService;
 import dev.bytestreams3.service.bytestream.ByteStreamService;
 import dev.bytestreams3.service.bytestream.OpeningMessages;
+import dev.bytestreams3.service.bytestream.TransportThreadCalls;
 import dev.bytestreams3.service.capabilities.CapabilitiesService;
 import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
@@ -210,7 +211,8 @@ public final class CacheServer {
             // Each stream may have this much unread data in transport buffers, outside the memory
             // budget. A fixed window also turns off gRPC's automatic growth, which lets every
             // stream of a fast connection buffer up to 8 MiB.
-            .flowControlWindow(streamWindowBytes);
+            .flowControlWindow(streamWindowBytes)
+            .callExecutor(new TransportThreadCalls());
     options.tls().ifPresent(netty::sslContext);
     String twinName = "bytestream-s3-" + java.util.UUID.randomUUID();
     ServerBuilder<?> inProcess =
