@@ -11,7 +11,7 @@ class LocalBlobStoreContractTest extends BlobStoreContractTest {
 
   @Override
   protected BlobStore openStore(MemoryBudget budget) {
-    return new LocalBlobStore(root, 1024 * 1024, 4);
+    return new LocalBlobStore(root, 1024 * 1024, 4, budget);
   }
 
   @Override

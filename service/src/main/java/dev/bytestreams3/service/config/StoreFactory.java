@@ -54,7 +54,7 @@ public final class StoreFactory implements AutoCloseable {
   }
 
   private BlobStore openLocal() {
-    return new LocalBlobStore(config.dataDir(), 4L * 1024 * 1024, 8);
+    return new LocalBlobStore(config.dataDir(), 4L * 1024 * 1024, 8, budget);
   }
 
   private BlobStore openS3() {

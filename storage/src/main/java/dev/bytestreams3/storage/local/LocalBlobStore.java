@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.StorageException;
 import dev.bytestreams3.storage.StorageException.Reason;
 import dev.bytestreams3.storage.Upload;
@@ -45,6 +46,7 @@ public final class LocalBlobStore implements BlobStore {
   private final Path tmp;
   private final long checkpointBytes;
   private final ExecutorService io;
+  private final MemoryBudget budget;
   /**
    * The writer that holds each upload folder. One writer at a time: opening an upload fences the
    * previous writer of the same upload (a client resuming while its cut stream is still being torn
@@ -55,14 +57,31 @@ public final class LocalBlobStore implements BlobStore {
   /** Guards each upload folder's files; striped so that it needs no cleanup. */
   private final Object[] uploadLocks = new Object[64];
 
+  /** Bytes that uploads may hold, copied, on their way to disk when no budget is given. */
+  public static final long DEFAULT_WRITE_BEHIND_BUDGET_BYTES = 64L << 20;
+
   /**
-   * Opens a store under {@code root}, creating it when absent.
+   * Opens a store under {@code root}, creating it when absent, whose uploads hold up to {@link
+   * #DEFAULT_WRITE_BEHIND_BUDGET_BYTES} on their way to disk.
    *
    * @param checkpointBytes how many bytes an upload writes between syncs of its committed state
    * @param ioThreads threads doing blocking file I/O
    */
   public LocalBlobStore(Path root, long checkpointBytes, int ioThreads) {
+    this(root, checkpointBytes, ioThreads, new MemoryBudget(DEFAULT_WRITE_BEHIND_BUDGET_BYTES));
+  }
+
+  /**
+   * Opens a store under {@code root}, creating it when absent.
+   *
+   * @param checkpointBytes how many bytes an upload writes between syncs of its committed state
+   * @param ioThreads threads doing blocking file I/O
+   * @param budget what bytes copied on their way to disk are reserved from; when it is spent,
+   *     appends wait for the disk instead
+   */
+  public LocalBlobStore(Path root, long checkpointBytes, int ioThreads, MemoryBudget budget) {
     requireNonNull(root, "root");
+    this.budget = requireNonNull(budget, "budget");
     if (checkpointBytes <= 0) {
       throw new IllegalArgumentException(
           "checkpointBytes: " + checkpointBytes + " (expected: > 0)");
@@ -178,7 +197,7 @@ public final class LocalBlobStore implements BlobStore {
             if (previous != null) {
               previous.fence();
             }
-            LocalUpload upload = LocalUpload.open(this, spec, folder, checkpointBytes);
+            LocalUpload upload = LocalUpload.open(this, spec, folder, checkpointBytes, budget);
             writers.put(folder, upload);
             return upload;
           }

@@ -1,6 +1,7 @@
 package dev.bytestreams3.storage.local;
 
 import dev.bytestreams3.storage.ContentVerifier;
+import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.StorageException;
 import dev.bytestreams3.storage.StorageException.Reason;
 import dev.bytestreams3.storage.Upload;
@@ -24,10 +25,18 @@ import java.util.stream.Stream;
 
 /**
  * An upload into its own folder: a {@code data} file and a {@code state} file saying how many of
- * its bytes are synced and the hash state after them. Every call runs on the store's I/O threads,
- * one at a time, as the {@link Upload} contract orders them.
+ * its bytes are synced and the hash state after them.
+ *
+ * <p>File work runs on the store's I/O threads, one step at a time in the order the writer asked
+ * for it. An append is written behind the writer: while this upload has fewer than {@link
+ * #WRITE_BEHIND_BYTES} waiting and the memory budget has room, its bytes are copied and the append
+ * completes at once, so the writer receives its next bytes while the disk takes these. Otherwise
+ * the append completes when its bytes are written. A write that fails fails the next call.
  */
 final class LocalUpload implements Upload {
+
+  /** Bytes of one upload that may wait, copied, for the disk. */
+  static final long WRITE_BEHIND_BYTES = 4L << 20;
 
   private final LocalBlobStore store;
   private final UploadSpec spec;
@@ -35,8 +44,23 @@ final class LocalUpload implements Upload {
   private final long checkpointBytes;
   private final long committedAtOpen;
   private final ContentVerifier verifier;
-  private FileChannel data;
+  private final MemoryBudget budget;
+
+  /** The last file step asked for; the next one runs after it. Guarded by {@code this}. */
+  private CompletableFuture<Void> steps = CompletableFuture.completedFuture(null);
+
+  /** Bytes accepted, written or not. Guarded by {@code this}. */
   private long position;
+
+  /** Bytes accepted and not yet written. Guarded by {@code this}. */
+  private long waitingBytes;
+
+  /** The first failure of a write behind the writer. Guarded by {@code this}. */
+  private StorageException failure;
+
+  // Touched only with the folder's lock: by file steps, which run one at a time, and by fence().
+  private FileChannel data;
+  private long written;
   private long lastCheckpoint;
   private boolean closed;
   private boolean fenced;
@@ -48,20 +72,24 @@ final class LocalUpload implements Upload {
       long checkpointBytes,
       FileChannel data,
       long committed,
-      ContentVerifier verifier) {
+      ContentVerifier verifier,
+      MemoryBudget budget) {
     this.store = store;
+    this.budget = budget;
     this.spec = spec;
     this.folder = folder;
     this.checkpointBytes = checkpointBytes;
     this.data = data;
     this.committedAtOpen = committed;
     this.position = committed;
+    this.written = committed;
     this.lastCheckpoint = committed;
     this.verifier = verifier;
   }
 
   /** Opens or resumes the upload in {@code folder}; runs on an I/O thread. */
-  static LocalUpload open(LocalBlobStore store, UploadSpec spec, Path folder, long checkpointBytes)
+  static LocalUpload open(
+      LocalBlobStore store, UploadSpec spec, Path folder, long checkpointBytes, MemoryBudget budget)
       throws IOException {
     Files.createDirectories(folder);
     State state = State.read(folder);
@@ -79,7 +107,8 @@ final class LocalUpload implements Upload {
     // Bytes past the committed size were never acknowledged; drop them.
     ch.truncate(committed);
     ch.position(committed);
-    LocalUpload upload = new LocalUpload(store, spec, folder, checkpointBytes, ch, committed, verifier);
+    LocalUpload upload =
+        new LocalUpload(store, spec, folder, checkpointBytes, ch, committed, verifier, budget);
     if (state == null) {
       upload.saveState(committed);
     }
@@ -98,69 +127,128 @@ final class LocalUpload implements Upload {
 
   @Override
   public CompletableFuture<Void> append(ByteBuffer bytes) {
-    ByteBuffer b = bytes.duplicate();
-    return store.onIo(
-        "append to " + spec.key(),
-        () -> {
-          synchronized (store.uploadLock(folder)) {
-            checkOpen();
-            verifier.update(b);
-            int n = b.remaining();
-            while (b.hasRemaining()) {
-              data.write(b);
+    int n = bytes.remaining();
+    MemoryBudget.Reservation held;
+    synchronized (this) {
+      if (failure != null) {
+        return CompletableFuture.failedFuture(failure);
+      }
+      held = waitingBytes + n <= WRITE_BEHIND_BYTES ? budget.tryReserve(n) : null;
+    }
+    ByteBuffer body;
+    if (held != null) {
+      body = ByteBuffer.allocate(n);
+      body.put(bytes.duplicate()).flip();
+    } else {
+      body = bytes.duplicate();
+    }
+    CompletableFuture<Void> step;
+    synchronized (this) {
+      position += n;
+      waitingBytes += n;
+      step = then("append to " + spec.key(), () -> write(body));
+    }
+    step.whenComplete(
+        (v, err) -> {
+          synchronized (this) {
+            waitingBytes -= n;
+            if (err != null && failure == null) {
+              failure = StorageException.from(err);
             }
-            synchronized (this) {
-              position += n;
-            }
-            if (position - lastCheckpoint >= checkpointBytes) {
-              checkpoint();
-            }
-            return null;
+          }
+          if (held != null) {
+            held.close();
           }
         });
+    return held != null ? CompletableFuture.completedFuture(null) : step;
+  }
+
+  /** Writes {@code b} after every byte before it; runs as a file step. */
+  private Void write(ByteBuffer b) throws IOException {
+    synchronized (store.uploadLock(folder)) {
+      checkOpen();
+      // Hashed only once written, so that a saved hash state never covers bytes the file lacks.
+      ByteBuffer hashed = b.duplicate();
+      int n = b.remaining();
+      while (b.hasRemaining()) {
+        data.write(b);
+      }
+      verifier.update(hashed);
+      written += n;
+      if (written - lastCheckpoint >= checkpointBytes) {
+        checkpoint();
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Runs {@code task} on an I/O thread once every step asked for before it has succeeded; call
+   * with this object's lock.
+   */
+  private <T> CompletableFuture<T> then(String what, java.util.concurrent.Callable<T> task) {
+    CompletableFuture<T> step = steps.thenCompose(v -> store.onIo(what, task));
+    steps = step.thenApply(v -> null);
+    return step;
+  }
+
+  /** As {@link #then}, but after the steps before it ended however. */
+  private <T> CompletableFuture<T> afterAll(String what, java.util.concurrent.Callable<T> task) {
+    CompletableFuture<T> step = steps.handle((v, err) -> null).thenCompose(v -> store.onIo(what, task));
+    steps = step.thenApply(v -> null);
+    return step;
   }
 
   @Override
   public CompletableFuture<Long> finish() {
-    return store.onIo(
-        "finish upload to " + spec.key(),
-        () -> {
-          synchronized (store.uploadLock(folder)) {
-            checkOpen();
-            closed = true;
-            store.released(folder, this);
-            try {
-              verifier.verify(position);
-            } catch (StorageException e) {
+    synchronized (this) {
+      if (failure != null) {
+        return afterAll("release upload to " + spec.key(), this::release)
+            .thenCompose(v -> CompletableFuture.failedFuture(failure));
+      }
+      return then(
+          "finish upload to " + spec.key(),
+          () -> {
+            synchronized (store.uploadLock(folder)) {
+              checkOpen();
+              closed = true;
+              store.released(folder, this);
+              try {
+                verifier.verify(written);
+              } catch (StorageException e) {
+                data.close();
+                deleteFolder();
+                throw e;
+              }
+              data.force(true);
               data.close();
+              Path file = folder.resolve("data");
+              store.publish(file, spec.key(), spec.overwrite());
               deleteFolder();
-              throw e;
+              return written;
             }
-            data.force(true);
-            data.close();
-            Path file = folder.resolve("data");
-            store.publish(file, spec.key(), spec.overwrite());
-            deleteFolder();
-            return position;
-          }
-        });
+          });
+    }
   }
 
   @Override
   public CompletableFuture<Long> suspend() {
-    return store.onIo(
-        "suspend upload to " + spec.key(),
-        () -> {
-          synchronized (store.uploadLock(folder)) {
-            if (!closed) {
-              closed = true;
-              store.released(folder, this);
-              checkpoint();
-              data.close();
-            }
-            return lastCheckpoint;
-          }
-        });
+    synchronized (this) {
+      return afterAll("suspend upload to " + spec.key(), this::release);
+    }
+  }
+
+  /** Ends this writer, keeping what it wrote durable; returns what a later writer resumes from. */
+  private long release() throws IOException {
+    synchronized (store.uploadLock(folder)) {
+      if (!closed) {
+        closed = true;
+        store.released(folder, this);
+        checkpoint();
+        data.close();
+      }
+      return lastCheckpoint;
+    }
   }
 
   @Override
@@ -170,21 +258,23 @@ final class LocalUpload implements Upload {
 
   @Override
   public CompletableFuture<Void> abort() {
-    return store.onIo(
-        "abort upload to " + spec.key(),
-        () -> {
-          synchronized (store.uploadLock(folder)) {
-            if (fenced) {
-              // A newer writer owns the folder now; discarding is its decision.
+    synchronized (this) {
+      return afterAll(
+          "abort upload to " + spec.key(),
+          () -> {
+            synchronized (store.uploadLock(folder)) {
+              if (fenced) {
+                // A newer writer owns the folder now; discarding is its decision.
+                return null;
+              }
+              closed = true;
+              store.released(folder, this);
+              data.close();
+              deleteFolder();
               return null;
             }
-            closed = true;
-            store.released(folder, this);
-            data.close();
-            deleteFolder();
-            return null;
-          }
-        });
+          });
+    }
   }
 
   /**
@@ -211,7 +301,7 @@ final class LocalUpload implements Upload {
 
   private void checkpoint() throws IOException {
     data.force(false);
-    lastCheckpoint = saveState(position);
+    lastCheckpoint = saveState(written);
   }
 
   /**
