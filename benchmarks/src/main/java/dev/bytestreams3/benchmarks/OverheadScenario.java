@@ -41,6 +41,8 @@ final class OverheadScenario {
     Server raw =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .addService(new RawStreamService(data))
+            // As our server runs ByteStream calls: on the transport thread.
+            .directExecutor()
             .build()
             .start();
     double[] floor;
@@ -81,6 +83,7 @@ final class OverheadScenario {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", port)
             .usePlaintext()
+            .directExecutor()
             .maxInboundMessageSize(8 << 20)
             .build();
     try {

@@ -16,6 +16,7 @@ final class S3Scenarios {
 
   private static final double MIB = 1024.0 * 1024;
   private static final long TIMEOUT_SECONDS = 1800;
+  private static final int ROUNDS = 2;
 
   private final BenchmarkOptions options;
   private final ByteStreamClient client;
@@ -64,56 +65,83 @@ final class S3Scenarios {
     findMissing();
   }
 
+  /**
+   * Large writes and reads, each side's best of {@link #ROUNDS} rounds run in turn: the first round
+   * of either pays for class loading and JIT compilation of its path, which is not its speed. Every
+   * write makes a new object on both sides, as a CAS does (S3Mock stores a new object at several
+   * times the CPU cost of overwriting one), and the CPU split is that of each side's best round.
+   */
   private void large() throws Exception {
     byte[] data = blobs.random(options.largeMib() << 20);
-    String baselineKey = "baseline/large";
-    double sdkUp = Timed.seconds(() -> sdk.multipartUpload(baselineKey, data), TIMEOUT_SECONDS);
+    String baselineKey = null;
     for (int chunk : new int[] {16 << 10, 1 << 20}) {
-      // A different first byte makes a different blob: otherwise the second write is a no-op.
-      data[0]++;
-      String name = Blobs.uploadName(data);
-      CpuTime ourCpu = CpuTime.start();
-      double ours = Timed.seconds(() -> client.write(name, data, chunk), TIMEOUT_SECONDS);
-      String ourSplit = ourCpu.describe();
-      // The baseline runs again beside each of ours, so that both see the same machine.
-      CpuTime sdkCpu = CpuTime.start();
-      double sdkAgain = Timed.seconds(() -> sdk.multipartUpload(baselineKey, data), TIMEOUT_SECONDS);
-      String sdkSplit = sdkCpu.describe();
-      double sdkBest = Math.min(sdkUp, sdkAgain);
+      Best ours = new Best();
+      Best sdkBest = new Best();
+      for (int round = 0; round < ROUNDS; round++) {
+        // A different first byte makes a different blob: otherwise the next write is a no-op.
+        data[0]++;
+        String name = Blobs.uploadName(data);
+        CpuTime ourCpu = CpuTime.start();
+        double t = Timed.seconds(() -> client.write(name, data, chunk), TIMEOUT_SECONDS);
+        ours.offer(t, ourCpu.describe());
+        String key = "baseline/large/" + Blobs.sha256(data);
+        CpuTime sdkCpu = CpuTime.start();
+        double b = Timed.seconds(() -> sdk.multipartUpload(key, data), TIMEOUT_SECONDS);
+        sdkBest.offer(b, sdkCpu.describe());
+        baselineKey = key;
+      }
       rows.add(
           Row.compared(
               "write " + options.largeMib() + " MiB in " + (chunk >= 1 << 20 ? "1 MiB" : "16 KiB")
                   + " messages",
               "MiB/s",
-              options.largeMib() / ours,
-              options.largeMib() / sdkBest,
+              options.largeMib() / ours.seconds,
+              options.largeMib() / sdkBest.seconds,
               0.8,
               true,
-              "baseline: SDK multipart upload, " + (partBytes >> 20) + " MiB parts; ours: "
-                  + ourSplit + "; baseline: " + sdkSplit));
+              "baseline: SDK multipart upload, " + (partBytes >> 20) + " MiB parts; best of "
+                  + ROUNDS + "; ours: " + ours.cpu + "; baseline: " + sdkBest.cpu));
     }
     String readName = Blobs.readName(data);
+    String readKey = baselineKey;
     byte[] expected = data;
-    CpuTime ourCpu = CpuTime.start();
-    double ours = Timed.seconds(() -> client.read(readName, expected), TIMEOUT_SECONDS);
-    String ourSplit = ourCpu.describe();
-    CpuTime sdkCpu = CpuTime.start();
-    double base =
-        Timed.seconds(
-            () -> sdk.rangedDownload(baselineKey, expected, segmentBytes, segmentsInFlight),
-            TIMEOUT_SECONDS);
-    String sdkSplit = sdkCpu.describe();
+    Best ours = new Best();
+    Best base = new Best();
+    for (int round = 0; round < ROUNDS; round++) {
+      CpuTime ourCpu = CpuTime.start();
+      double t = Timed.seconds(() -> client.read(readName, expected), TIMEOUT_SECONDS);
+      ours.offer(t, ourCpu.describe());
+      CpuTime sdkCpu = CpuTime.start();
+      double b =
+          Timed.seconds(
+              () -> sdk.rangedDownload(readKey, expected, segmentBytes, segmentsInFlight),
+              TIMEOUT_SECONDS);
+      base.offer(b, sdkCpu.describe());
+    }
     rows.add(
         Row.compared(
             "read " + options.largeMib() + " MiB",
             "MiB/s",
-            options.largeMib() / ours,
-            options.largeMib() / base,
+            options.largeMib() / ours.seconds,
+            options.largeMib() / base.seconds,
             0.8,
             true,
             "baseline: ranged GETs of " + (segmentBytes >> 20) + " MiB, " + segmentsInFlight
-                + " in flight; every byte checked on both sides; ours: " + ourSplit
-                + "; baseline: " + sdkSplit));
+                + " in flight; every byte checked on both sides; best of " + ROUNDS + "; ours: "
+                + ours.cpu + "; baseline: " + base.cpu));
+  }
+
+  /** The fastest of several timed rounds and the CPU split it printed. */
+  private static final class Best {
+    double seconds = Double.MAX_VALUE;
+    String cpu = "";
+
+    void offer(double s, String split) {
+      if (s < seconds) {
+        seconds = s;
+        cpu = split;
+      }
+    }
   }
 
   private void small() throws Exception {
