@@ -9,8 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real store with its existence requests (size and existence lookups) counted: how many were made, and the most in flight at
- * once. Every call reaches the real store unchanged.
+ * A real store with its existence requests (size and existence lookups) counted: how many were
+ * made, and the most in flight at once. Every call reaches the real store unchanged.
  */
 public final class CountingStore extends ForwardingStore {
 

@@ -13,7 +13,6 @@ import dev.bytestreams3.service.cas.StoredBlob;
 import dev.bytestreams3.service.resource.BlobDigest;
 import dev.bytestreams3.service.resource.DigestFunctions;
 import dev.bytestreams3.service.resource.KeyLayout;
-import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.HashFunction;
 import java.util.ArrayList;

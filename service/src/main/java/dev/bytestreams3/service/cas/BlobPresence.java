@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -49,35 +48,36 @@ public final class BlobPresence {
 
   /** Returns those of {@code blobs} that the store does not hold, in their first order. */
   public CompletableFuture<Set<StoredBlob>> missing(Collection<StoredBlob> blobs) {
-    List<StoredBlob> unknown = new ArrayList<>();
+    List<StoredBlob> asked = List.copyOf(new LinkedHashSet<>(blobs));
+    // The size each key holds, known or asked of the store once per key, however many digests
+    // name it (empty: nothing at the key).
+    Map<BlobKey, CompletableFuture<OptionalLong>> sizes = new LinkedHashMap<>();
     synchronized (known) {
-      for (StoredBlob b : new LinkedHashSet<>(blobs)) {
+      for (StoredBlob b : asked) {
         Long size = known.get(b.key());
-        if (size == null || size != b.sizeBytes()) {
-          unknown.add(b);
+        if (size != null) {
+          sizes.put(b.key(), CompletableFuture.completedFuture(OptionalLong.of(size)));
         }
       }
     }
-    List<CompletableFuture<OptionalLong>> checks = new ArrayList<>(unknown.size());
-    for (StoredBlob b : unknown) {
-      checks.add(
-          permits.run(
-              () -> {
-                storeChecks.incrementAndGet();
-                return store.size(b.key());
-              }));
+    for (StoredBlob b : asked) {
+      sizes.computeIfAbsent(
+          b.key(),
+          k ->
+              permits.run(
+                  () -> {
+                    storeChecks.incrementAndGet();
+                    return store.size(k);
+                  }));
     }
-    return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
+    return CompletableFuture.allOf(sizes.values().toArray(CompletableFuture[]::new))
         .thenApply(
             v -> {
+              sizes.forEach(
+                  (k, f) -> f.join().ifPresent(size -> markPresent(k, size)));
               Set<StoredBlob> missing = new LinkedHashSet<>();
-              for (int i = 0; i < unknown.size(); i++) {
-                StoredBlob b = unknown.get(i);
-                OptionalLong size = checks.get(i).join();
-                if (size.isPresent()) {
-                  // Whatever the digest asked, the store holds this size at the key.
-                  markPresent(b.key(), size.getAsLong());
-                }
+              for (StoredBlob b : asked) {
+                OptionalLong size = sizes.get(b.key()).join();
                 if (size.isEmpty() || size.getAsLong() != b.sizeBytes()) {
                   missing.add(b);
                 }
@@ -86,7 +86,7 @@ public final class BlobPresence {
             });
   }
 
-  /** Remembers that {@code key} holds a blob of {@code sizeBytes}, after a write or read proved it. */
+  /** Remembers that {@code key} holds {@code sizeBytes}, once a write, read or HEAD proved it. */
   public void markPresent(BlobKey key, long sizeBytes) {
     if (cacheEntries == 0) {
       return;

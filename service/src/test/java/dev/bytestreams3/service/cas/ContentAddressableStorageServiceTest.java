@@ -194,8 +194,12 @@ class ContentAddressableStorageServiceTest {
             new KeyLayout().casKey("main", Sha256.FUNCTION, sha256(b).getHash()),
             ByteBuffer.wrap(b))
         .get();
+    int before = cache.store().existenceRequests();
     assertThat(missing("main", bWrongSize, sha256(b))).containsExactly(bWrongSize);
+    // Both digests name one key: one store request; then the size is known.
+    assertThat(cache.store().existenceRequests() - before).isEqualTo(1);
     assertThat(missing("main", sha256(b), bWrongSize)).containsExactly(bWrongSize);
+    assertThat(cache.store().existenceRequests() - before).isEqualTo(1);
     put("main", a);
     // a was written here and is remembered with its size.
     assertThat(missing("main", wrongSize)).containsExactly(wrongSize);

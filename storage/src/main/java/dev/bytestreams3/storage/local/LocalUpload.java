@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
@@ -186,15 +187,18 @@ final class LocalUpload implements Upload {
    * Runs {@code task} on an I/O thread once every step asked for before it has succeeded; call
    * with this object's lock.
    */
-  private <T> CompletableFuture<T> then(String what, java.util.concurrent.Callable<T> task) {
-    CompletableFuture<T> step = steps.thenCompose(v -> store.onIo(what, task));
-    steps = step.thenApply(v -> null);
-    return step;
+  private <T> CompletableFuture<T> then(String what, Callable<T> task) {
+    return after(steps, what, task);
   }
 
   /** As {@link #then}, but after the steps before it ended however. */
-  private <T> CompletableFuture<T> afterAll(String what, java.util.concurrent.Callable<T> task) {
-    CompletableFuture<T> step = steps.handle((v, err) -> null).thenCompose(v -> store.onIo(what, task));
+  private <T> CompletableFuture<T> afterAll(String what, Callable<T> task) {
+    return after(steps.handle((v, err) -> null), what, task);
+  }
+
+  private <T> CompletableFuture<T> after(
+      CompletableFuture<?> before, String what, Callable<T> task) {
+    CompletableFuture<T> step = before.thenCompose(v -> store.onIo(what, task));
     steps = step.thenApply(v -> null);
     return step;
   }
@@ -203,8 +207,9 @@ final class LocalUpload implements Upload {
   public CompletableFuture<Long> finish() {
     synchronized (this) {
       if (failure != null) {
+        StorageException failed = failure;
         return afterAll("release upload to " + spec.key(), this::release)
-            .thenCompose(v -> CompletableFuture.failedFuture(failure));
+            .thenCompose(v -> CompletableFuture.failedFuture(failed));
       }
       return then(
           "finish upload to " + spec.key(),

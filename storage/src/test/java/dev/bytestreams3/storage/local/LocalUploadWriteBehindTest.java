@@ -49,15 +49,21 @@ class LocalUploadWriteBehindTest {
     }
   }
 
+  /** Uploads {@code data} to {@code key} in {@code chunk}-byte appends and checks the file. */
+  private void writeWhole(LocalBlobStore store, String key, byte[] data, int chunk)
+      throws Exception {
+    Upload u = await(store.openUpload(verified(key, data)));
+    append(u, data, 0, data.length, chunk);
+    assertThat(await(u.finish())).isEqualTo(data.length);
+    assertThat(Files.readAllBytes(root.resolve("blobs/" + key))).isEqualTo(data);
+  }
+
   @Test
   void appends_copiedWithinTheBudget_andPublishedIntact() throws Exception {
     MemoryBudget budget = new MemoryBudget(256 * 1024);
     byte[] data = bytes(8 << 20, 1);
     try (LocalBlobStore store = new LocalBlobStore(root, 1 << 20, 2, budget)) {
-      Upload u = await(store.openUpload(verified("cas/a", data)));
-      append(u, data, 0, data.length, 64 * 1024);
-      assertThat(await(u.finish())).isEqualTo(data.length);
-      assertThat(Files.readAllBytes(root.resolve("blobs/cas/a"))).isEqualTo(data);
+      writeWhole(store, "cas/a", data, 64 * 1024);
     }
     // The budget was used, never beyond its size, and is whole again.
     assertThat(budget.peakBytes()).isBetween(64L * 1024, 256L * 1024);
@@ -69,10 +75,7 @@ class LocalUploadWriteBehindTest {
     MemoryBudget budget = new MemoryBudget(1L << 30);
     byte[] data = bytes(32 << 20, 2);
     try (LocalBlobStore store = new LocalBlobStore(root, 4 << 20, 1, budget)) {
-      Upload u = await(store.openUpload(verified("cas/b", data)));
-      append(u, data, 0, data.length, 1 << 20);
-      assertThat(await(u.finish())).isEqualTo(data.length);
-      assertThat(Files.readAllBytes(root.resolve("blobs/cas/b"))).isEqualTo(data);
+      writeWhole(store, "cas/b", data, 1 << 20);
     }
     assertThat(budget.peakBytes()).isBetween(1L << 20, LocalUpload.WRITE_BEHIND_BYTES);
     assertThat(budget.usedBytes()).isZero();
