@@ -14,11 +14,14 @@ import dev.bytestreams3.storage.UploadStatus;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.OptionalLong;
@@ -26,9 +29,11 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -54,8 +59,16 @@ public final class LocalBlobStore implements BlobStore {
    */
   private final java.util.concurrent.ConcurrentHashMap<Path, LocalUpload> writers =
       new java.util.concurrent.ConcurrentHashMap<>();
+  /** Where writers claim upload folders, so that two stores on one root never share a writer. */
+  private final FileChannel holds;
+
   /** Guards each upload folder's files; striped so that it needs no cleanup. */
   private final Object[] uploadLocks = new Object[64];
+
+  /** How long opening an upload waits for a writer outside this store to let go of it. */
+  static final Duration HELD_UPLOAD_WAIT = Duration.ofSeconds(5);
+
+  private static final Duration HELD_UPLOAD_RETRY = Duration.ofMillis(10);
 
   /** Bytes that uploads may hold, copied, on their way to disk when no budget is given. */
   public static final long DEFAULT_WRITE_BEHIND_BUDGET_BYTES = 64L << 20;
@@ -100,6 +113,9 @@ public final class LocalBlobStore implements BlobStore {
       Files.createDirectories(blobs);
       Files.createDirectories(uploads);
       Files.createDirectories(tmp);
+      this.holds =
+          FileChannel.open(
+              root.resolve("uploads.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     } catch (IOException e) {
       throw new StorageException(Reason.INTERNAL, "cannot create store folders under " + root, e);
     }
@@ -184,24 +200,77 @@ public final class LocalBlobStore implements BlobStore {
 
   @Override
   public CompletableFuture<Upload> openUpload(UploadSpec spec) {
+    return openUpload(spec, System.nanoTime() + HELD_UPLOAD_WAIT.toNanos());
+  }
+
+  /**
+   * Opens the upload, waiting up to {@code deadline} for a writer outside this store (another
+   * process or store on the same root) to let go of its files.
+   */
+  private CompletableFuture<Upload> openUpload(UploadSpec spec, long deadline) {
     return onIo(
-        "open upload to " + spec.key(),
-        () -> {
-          if (!spec.overwrite() && Files.exists(blobPath(spec.key()))) {
-            throw new StorageException(
-                Reason.ALREADY_EXISTS, spec.key() + " already exists and may not be replaced");
-          }
-          Path folder = uploadFolder(spec);
-          synchronized (uploadLock(folder)) {
-            LocalUpload previous = writers.get(folder);
-            if (previous != null) {
-              previous.fence();
-            }
-            LocalUpload upload = LocalUpload.open(this, spec, folder, checkpointBytes, budget);
-            writers.put(folder, upload);
-            return upload;
-          }
-        });
+            "open upload to " + spec.key(),
+            () -> {
+              if (!spec.overwrite() && Files.exists(blobPath(spec.key()))) {
+                throw new StorageException(
+                    Reason.ALREADY_EXISTS, spec.key() + " already exists and may not be replaced");
+              }
+              Path folder = uploadFolder(spec);
+              synchronized (uploadLock(folder)) {
+                LocalUpload previous = writers.get(folder);
+                if (previous != null) {
+                  previous.fence();
+                }
+                FileLock hold = holdUpload(folder);
+                if (hold == null) {
+                  return null;
+                }
+                LocalUpload upload;
+                try {
+                  upload = LocalUpload.open(this, spec, folder, checkpointBytes, budget, hold);
+                } catch (IOException | RuntimeException e) {
+                  hold.release();
+                  throw e;
+                }
+                writers.put(folder, upload);
+                return upload;
+              }
+            })
+        .thenCompose(
+            upload -> {
+              if (upload != null) {
+                return CompletableFuture.completedFuture((Upload) upload);
+              }
+              if (System.nanoTime() - deadline >= 0) {
+                return CompletableFuture.failedFuture(
+                    new StorageException(
+                        Reason.UNAVAILABLE,
+                        "upload to "
+                            + spec.key()
+                            + " is being written by another store on the same folder;"
+                            + " retry later"));
+              }
+              Executor later =
+                  CompletableFuture.delayedExecutor(
+                      HELD_UPLOAD_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+              return CompletableFuture.supplyAsync(() -> null, later)
+                  .thenCompose(v -> openUpload(spec, deadline));
+            });
+  }
+
+  /**
+   * Claims {@code folder} for one writer until the returned lock is released, or returns null when
+   * a writer outside this store (another store on the same root, in this process or another) holds
+   * it. Each upload folder has its own byte of {@code uploads.lock}, at an offset taken from the
+   * folder's name, which is already a hash.
+   */
+  FileLock holdUpload(Path folder) throws IOException {
+    long offset = Long.parseLong(folder.getFileName().toString().substring(0, 15), 16);
+    try {
+      return holds.tryLock(offset, 1, false);
+    } catch (OverlappingFileLockException e) {
+      return null;
+    }
   }
 
   /** The lock every file operation on {@code folder} holds. */
@@ -295,6 +364,11 @@ public final class LocalBlobStore implements BlobStore {
       io.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    try {
+      holds.close();
+    } catch (IOException e) {
+      // Closing releases every claim; nothing is left to do when it fails.
     }
   }
 }

@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -46,6 +47,8 @@ final class LocalUpload implements Upload {
   private final long committedAtOpen;
   private final ContentVerifier verifier;
   private final MemoryBudget budget;
+  /** This writer's claim on the folder; released once it no longer touches the folder. */
+  private final FileLock hold;
 
   /** The last file step asked for; the next one runs after it. Guarded by {@code this}. */
   private CompletableFuture<Void> steps = CompletableFuture.completedFuture(null);
@@ -72,6 +75,7 @@ final class LocalUpload implements Upload {
       Path folder,
       long checkpointBytes,
       FileChannel data,
+      FileLock hold,
       long committed,
       ContentVerifier verifier,
       MemoryBudget budget) {
@@ -81,6 +85,7 @@ final class LocalUpload implements Upload {
     this.folder = folder;
     this.checkpointBytes = checkpointBytes;
     this.data = data;
+    this.hold = hold;
     this.committedAtOpen = committed;
     this.position = committed;
     this.written = committed;
@@ -88,9 +93,17 @@ final class LocalUpload implements Upload {
     this.verifier = verifier;
   }
 
-  /** Opens or resumes the upload in {@code folder}; runs on an I/O thread. */
+  /**
+   * Opens or resumes the upload in {@code folder}, whose {@code hold} this writer now owns; runs on
+   * an I/O thread.
+   */
   static LocalUpload open(
-      LocalBlobStore store, UploadSpec spec, Path folder, long checkpointBytes, MemoryBudget budget)
+      LocalBlobStore store,
+      UploadSpec spec,
+      Path folder,
+      long checkpointBytes,
+      MemoryBudget budget,
+      FileLock hold)
       throws IOException {
     Files.createDirectories(folder);
     State state = State.read(folder);
@@ -109,7 +122,8 @@ final class LocalUpload implements Upload {
     ch.truncate(committed);
     ch.position(committed);
     LocalUpload upload =
-        new LocalUpload(store, spec, folder, checkpointBytes, ch, committed, verifier, budget);
+        new LocalUpload(
+            store, spec, folder, checkpointBytes, ch, hold, committed, verifier, budget);
     if (state == null) {
       upload.saveState(committed);
     }
@@ -219,18 +233,21 @@ final class LocalUpload implements Upload {
               closed = true;
               store.released(folder, this);
               try {
-                verifier.verify(written);
-              } catch (StorageException e) {
+                try {
+                  verifier.verify(written);
+                } catch (StorageException e) {
+                  data.close();
+                  deleteFolder();
+                  throw e;
+                }
+                data.force(true);
                 data.close();
+                store.publish(folder.resolve("data"), spec.key(), spec.overwrite());
                 deleteFolder();
-                throw e;
+                return written;
+              } finally {
+                letGo();
               }
-              data.force(true);
-              data.close();
-              Path file = folder.resolve("data");
-              store.publish(file, spec.key(), spec.overwrite());
-              deleteFolder();
-              return written;
             }
           });
     }
@@ -249,8 +266,11 @@ final class LocalUpload implements Upload {
       if (!closed) {
         closed = true;
         store.released(folder, this);
-        checkpoint();
-        data.close();
+        try {
+          checkpoint();
+        } finally {
+          letGo();
+        }
       }
       return lastCheckpoint;
     }
@@ -274,8 +294,12 @@ final class LocalUpload implements Upload {
               }
               closed = true;
               store.released(folder, this);
-              data.close();
-              deleteFolder();
+              try {
+                data.close();
+                deleteFolder();
+              } finally {
+                letGo();
+              }
               return null;
             }
           });
@@ -290,7 +314,21 @@ final class LocalUpload implements Upload {
     if (!closed) {
       closed = true;
       fenced = true;
+      letGo();
+    }
+  }
+
+  /**
+   * Closes the data file and gives up the claim on the folder, after which this writer touches
+   * nothing in it; closing is idempotent, and a claim is already gone once the store is closed.
+   */
+  private void letGo() throws IOException {
+    try {
       data.close();
+    } finally {
+      if (hold.isValid()) {
+        hold.release();
+      }
     }
   }
 

@@ -1,20 +1,18 @@
 package dev.bytestreams3.storage.local;
 
+import static dev.bytestreams3.storage.local.TestUploads.append;
+import static dev.bytestreams3.storage.local.TestUploads.await;
+import static dev.bytestreams3.storage.local.TestUploads.bytes;
+import static dev.bytestreams3.storage.local.TestUploads.verified;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bytestreams3.storage.BlobKey;
-import dev.bytestreams3.storage.ContentCheck;
 import dev.bytestreams3.storage.MemoryBudget;
-import dev.bytestreams3.storage.Sha256;
 import dev.bytestreams3.storage.StorageException;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -24,30 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalUploadWriteBehindTest {
 
   @TempDir Path root;
-
-  private static <T> T await(CompletableFuture<T> f) throws Exception {
-    return f.get(30, TimeUnit.SECONDS);
-  }
-
-  private static byte[] bytes(int n, int seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
-
-  private static UploadSpec verified(String key, byte[] content) throws Exception {
-    byte[] digest = MessageDigest.getInstance("SHA-256").digest(content);
-    return new UploadSpec(
-        BlobKey.of(key), "u-1", content.length,
-        Optional.of(new ContentCheck(Sha256.FUNCTION, digest)), false);
-  }
-
-  /** Appends {@code data[from, to)} in {@code chunk}-byte pieces, each after the previous one. */
-  private static void append(Upload u, byte[] data, int from, int to, int chunk) throws Exception {
-    for (int i = from; i < to; i += chunk) {
-      await(u.append(ByteBuffer.wrap(data, i, Math.min(chunk, to - i))));
-    }
-  }
 
   /** Uploads {@code data} to {@code key} in {@code chunk}-byte appends and checks the file. */
   private void writeWhole(LocalBlobStore store, String key, byte[] data, int chunk)
