@@ -6,9 +6,11 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.catalina.connector.Connector;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -18,7 +20,7 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Adobe S3Mock running in this JVM on a loopback port of its own, with one empty bucket and its
- * files under {@code target/}: a real S3 protocol server for tests.
+ * files under {@code target/}, deleted on close: a real S3 protocol server for tests.
  */
 public final class S3MockFixture implements AutoCloseable {
 
@@ -32,9 +34,12 @@ public final class S3MockFixture implements AutoCloseable {
   private final ConfigurableApplicationContext context;
   private final URI endpoint;
   private final String bucket;
+  private final Path root;
 
-  private S3MockFixture(ConfigurableApplicationContext context, URI endpoint, String bucket) {
+  private S3MockFixture(
+      ConfigurableApplicationContext context, URI endpoint, String bucket, Path root) {
     this.context = context;
+    this.root = root;
     this.endpoint = endpoint;
     this.bucket = bucket;
   }
@@ -71,7 +76,7 @@ public final class S3MockFixture implements AutoCloseable {
             .bannerMode(org.springframework.boot.Banner.Mode.OFF)
             .run();
     int port = ctx.getBean(S3MockApplication.class).getHttpPort();
-    return new S3MockFixture(ctx, URI.create("http://127.0.0.1:" + port), bucket);
+    return new S3MockFixture(ctx, URI.create("http://127.0.0.1:" + port), bucket, root);
   }
 
   /** The plain-HTTP endpoint, e.g. {@code http://127.0.0.1:41234}. */
@@ -94,9 +99,20 @@ public final class S3MockFixture implements AutoCloseable {
         .checksumMode(S3StoreConfig.ChecksumMode.WHEN_REQUIRED);
   }
 
+  /** Stops S3Mock and deletes its files, which it would otherwise leave behind. */
   @Override
   public void close() {
     context.close();
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete S3Mock's files under " + root, e);
+    }
   }
 
   /** Binds S3Mock's extra plain-HTTP connector to the loopback interface only. */
