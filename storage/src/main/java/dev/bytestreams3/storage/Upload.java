@@ -26,6 +26,14 @@ public interface Upload {
   CompletableFuture<Void> append(ByteBuffer data);
 
   /**
+   * As {@link #append}, for bytes nobody changes afterwards (a protobuf {@code ByteString}'s, say):
+   * the store may keep {@code data} itself instead of a copy for as long as it needs it.
+   */
+  default CompletableFuture<Void> appendUnchanging(ByteBuffer data) {
+    return append(data);
+  }
+
+  /**
    * Writes what is buffered, verifies size and digest, and publishes the blob atomically. On a
    * verification failure the upload is discarded, nothing is published, and the future fails
    * with {@code SIZE_MISMATCH} or {@code DIGEST_MISMATCH}. Completes with the blob's size.

@@ -170,6 +170,21 @@ public abstract class BlobStoreContractTest {
   }
 
   @Test
+  void unchangingAppends_ofReadOnlyViews_publishTheSameBytes() throws Exception {
+    long part = partSizeBytes();
+    byte[] data = bytes((int) (2 * part + 12_345), 12);
+    BlobKey k = key();
+    Upload u = await(store.openUpload(verified(k, data)));
+    for (int i = 0; i < data.length; i += 256 * 1024) {
+      ByteBuffer view = ByteBuffer.wrap(data, i, Math.min(256 * 1024, data.length - i));
+      await(u.appendUnchanging(view.slice().asReadOnlyBuffer()));
+    }
+    assertThat(u.position()).isEqualTo(data.length);
+    assertThat(await(u.finish())).isEqualTo(data.length);
+    assertThat(read(newStore(), k, 0, 0)).isEqualTo(data);
+  }
+
+  @Test
   void emptyUpload_publishesAnEmptyBlob() throws Exception {
     BlobKey k = key();
     Upload u = await(store.openUpload(verified(k, new byte[0])));

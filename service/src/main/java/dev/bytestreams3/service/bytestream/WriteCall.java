@@ -289,7 +289,8 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       stored =
           request.getData().isEmpty()
               ? CompletableFuture.completedFuture(null)
-              : upload.append(request.getData().asReadOnlyByteBuffer());
+              // A ByteString never changes, so a store may keep its bytes without copying them.
+              : upload.appendUnchanging(request.getData().asReadOnlyByteBuffer());
     }
     return stored.thenRun(
         () -> {

@@ -31,9 +31,10 @@ import java.util.stream.Stream;
  *
  * <p>File work runs on the store's I/O threads, one step at a time in the order the writer asked
  * for it. An append is written behind the writer: while this upload has fewer than {@link
- * #WRITE_BEHIND_BYTES} waiting and the memory budget has room, its bytes are copied and the append
- * completes at once, so the writer receives its next bytes while the disk takes these. Otherwise
- * the append completes when its bytes are written. A write that fails fails the next call.
+ * #WRITE_BEHIND_BYTES} waiting and the memory budget has room, its bytes are kept (copied, unless
+ * they never change) and the append completes at once, so the writer receives its next bytes
+ * while the disk takes these. Otherwise the append completes when its bytes are written. A write
+ * that fails fails the next call.
  */
 final class LocalUpload implements Upload {
 
@@ -142,6 +143,16 @@ final class LocalUpload implements Upload {
 
   @Override
   public CompletableFuture<Void> append(ByteBuffer bytes) {
+    return append(bytes, false);
+  }
+
+  @Override
+  public CompletableFuture<Void> appendUnchanging(ByteBuffer bytes) {
+    return append(bytes, true);
+  }
+
+  /** Appends {@code bytes}, copying them to write behind the writer unless they never change. */
+  private CompletableFuture<Void> append(ByteBuffer bytes, boolean unchanging) {
     int n = bytes.remaining();
     MemoryBudget.Reservation held;
     synchronized (this) {
@@ -151,10 +162,11 @@ final class LocalUpload implements Upload {
       held = waitingBytes + n <= WRITE_BEHIND_BYTES ? budget.tryReserve(n) : null;
     }
     ByteBuffer body;
-    if (held != null) {
+    if (held != null && !unchanging) {
       body = ByteBuffer.allocate(n);
       body.put(bytes.duplicate()).flip();
     } else {
+      // Bytes that never change are kept as they are; the reservation still counts them.
       body = bytes.duplicate();
     }
     CompletableFuture<Void> step;
