@@ -62,10 +62,14 @@ public final class MemoryBudget {
     return w.future;
   }
 
-  /** Reserves {@code bytes} now if they are available without waiting. */
+  /**
+   * Reserves {@code bytes} now if they fit in what is left, without waiting. Unlike {@link
+   * #reserve}, never grants more than the whole budget, not even when nothing else is reserved:
+   * what it is for (bytes kept ahead of need) can always do without.
+   */
   public Reservation tryReserve(long bytes) {
     synchronized (this) {
-      if (!waiters.isEmpty() || !fits(bytes)) {
+      if (!waiters.isEmpty() || usedBytes + bytes > capacityBytes) {
         return null;
       }
       take(bytes);

@@ -48,6 +48,18 @@ class MemoryBudgetTest {
   }
 
   @Test
+  void tryReserve_neverGrantsMoreThanTheBudget_evenWhenNothingIsReserved() {
+    MemoryBudget budget = new MemoryBudget(100);
+    assertThat(budget.tryReserve(101)).isNull();
+    try (MemoryBudget.Reservation all = budget.tryReserve(100)) {
+      assertThat(all).isNotNull();
+      assertThat(budget.tryReserve(1)).isNull();
+    }
+    assertThat(budget.usedBytes()).isZero();
+    assertThat(budget.peakBytes()).isEqualTo(100);
+  }
+
+  @Test
   void shrinkTo_returnsTheRestToWaiters() {
     MemoryBudget budget = new MemoryBudget(100);
     MemoryBudget.Reservation r = budget.reserve(90).join();

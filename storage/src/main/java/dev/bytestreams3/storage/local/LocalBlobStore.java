@@ -306,7 +306,7 @@ public final class LocalBlobStore implements BlobStore {
                 "offset " + offset + " is outside " + key + " of " + size + " bytes");
           }
           long end = limit == 0 ? size : Math.min(size, offset + limit);
-          return new LocalBlobReader(this, ch, size, offset, end);
+          return new LocalBlobReader(this, budget, ch, size, offset, end);
         });
   }
 
