@@ -468,16 +468,18 @@ public final class S3BlobStore implements BlobStore {
       length += views[i].remaining();
     }
     long contentLength = length;
-    return call(
-            "PutObject",
-            objectKey,
-            () ->
-                client.putObject(
-                    r -> r.bucket(bucket()).key(objectKey).contentLength(contentLength),
-                    views.length == 0
-                        ? AsyncRequestBody.empty()
-                        : AsyncRequestBody.fromRemainingByteBuffersUnsafe(views)))
-        .thenApply(r -> null);
+    ReleasableBody content = new ReleasableBody(views);
+    CompletableFuture<Void> put =
+        call(
+                "PutObject",
+                objectKey,
+                () ->
+                    client.putObject(
+                        r -> r.bucket(bucket()).key(objectKey).contentLength(contentLength),
+                        content))
+            .thenApply(r -> null);
+    put.whenComplete((v, err) -> content.release());
+    return put;
   }
 
   @Override

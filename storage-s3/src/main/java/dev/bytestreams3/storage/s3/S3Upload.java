@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.Part;
@@ -307,6 +306,7 @@ final class S3Upload implements Upload {
 
   private CompletableFuture<Void> uploadPart(
       int number, ChunkedBuffer body, MemoryBudget.Reservation reservation) {
+    ReleasableBody content = new ReleasableBody(body.contents());
     CompletableFuture<Void> sent =
         s3UploadId.thenCompose(
             uploadId -> {
@@ -328,7 +328,7 @@ final class S3Upload implements Upload {
                                     r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
                                   }
                                 },
-                                AsyncRequestBody.fromRemainingByteBuffersUnsafe(body.contents())));
+                                content));
               synchronized (this) {
                 requests.add(request);
               }
@@ -357,6 +357,8 @@ final class S3Upload implements Upload {
                 });
     sent.whenComplete(
         (v, err) -> {
+          // The part's bytes leave the budget, so nothing may keep them: not even the SDK.
+          content.release();
           reservation.close();
           if (err != null) {
             fail(err);
