@@ -48,8 +48,9 @@ public interface Upload {
   CompletableFuture<Long> suspend();
 
   /**
-   * Stops this writer without publishing: buffered bytes are dropped, requests in flight are
-   * cancelled, and committed bytes stay for a later {@link BlobStore#openUpload} to resume.
+   * Stops this writer without publishing or waiting: bytes not yet committed may be dropped (the
+   * S3 store drops its part buffer and cancels requests in flight; the local store commits what it
+   * already accepted), and committed bytes stay for a later {@link BlobStore#openUpload} to resume.
    */
   void detach();
 

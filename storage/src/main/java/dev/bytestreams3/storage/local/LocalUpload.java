@@ -306,11 +306,24 @@ final class LocalUpload implements Upload {
               }
               closed = true;
               store.released(folder, this);
-              try {
-                data.close();
-                deleteFolder();
-              } finally {
-                letGo();
+              if (hold.isValid()) {
+                try {
+                  data.close();
+                  deleteFolder();
+                } finally {
+                  letGo();
+                }
+                return null;
+              }
+              // This writer let go already (suspended or failed): discard only if no newer
+              // writer, of this store or another, has taken the folder since.
+              FileLock again = store.holdUpload(folder);
+              if (again != null) {
+                try {
+                  deleteFolder();
+                } finally {
+                  again.release();
+                }
               }
               return null;
             }

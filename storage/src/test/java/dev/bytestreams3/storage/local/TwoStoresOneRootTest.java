@@ -73,6 +73,39 @@ class TwoStoresOneRootTest {
   }
 
   @Test
+  void lateAbort_ofAWriterThatLetGo_leavesTheNewWriterAlone() throws Exception {
+    byte[] data = bytes(3 << 20, 5);
+    UploadSpec spec = verified("cas/e", data);
+    try (LocalBlobStore first = new LocalBlobStore(root, 1 << 20, 2);
+        LocalBlobStore second = new LocalBlobStore(root, 1 << 20, 2)) {
+      // The same store and another store on the same folder, in turn.
+      for (LocalBlobStore next : new LocalBlobStore[] {first, second}) {
+        Upload old = await(first.openUpload(spec));
+        append(old, data, (int) old.committedSize(), 2 << 20, CHUNK);
+        assertThat(await(old.suspend())).isEqualTo(2 << 20);
+        Upload current = await(next.openUpload(spec));
+        assertThat(current.committedSize()).isEqualTo(2 << 20);
+        await(old.abort());
+        // The folder is the current writer's: its bytes are still there to resume from.
+        assertThat(await(next.queryUpload(spec)).committedSize()).isEqualTo(2 << 20);
+        assertThat(await(current.suspend())).isEqualTo(2 << 20);
+      }
+      Upload last = await(second.openUpload(spec));
+      append(last, data, (int) last.committedSize(), data.length, CHUNK);
+      assertThat(await(last.finish())).isEqualTo(data.length);
+
+      // With no newer writer, aborting after suspending still discards the upload.
+      UploadSpec other = verified("cas/f", data);
+      Upload lone = await(first.openUpload(other));
+      append(lone, data, 0, 2 << 20, CHUNK);
+      await(lone.suspend());
+      await(lone.abort());
+      assertThat(await(second.queryUpload(other)).known()).isFalse();
+    }
+    assertThat(Files.readAllBytes(root.resolve("blobs/cas/e"))).isEqualTo(data);
+  }
+
+  @Test
   void differentUploads_inTwoStores_doNotWaitForEachOther() throws Exception {
     byte[] one = bytes(1 << 20, 3);
     byte[] two = bytes(1 << 20, 4);
