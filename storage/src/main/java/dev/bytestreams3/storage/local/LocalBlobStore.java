@@ -70,12 +70,15 @@ public final class LocalBlobStore implements BlobStore {
 
   private static final Duration HELD_UPLOAD_RETRY = Duration.ofMillis(10);
 
-  /** Bytes that uploads may hold, copied, on their way to disk when no budget is given. */
+  /**
+   * Bytes that uploads may keep on their way to disk, and readers ahead of their callers, when no
+   * budget is given.
+   */
   public static final long DEFAULT_WRITE_BEHIND_BUDGET_BYTES = 64L << 20;
 
   /**
-   * Opens a store under {@code root}, creating it when absent, whose uploads hold up to {@link
-   * #DEFAULT_WRITE_BEHIND_BUDGET_BYTES} on their way to disk.
+   * Opens a store under {@code root}, creating it when absent, whose uploads and readers hold up
+   * to {@link #DEFAULT_WRITE_BEHIND_BUDGET_BYTES} between the disk and their callers.
    *
    * @param checkpointBytes how many bytes an upload writes between syncs of its committed state
    * @param ioThreads threads doing blocking file I/O
@@ -89,8 +92,8 @@ public final class LocalBlobStore implements BlobStore {
    *
    * @param checkpointBytes how many bytes an upload writes between syncs of its committed state
    * @param ioThreads threads doing blocking file I/O
-   * @param budget what bytes copied on their way to disk are reserved from; when it is spent,
-   *     appends wait for the disk instead
+   * @param budget what bytes kept on their way to disk and chunks read ahead are reserved from;
+   *     when it is spent, appends wait for the disk and reads for the file instead
    */
   public LocalBlobStore(Path root, long checkpointBytes, int ioThreads, MemoryBudget budget) {
     requireNonNull(root, "root");

@@ -38,7 +38,7 @@ import java.util.stream.Stream;
  */
 final class LocalUpload implements Upload {
 
-  /** Bytes of one upload that may wait, copied, for the disk. */
+  /** Bytes of one upload that may wait for the disk after their append completed. */
   static final long WRITE_BEHIND_BYTES = 4L << 20;
 
   private final LocalBlobStore store;
@@ -166,7 +166,8 @@ final class LocalUpload implements Upload {
       body = ByteBuffer.allocate(n);
       body.put(bytes.duplicate()).flip();
     } else {
-      // Bytes that never change are kept as they are; the reservation still counts them.
+      // Either the append waits for its write, or its bytes never change (and the reservation
+      // counts them while they wait): no copy is needed.
       body = bytes.duplicate();
     }
     CompletableFuture<Void> step;
@@ -306,23 +307,18 @@ final class LocalUpload implements Upload {
               }
               closed = true;
               store.released(folder, this);
-              if (hold.isValid()) {
-                try {
-                  data.close();
-                  deleteFolder();
-                } finally {
-                  letGo();
-                }
+              // A writer that let go already (suspended or failed) claims the folder again:
+              // once a newer writer, of this store or another, holds it, it is not ours to discard.
+              FileLock claim = hold.isValid() ? hold : store.holdUpload(folder);
+              if (claim == null) {
                 return null;
               }
-              // This writer let go already (suspended or failed): discard only if no newer
-              // writer, of this store or another, has taken the folder since.
-              FileLock again = store.holdUpload(folder);
-              if (again != null) {
-                try {
-                  deleteFolder();
-                } finally {
-                  again.release();
+              try {
+                data.close();
+                deleteFolder();
+              } finally {
+                if (claim.isValid()) {
+                  claim.release();
                 }
               }
               return null;

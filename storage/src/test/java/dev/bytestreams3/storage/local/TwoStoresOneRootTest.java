@@ -5,6 +5,7 @@ import static dev.bytestreams3.storage.local.TestUploads.await;
 import static dev.bytestreams3.storage.local.TestUploads.bytes;
 import static dev.bytestreams3.storage.local.TestUploads.verified;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.bytestreams3.storage.StorageException;
 import dev.bytestreams3.storage.Upload;
@@ -57,7 +58,7 @@ class TwoStoresOneRootTest {
       append(writer, data, 0, 1 << 20, CHUNK);
 
       ExecutionException refused =
-          org.assertj.core.api.Assertions.catchThrowableOfType(
+          catchThrowableOfType(
               () -> await(second.openUpload(spec)), ExecutionException.class);
       StorageException cause = StorageException.from(refused);
       assertThat(cause.reason()).isEqualTo(StorageException.Reason.UNAVAILABLE);
