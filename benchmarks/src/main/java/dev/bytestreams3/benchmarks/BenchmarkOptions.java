@@ -16,6 +16,7 @@ import java.util.Set;
 record BenchmarkOptions(
     Path out,
     int largeMib,
+    int warmUpBlobs,
     int smallCount,
     int smallBytes,
     int concurrency,
@@ -32,7 +33,7 @@ record BenchmarkOptions(
 
   private static final Set<String> KNOWN =
       Set.of(
-          "out", "quick", "large-mib", "small-count", "small-bytes", "concurrency",
+          "out", "quick", "large-mib", "warm-up-blobs", "small-count", "small-bytes", "concurrency",
           "find-count", "overhead-mib", "flood-count", "flood-mib", "slow-object-mib",
           "slow-seconds", "slow-rate-kib", "endpoint", "bucket", "skip-memory");
 
@@ -59,6 +60,7 @@ record BenchmarkOptions(
     return new BenchmarkOptions(
         Path.of(f.getOrDefault("out", ".")).toAbsolutePath().normalize(),
         integer(f, "large-mib", quick ? 32 : 256),
+        integer(f, "warm-up-blobs", quick ? 8 : 150),
         integer(f, "small-count", quick ? 1000 : 2000),
         integer(f, "small-bytes", 4096),
         integer(f, "concurrency", 64),
@@ -93,10 +95,10 @@ record BenchmarkOptions(
   /** The command-line flags that reproduce these options. */
   String flags() {
     return String.format(
-        "--large-mib=%d --small-count=%d --small-bytes=%d --concurrency=%d --find-count=%d"
+        "--large-mib=%d --warm-up-blobs=%d --small-count=%d --small-bytes=%d --concurrency=%d --find-count=%d"
             + " --overhead-mib=%d --flood-count=%d --flood-mib=%d --slow-object-mib=%d"
             + " --slow-seconds=%d --slow-rate-kib=%d%s",
-        largeMib, smallCount, smallBytes, concurrency, findCount, overheadMib, floodCount,
+        largeMib, warmUpBlobs, smallCount, smallBytes, concurrency, findCount, overheadMib, floodCount,
         floodMib, slowObjectMib, slowSeconds, slowRateKib, skipMemory ? " --skip-memory" : "");
   }
 }

@@ -21,10 +21,10 @@ import java.util.List;
  *
  * <p>Starts S3Mock in process unless {@code --endpoint} and {@code --bucket} name another S3 server
  * (credentials then come from the SDK's default chain). Flags ({@code --name=value}): {@code
- * --quick}, {@code --large-mib}, {@code --small-count}, {@code --small-bytes}, {@code
- * --concurrency}, {@code --find-count}, {@code --overhead-mib}, {@code --flood-count}, {@code
- * --flood-mib}, {@code --slow-object-mib}, {@code --slow-seconds}, {@code --slow-rate-kib}, {@code
- * --skip-memory}, {@code --out} (where {@code BENCHMARKS.md} goes).
+ * --quick}, {@code --large-mib}, {@code --warm-up-blobs}, {@code --small-count}, {@code
+ * --small-bytes}, {@code --concurrency}, {@code --find-count}, {@code --overhead-mib}, {@code
+ * --flood-count}, {@code --flood-mib}, {@code --slow-object-mib}, {@code --slow-seconds}, {@code
+ * --slow-rate-kib}, {@code --skip-memory}, {@code --out} (where {@code BENCHMARKS.md} goes).
  */
 public final class CacheBenchmark {
 

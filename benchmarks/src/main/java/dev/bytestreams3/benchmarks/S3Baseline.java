@@ -28,24 +28,38 @@ final class S3Baseline implements AutoCloseable {
   private final S3AsyncClient client;
   private final S3AsyncClient multipart;
   private final String bucket;
+  private final CompleteTimer completes;
 
-  private S3Baseline(S3AsyncClient client, S3AsyncClient multipart, String bucket) {
+  private S3Baseline(
+      S3AsyncClient client, S3AsyncClient multipart, String bucket, CompleteTimer completes) {
     this.client = client;
     this.multipart = multipart;
     this.bucket = bucket;
+    this.completes = completes;
   }
 
   /** A client of {@code bucket} at {@code endpoint}; static credentials when {@code accessKey} is set. */
   static S3Baseline connect(
       URI endpoint, String bucket, String region, String accessKey, String secretKey, long partBytes) {
+    CompleteTimer completes = new CompleteTimer();
     return new S3Baseline(
         builder(endpoint, region, accessKey, secretKey).build(),
         builder(endpoint, region, accessKey, secretKey)
+            .overrideConfiguration(c -> c.addExecutionInterceptor(completes))
             .multipartEnabled(true)
             .multipartConfiguration(
                 c -> c.minimumPartSizeInBytes(partBytes).thresholdInBytes(partBytes))
             .build(),
-        bucket);
+        bucket,
+        completes);
+  }
+
+  /**
+   * Seconds the multipart client waited on CompleteMultipartUpload responses since the last call:
+   * the S3 server's time to assemble the objects after their last part.
+   */
+  double completeSeconds() {
+    return completes.takeSeconds();
   }
 
   private static S3AsyncClientBuilder builder(
@@ -136,6 +150,20 @@ final class S3Baseline implements AutoCloseable {
               .whenComplete((v, err) -> permits.release()));
     }
     return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
+  }
+
+  /** Deletes the objects at {@code keys}, {@code inFlight} at a time. */
+  CompletableFuture<Void> delete(List<String> keys, int inFlight) {
+    Semaphore permits = new Semaphore(inFlight);
+    List<CompletableFuture<?>> deletes = new ArrayList<>();
+    for (String key : keys) {
+      permits.acquireUninterruptibly();
+      deletes.add(
+          client
+              .deleteObject(r -> r.bucket(bucket).key(key))
+              .whenComplete((r, err) -> permits.release()));
+    }
+    return CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new));
   }
 
   @Override

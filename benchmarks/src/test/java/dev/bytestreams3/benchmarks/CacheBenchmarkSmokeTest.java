@@ -17,7 +17,7 @@ class CacheBenchmarkSmokeTest {
         CacheBenchmark.run(
             BenchmarkOptions.parse(
                 "--out=" + out,
-                "--large-mib=10 --small-count=20 --concurrency=4 --find-count=20 --overhead-mib=2"
+                "--large-mib=10 --warm-up-blobs=2 --small-count=20 --concurrency=4 --find-count=20 --overhead-mib=2"
                     + " --flood-count=2 --flood-mib=6 --slow-object-mib=8 --slow-seconds=1"));
 
     String md = Files.readString(out.resolve(Report.MARKDOWN));
@@ -32,6 +32,9 @@ class CacheBenchmarkSmokeTest {
       assertThat(md).contains("| " + scenario);
     }
     assertThat(md).contains("2/2 complete");
+    // The large writes name where each side's time and CPU went.
+    assertThat(md).containsPattern("of its [0-9.]+ s, [0-9.]+ s waiting on CompleteMultipartUpload");
+    assertThat(md).containsPattern("JIT and GC [0-9.]+ CPU s");
     // The tmpfs rows appear where the machine has a writable /dev/shm.
     Path shm = Path.of("/dev/shm");
     int rows = 12 + (Files.isDirectory(shm) && Files.isWritable(shm) ? 2 : 0);
