@@ -78,8 +78,10 @@ public final class CacheBenchmark {
                   .build(),
               budget)) {
         CacheServer server = CacheServer.start("127.0.0.1", 0, store, true);
+        ClientEventLoop clientLoop = new ClientEventLoop();
         ManagedChannel channel =
-            NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+            clientLoop
+                .apply(NettyChannelBuilder.forAddress("127.0.0.1", server.port()))
                 .usePlaintext()
                 // The client's callbacks never block; running them on its transport thread keeps
                 // the client's own cost, which shares these cores, out of our figures.
@@ -98,6 +100,7 @@ public final class CacheBenchmark {
           sweep = s3.sweep();
         } finally {
           channel.shutdownNow();
+          clientLoop.close();
           server.shutdown(Duration.ofSeconds(2));
         }
       }

@@ -29,14 +29,15 @@ import java.util.stream.Stream;
 final class OverheadScenario {
 
   private static final long TIMEOUT_SECONDS = 600;
-  private static final int ROUNDS = 3;
+  private static final int ROUNDS = 5;
   private static final int DEFAULT_WINDOW_BYTES =
       ConfigLoader.load(new String[0], Map.of()).grpcStreamWindowBytes();
   private static final Path MEMORY_FS = Path.of("/dev/shm");
   /** How often the server's local store syncs an upload, as {@code StoreFactory} sets it. */
   private static final long CHECKPOINT_BYTES = 4L << 20;
   private static final String BASELINE_NOTE =
-      "baseline: bare ByteStream service, no store; 1 MiB messages; plain object name";
+      "baseline: bare ByteStream service, no store; 1 MiB messages; plain object name; median of "
+          + ROUNDS + " rounds taken in turn";
 
   private final int mib;
   private final List<Row> rows = new ArrayList<>();
@@ -77,7 +78,8 @@ final class OverheadScenario {
       ours.add(serve("in-memory store", new HeapStore(), open));
 
       // Every side takes turns, round after round, so that each runs as warm a JVM as the others;
-      // its best round counts.
+      // its median round counts: a round lasts a fraction of a second, and the best of several
+      // such rounds is more luck than speed.
       for (int round = 0; round < ROUNDS; round++) {
         floor.measure(data);
         for (Target t : ours) {
@@ -96,15 +98,15 @@ final class OverheadScenario {
               String.format(
                   "; this file system alone takes %.0f MiB/s in the same 1 MiB writes and syncs,"
                       + " so the floor followed by that file write would make %.2f×",
-                  mib / file, floor.write / (floor.write + file));
+                  mib / file, floor.write() / (floor.write() + file));
         } else {
           writeNote += "; the store keeps blobs in the heap and does nothing else";
           writeNote +=
               "; each stream's HTTP/2 window is --grpc-stream-window-bytes' default ("
                   + (DEFAULT_WINDOW_BYTES >> 10) + " KiB)";
         }
-        rows.add(Row.compared("server write " + mib + " MiB, " + t.name, "MiB/s", mib / t.write, mib / floor.write, 0.7, true, writeNote));
-        rows.add(Row.compared("server read " + mib + " MiB, " + t.name, "MiB/s", mib / t.read, mib / floor.read, 0.7, true, BASELINE_NOTE));
+        rows.add(Row.compared("server write " + mib + " MiB, " + t.name, "MiB/s", mib / t.write(), mib / floor.write(), 0.7, true, writeNote));
+        rows.add(Row.compared("server read " + mib + " MiB, " + t.name, "MiB/s", mib / t.read(), mib / floor.read(), 0.7, true, BASELINE_NOTE));
       }
     } finally {
       for (int i = open.size() - 1; i >= 0; i--) {
@@ -125,13 +127,13 @@ final class OverheadScenario {
     return new Target(name, server.port(), "bench/overhead", open);
   }
 
-  /** One server under test and the best seconds it took to write and to read the data. */
+  /** One server under test and the seconds each of its rounds took to write and to read. */
   private static final class Target {
     final String name;
     final String resourceName;
     final ByteStreamClient client;
-    double write = Double.MAX_VALUE;
-    double read = Double.MAX_VALUE;
+    final List<Double> writes = new ArrayList<>();
+    final List<Double> reads = new ArrayList<>();
 
     Target(String name, int port, String resourceName, List<AutoCloseable> open) {
       this.name = name;
@@ -147,11 +149,22 @@ final class OverheadScenario {
     }
 
     void measure(byte[] data) throws Exception {
-      write =
-          Math.min(
-              write,
-              Timed.seconds(() -> client.write(resourceName, data, 1 << 20), TIMEOUT_SECONDS));
-      read = Math.min(read, Timed.seconds(() -> client.read(resourceName, data), TIMEOUT_SECONDS));
+      writes.add(Timed.seconds(() -> client.write(resourceName, data, 1 << 20), TIMEOUT_SECONDS));
+      reads.add(Timed.seconds(() -> client.read(resourceName, data), TIMEOUT_SECONDS));
+    }
+
+    double write() {
+      return median(writes);
+    }
+
+    double read() {
+      return median(reads);
+    }
+
+    private static double median(List<Double> seconds) {
+      List<Double> sorted = seconds.stream().sorted().toList();
+      int n = sorted.size();
+      return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
   }
 

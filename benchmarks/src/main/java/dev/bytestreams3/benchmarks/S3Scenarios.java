@@ -86,14 +86,14 @@ final class S3Scenarios {
         String name = Blobs.uploadName(data);
         CpuTime ourCpu = CpuTime.start();
         double t = Timed.seconds(() -> client.write(name, data, chunk), TIMEOUT_SECONDS);
-        ours.offer(t, ourCpu.describe());
+        ours.offer(t, ourCpu.describe(t));
         String key = "baseline/large/" + Blobs.sha256(data);
         sdk.completeSeconds();
         CpuTime sdkCpu = CpuTime.start();
         double b = Timed.seconds(() -> sdk.multipartUpload(key, data), TIMEOUT_SECONDS);
         sdkBest.offer(
             b,
-            sdkCpu.describe()
+            sdkCpu.describe(b)
                 + String.format(
                     "; of its %.2f s, %.2f s waiting on CompleteMultipartUpload",
                     b, sdk.completeSeconds()));
@@ -119,13 +119,13 @@ final class S3Scenarios {
     for (int round = 0; round < ROUNDS; round++) {
       CpuTime ourCpu = CpuTime.start();
       double t = Timed.seconds(() -> client.read(readName, expected), TIMEOUT_SECONDS);
-      ours.offer(t, ourCpu.describe());
+      ours.offer(t, ourCpu.describe(t));
       CpuTime sdkCpu = CpuTime.start();
       double b =
           Timed.seconds(
               () -> sdk.rangedDownload(readKey, expected, segmentBytes, segmentsInFlight),
               TIMEOUT_SECONDS);
-      base.offer(b, sdkCpu.describe());
+      base.offer(b, sdkCpu.describe(b));
     }
     rows.add(
         Row.compared(
