@@ -29,10 +29,14 @@ final class ChildServer implements AutoCloseable {
     this.budgetBytes = budgetBytes;
   }
 
-  /** Starts the server with {@code -Xmx<heap>} over {@code bucket} at {@code endpoint}. */
+  /**
+   * Starts the server with a heap of {@code heap}, all committed at start as the server's image
+   * runs, over {@code bucket} at {@code endpoint}.
+   */
   static ChildServer start(String heap, URI endpoint, String bucket) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xms" + heap);
     cmd.add("-Xmx" + heap);
     cmd.add("-XX:+ExitOnOutOfMemoryError");
     // As the server's jar and image run: SHA-256 in the JDK's implementation.
