@@ -2,7 +2,10 @@ package dev.bytestreams3.benchmarks;
 
 import dev.bytestreams3.service.CacheServer;
 import dev.bytestreams3.service.config.ConfigLoader;
+import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.Upload;
+import dev.bytestreams3.storage.UploadSpec;
 import dev.bytestreams3.storage.local.LocalBlobStore;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -13,18 +16,24 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
  * What our server costs by itself: the same bytes written and read through it on the local store
  * (on disk, and on a memory-backed file system where the machine has one), on a store in the heap,
- * and through a bare ByteStream service with no store, all over loopback sockets.
+ * and through a bare ByteStream service with no store, all over loopback sockets. Beside the local
+ * store's writes it measures, in the same rounds, that store written directly (no gRPC) and the
+ * file system taking the same 1 MiB writes and syncs, so that a write row shows how much of its
+ * time is the store's and the disk's.
  */
 final class OverheadScenario {
 
@@ -35,9 +44,10 @@ final class OverheadScenario {
   private static final Path MEMORY_FS = Path.of("/dev/shm");
   /** How often the server's local store syncs an upload, as {@code StoreFactory} sets it. */
   private static final long CHECKPOINT_BYTES = 4L << 20;
+  private static final int CHUNK_BYTES = 1 << 20;
   private static final String BASELINE_NOTE =
       "baseline: bare ByteStream service, no store; 1 MiB messages; plain object name; median of "
-          + ROUNDS + " rounds taken in turn";
+          + ROUNDS + " rounds taken in turn with this store's";
 
   private final int mib;
   private final List<Row> rows = new ArrayList<>();
@@ -59,55 +69,14 @@ final class OverheadScenario {
     }
     List<AutoCloseable> open = new ArrayList<>();
     try {
-      Server raw =
-          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-              .addService(new RawStreamService(data))
-              // As our server runs ByteStream calls: on the transport thread.
-              .directExecutor()
-              .build()
-              .start();
-      open.add(raw::shutdownNow);
-      Target floor = new Target("floor", raw.getPort(), "raw/floor", open);
-      List<Target> ours = new ArrayList<>();
-      List<Double> fileWrites = new ArrayList<>();
+      int floor = startFloor(data, false, open);
       for (Path root : roots) {
-        fileWrites.add(fileWriteSeconds(root, data));
         String where = root.startsWith(MEMORY_FS) ? "tmpfs local store" : "local disk store";
-        ours.add(serve(where, new LocalBlobStore(root, CHECKPOINT_BYTES, 8), open));
+        LocalBlobStore store = new LocalBlobStore(root, CHECKPOINT_BYTES, 8);
+        measure(data, floor, serve(where, store, open), new DiskShare(store, root), -1, open);
       }
-      ours.add(serve("in-memory store", new HeapStore(), open));
-
-      // Every side takes turns, round after round, so that each runs as warm a JVM as the others;
-      // its median round counts: a round lasts a fraction of a second, and the best of several
-      // such rounds is more luck than speed.
-      for (int round = 0; round < ROUNDS; round++) {
-        floor.measure(data);
-        for (Target t : ours) {
-          t.measure(data);
-        }
-      }
-
-      for (int i = 0; i < ours.size(); i++) {
-        Target t = ours.get(i);
-        String writeNote = BASELINE_NOTE;
-        if (i < fileWrites.size()) {
-          // What writing the bytes to this file system costs by itself, and the ratio a server
-          // would reach if that cost came on top of the floor's, as it does on shared cores.
-          double file = fileWrites.get(i);
-          writeNote +=
-              String.format(
-                  "; this file system alone takes %.0f MiB/s in the same 1 MiB writes and syncs,"
-                      + " so the floor followed by that file write would make %.2f×",
-                  mib / file, floor.write() / (floor.write() + file));
-        } else {
-          writeNote += "; the store keeps blobs in the heap and does nothing else";
-          writeNote +=
-              "; each stream's HTTP/2 window is --grpc-stream-window-bytes' default ("
-                  + (DEFAULT_WINDOW_BYTES >> 10) + " KiB)";
-        }
-        rows.add(Row.compared("server write " + mib + " MiB, " + t.name, "MiB/s", mib / t.write(), mib / floor.write(), 0.7, true, writeNote));
-        rows.add(Row.compared("server read " + mib + " MiB, " + t.name, "MiB/s", mib / t.read(), mib / floor.read(), 0.7, true, BASELINE_NOTE));
-      }
+      int keepingFloor = startFloor(data, true, open);
+      measure(data, floor, serve("in-memory store", new HeapStore(), open), null, keepingFloor, open);
     } finally {
       for (int i = open.size() - 1; i >= 0; i--) {
         open.get(i).close();
@@ -116,6 +85,81 @@ final class OverheadScenario {
         delete(root);
       }
     }
+  }
+
+  /**
+   * Measures {@code ours} against the floor, and the store's own write where {@code disk} is given,
+   * and adds their rows. The sides take turns, round after round, so that each runs as warm a JVM
+   * as the others, and its median round counts: a round lasts a fraction of a second, and the best
+   * of several such rounds is more luck than speed. Each store has rounds of its own: the local
+   * store on disk, measured in turn with the tmpfs one, wrote at a third of its own speed. Where
+   * {@code keepingFloorPort} is not -1, a floor there that keeps what it receives is measured too.
+   */
+  private void measure(
+      byte[] data,
+      int floorPort,
+      Target ours,
+      DiskShare disk,
+      int keepingFloorPort,
+      List<AutoCloseable> open)
+      throws Exception {
+    Target floor = new Target("floor", floorPort, "raw/floor", open);
+    Target keeping =
+        keepingFloorPort < 0 ? null : new Target("keeping floor", keepingFloorPort, "raw/keep", open);
+    for (int round = 0; round < ROUNDS; round++) {
+      floor.measure(data);
+      ours.measure(data);
+      if (disk != null) {
+        disk.measure(data);
+      }
+      if (keeping != null) {
+        keeping.measure(data);
+      }
+    }
+    String writeNote = BASELINE_NOTE;
+    if (disk != null) {
+      // What the store and the file system take by themselves, and the ratio a server would reach
+      // if the store's time came on top of the floor's, as it does on shared cores.
+      writeNote +=
+          String.format(
+              "; in the same rounds this local store, called directly, wrote at %.0f MiB/s and"
+                  + " the file system took the same 1 MiB writes and syncs at %.0f MiB/s, so"
+                  + " the floor followed by the store's own write would make %.2f×",
+              mib / disk.store(), mib / disk.file(), floor.write() / (floor.write() + disk.store()));
+    } else {
+      writeNote += "; the store keeps blobs in the heap and does nothing else";
+      if (keeping != null) {
+        // The floor drops each message, so its memory is used again at once; a store in the heap
+        // puts every message in fresh memory, whatever server it is behind.
+        writeNote +=
+            String.format(
+                "; in the same rounds the floor keeping the last write's messages, as this store"
+                    + " does, took them at %.0f MiB/s, which would make %.2f×",
+                mib / keeping.write(), keeping.write() / ours.write());
+      }
+      writeNote +=
+          "; each stream's HTTP/2 window is --grpc-stream-window-bytes' default ("
+              + (DEFAULT_WINDOW_BYTES >> 10) + " KiB)";
+    }
+    rows.add(Row.compared("server write " + mib + " MiB, " + ours.name, "MiB/s", mib / ours.write(), mib / floor.write(), 0.7, true, writeNote));
+    rows.add(Row.compared("server read " + mib + " MiB, " + ours.name, "MiB/s", mib / ours.read(), mib / floor.read(), 0.7, true, BASELINE_NOTE));
+  }
+
+  /**
+   * Starts a bare ByteStream service on {@code data} that drops or keeps what it receives, closed
+   * with the rest of {@code open}, and returns its port.
+   */
+  private static int startFloor(byte[] data, boolean keep, List<AutoCloseable> open)
+      throws Exception {
+    Server raw =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .addService(new RawStreamService(data, keep))
+            // As our server runs ByteStream calls: on the transport thread.
+            .directExecutor()
+            .build()
+            .start();
+    open.add(raw::shutdownNow);
+    return raw.getPort();
   }
 
   /** Starts our server on {@code store}; both are closed with the rest of {@code open}. */
@@ -149,7 +193,7 @@ final class OverheadScenario {
     }
 
     void measure(byte[] data) throws Exception {
-      writes.add(Timed.seconds(() -> client.write(resourceName, data, 1 << 20), TIMEOUT_SECONDS));
+      writes.add(Timed.seconds(() -> client.write(resourceName, data, CHUNK_BYTES), TIMEOUT_SECONDS));
       reads.add(Timed.seconds(() -> client.read(resourceName, data), TIMEOUT_SECONDS));
     }
 
@@ -160,42 +204,99 @@ final class OverheadScenario {
     double read() {
       return median(reads);
     }
-
-    private static double median(List<Double> seconds) {
-      List<Double> sorted = seconds.stream().sorted().toList();
-      int n = sorted.size();
-      return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
   }
 
   /**
-   * Seconds to write {@code data} to a new file under {@code root} as the local store does, in 1
-   * MiB writes with a sync every {@link #CHECKPOINT_BYTES} and at the end; the best of two.
+   * The seconds a local store's own write takes, called directly as the server calls it (1 MiB
+   * appends of bytes that never change, then publish over the previous round's blob), and the
+   * seconds the file system under it takes for the bytes alone: 1 MiB writes to a new file with a
+   * sync every {@link #CHECKPOINT_BYTES} and at the end.
+   */
+  private static final class DiskShare {
+    final LocalBlobStore store;
+    final Path root;
+    final List<Double> stores = new ArrayList<>();
+    final List<Double> files = new ArrayList<>();
+
+    DiskShare(LocalBlobStore store, Path root) {
+      this.store = store;
+      this.root = root;
+    }
+
+    void measure(byte[] data) throws Exception {
+      UploadSpec spec =
+          new UploadSpec(BlobKey.of("objects/bench/direct"), "object", -1, Optional.empty(), true);
+      stores.add(
+          Timed.seconds(
+              () ->
+                  store
+                      .openUpload(spec)
+                      .thenCompose(upload -> appendAll(upload, data, 0))
+                      .thenCompose(Upload::finish),
+              TIMEOUT_SECONDS));
+      files.add(fileWriteSeconds(root, data));
+    }
+
+    /** Appends {@code data} from {@code from} on in 1 MiB pieces, each after the last is taken. */
+    private static CompletableFuture<Upload> appendAll(Upload upload, byte[] data, int from) {
+      // A loop while appends complete at once (written behind), so no stack frame per piece.
+      for (int at = from; at < data.length; at += CHUNK_BYTES) {
+        CompletableFuture<Void> taken =
+            upload.appendUnchanging(
+                ByteBuffer.wrap(data, at, Math.min(CHUNK_BYTES, data.length - at))
+                    .asReadOnlyBuffer());
+        if (!taken.isDone() || taken.isCompletedExceptionally()) {
+          int next = at + CHUNK_BYTES;
+          return taken.thenCompose(v -> appendAll(upload, data, next));
+        }
+      }
+      return CompletableFuture.completedFuture(upload);
+    }
+
+    double store() {
+      return median(stores);
+    }
+
+    double file() {
+      return median(files);
+    }
+  }
+
+  private static double median(List<Double> seconds) {
+    List<Double> sorted = seconds.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  /**
+   * Seconds to write {@code data} to a new file under {@code root} as the local store writes an
+   * upload's bytes and publishes them: 1 MiB writes with a sync every {@link #CHECKPOINT_BYTES} and
+   * at the end, then a rename over the file the previous round left, which frees its blocks.
    */
   private static double fileWriteSeconds(Path root, byte[] data) throws Exception {
-    double best = Double.MAX_VALUE;
-    for (int round = 0; round < 2; round++) {
-      Path file = root.resolve("file-write-" + round);
-      long start = System.nanoTime();
-      try (FileChannel ch =
-          FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        long synced = 0;
-        for (int i = 0; i < data.length; i += 1 << 20) {
-          ByteBuffer b = ByteBuffer.wrap(data, i, Math.min(1 << 20, data.length - i));
-          while (b.hasRemaining()) {
-            ch.write(b);
-          }
-          if (i + (1 << 20) - synced >= CHECKPOINT_BYTES) {
-            ch.force(false);
-            synced = i + (1 << 20);
-          }
+    Path file = root.resolve("file-write.tmp");
+    long start = System.nanoTime();
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      long synced = 0;
+      for (int i = 0; i < data.length; i += CHUNK_BYTES) {
+        ByteBuffer b = ByteBuffer.wrap(data, i, Math.min(CHUNK_BYTES, data.length - i));
+        while (b.hasRemaining()) {
+          ch.write(b);
         }
-        ch.force(true);
+        if (i + CHUNK_BYTES - synced >= CHECKPOINT_BYTES) {
+          ch.force(false);
+          synced = i + CHUNK_BYTES;
+        }
       }
-      best = Math.min(best, (System.nanoTime() - start) / 1e9);
-      Files.delete(file);
+      ch.force(true);
     }
-    return best;
+    Files.move(
+        file,
+        root.resolve("file-write"),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+    return (System.nanoTime() - start) / 1e9;
   }
 
   private static void delete(Path root) throws Exception {

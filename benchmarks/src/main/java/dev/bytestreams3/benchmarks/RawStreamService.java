@@ -5,33 +5,46 @@ import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The floor of the server-overhead scenario: the ByteStream methods with no store behind them.
- * Writes count the bytes and drop them; reads stream one array in 1 MiB messages while the client
- * is ready. What our server costs on top of this is its own work.
+ * Writes count the bytes and drop them, or keep them until the next write where asked to; reads
+ * stream one array in 1 MiB messages while the client is ready. What our server costs on top of
+ * this is its own work.
  */
 final class RawStreamService extends ByteStreamGrpc.ByteStreamImplBase {
 
   private static final int CHUNK = 1 << 20;
 
   private final byte[] content;
+  private final boolean keep;
 
-  RawStreamService(byte[] content) {
+  /** The last write's messages' bytes, when {@code keep}; a store in the heap keeps as much. */
+  private volatile List<ByteString> kept = List.of();
+
+  RawStreamService(byte[] content, boolean keep) {
     this.content = content;
+    this.keep = keep;
   }
 
   @Override
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> response) {
     return new StreamObserver<>() {
       long received;
+      final List<ByteString> bytes = new ArrayList<>();
 
       @Override
       public void onNext(WriteRequest r) {
         received += r.getData().size();
+        if (keep) {
+          bytes.add(r.getData());
+        }
       }
 
       @Override
@@ -39,6 +52,7 @@ final class RawStreamService extends ByteStreamGrpc.ByteStreamImplBase {
 
       @Override
       public void onCompleted() {
+        kept = bytes;
         response.onNext(WriteResponse.newBuilder().setCommittedSize(received).build());
         response.onCompleted();
       }

@@ -38,6 +38,16 @@ class CacheBenchmarkSmokeTest {
     assertThat(md).containsPattern("(JIT [0-9.]+, GC [0-9.]+, VM other|JIT and GC) [0-9.]+ CPU s");
     assertThat(md).containsPattern("benchmark client [0-9.]+, AWS SDK");
     assertThat(md).containsPattern("[0-9.]+ CPU s in all, [0-9.]+ of [0-9]+ cores busy");
+    // A local store's write row names what the store and the file system take by themselves, and
+    // the heap store's what keeping the bytes costs the floor.
+    assertThat(md)
+        .containsPattern(
+            "local disk store \\|.*this local store, called directly, wrote at [0-9]+ MiB/s and the"
+                + " file system took the same 1 MiB writes and syncs at [0-9]+ MiB/s");
+    assertThat(md)
+        .containsPattern(
+            "in-memory store \\|.*the floor keeping the last write's messages, as this store does,"
+                + " took them at [0-9]+ MiB/s, which would make [0-9.]+×");
     // The tmpfs rows appear where the machine has a writable /dev/shm.
     Path shm = Path.of("/dev/shm");
     int rows = 12 + (Files.isDirectory(shm) && Files.isWritable(shm) ? 2 : 0);
