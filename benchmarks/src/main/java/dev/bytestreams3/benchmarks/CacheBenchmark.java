@@ -69,9 +69,12 @@ public final class CacheBenchmark {
             ownCredentials ? S3MockFixture.SECRET_KEY : null,
             PART_BYTES)) {
       MemoryBudget budget = new MemoryBudget(Runtime.getRuntime().maxMemory() / 4);
+      // Our store's wait on CompleteMultipartUpload, timed as the baseline's is.
+      CompleteTimer ourCompletes = new CompleteTimer();
       try (S3BlobStore store =
           S3BlobStore.create(
               config
+                  .interceptors(List.of(ourCompletes))
                   .partSizeBytes(PART_BYTES)
                   .readSegmentBytes(SEGMENT_BYTES)
                   .maxSegmentsInFlight(SEGMENTS_IN_FLIGHT)
@@ -91,7 +94,7 @@ public final class CacheBenchmark {
         try {
           S3Scenarios s3 =
               new S3Scenarios(
-                  options, new ByteStreamClient(channel), sdk,
+                  options, new ByteStreamClient(channel), sdk, ourCompletes,
                   build.bazel.remote.execution.v2.ContentAddressableStorageGrpc.newBlockingStub(channel),
                   PART_BYTES, SEGMENT_BYTES,
                   SEGMENTS_IN_FLIGHT, EXISTENCE_CHECKS_IN_FLIGHT);

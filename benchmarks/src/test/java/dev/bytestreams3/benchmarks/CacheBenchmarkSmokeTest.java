@@ -33,7 +33,10 @@ class CacheBenchmarkSmokeTest {
     }
     assertThat(md).contains("2/2 complete");
     // The large writes name where each side's time and CPU went.
-    assertThat(md).containsPattern("of its [0-9.]+ s, [0-9.]+ s waiting on CompleteMultipartUpload");
+    assertThat(md)
+        .containsPattern(
+            "ours: [^|]*of its [0-9.]+ s, [0-9.]+ s waiting on CompleteMultipartUpload; baseline:"
+                + " [^|]*of its [0-9.]+ s, [0-9.]+ s waiting on CompleteMultipartUpload");
     // The JIT and the collector apart where /proc lists native threads, as one figure elsewhere.
     assertThat(md).containsPattern("(JIT [0-9.]+, GC [0-9.]+, VM other|JIT and GC) [0-9.]+ CPU s");
     assertThat(md).containsPattern("benchmark client [0-9.]+, AWS SDK");

@@ -112,9 +112,6 @@ public final class CacheServer {
         maxInboundMessageBytes(config), config.grpcStreamWindowBytes());
   }
 
-  /** The HTTP/2 flow-control window of each gRPC stream unless configured, in bytes. */
-  public static final int DEFAULT_STREAM_WINDOW_BYTES = 256 << 10;
-
   /** First messages of writes may hold a quarter of the memory budget on top of it. */
   static OpeningMessages openingMessages(ServerConfig config) {
     return new OpeningMessages(config.memoryBudgetBytes() / 4, maxInboundMessageBytes(config));
@@ -145,7 +142,9 @@ public final class CacheServer {
     requireNonNull(store, "store");
     ServerConfig defaults =
         ConfigLoader.load(new String[] {"--object-overwrite=" + objectOverwrite}, java.util.Map.of());
-    return start(bindAddress, port, services(store, defaults), options);
+    return start(
+        bindAddress, port, services(store, defaults), options, maxInboundMessageBytes(defaults),
+        defaults.grpcStreamWindowBytes());
   }
 
   /**
@@ -170,7 +169,8 @@ public final class CacheServer {
   public static CacheServer start(
       String bindAddress, int port, List<BindableService> services, ServerOptions options)
       throws IOException {
-    return start(bindAddress, port, services, options, 4 << 20, DEFAULT_STREAM_WINDOW_BYTES);
+    return start(
+        bindAddress, port, services, options, 4 << 20, ConfigLoader.DEFAULT_GRPC_STREAM_WINDOW_BYTES);
   }
 
   /**

@@ -17,6 +17,9 @@ import java.util.function.Function;
  */
 public final class ConfigLoader {
 
+  /** The HTTP/2 flow-control window of each gRPC stream unless configured: gRPC's own initial one. */
+  public static final int DEFAULT_GRPC_STREAM_WINDOW_BYTES = 1 << 20;
+
   /** One setting: its flag name, default and meaning. */
   record Setting(String name, String defaultValue, String description) {
     String env() {
@@ -28,7 +31,7 @@ public final class ConfigLoader {
       List.of(
           new Setting("bind-address", "127.0.0.1", "Address the gRPC and HTTP servers listen on (0.0.0.0 in a container)."),
           new Setting("grpc-port", "8980", "gRPC port; 0 picks a free one."),
-          new Setting("grpc-stream-window-bytes", "1048576", "HTTP/2 flow-control window of each gRPC stream: unread bytes a stream may buffer outside the memory budget (raise it for clients far away)."),
+          new Setting("grpc-stream-window-bytes", Integer.toString(DEFAULT_GRPC_STREAM_WINDOW_BYTES), "HTTP/2 flow-control window of each gRPC stream: unread bytes a stream may buffer outside the memory budget (raise it for clients far away)."),
           new Setting("data-dir", "data", "Folder of the local store, used when no bucket is set."),
           new Setting("memory-budget-bytes", "", "Bytes all write buffers and read-ahead may hold together (default: a quarter of the heap)."),
           new Setting("object-overwrite", "true", "Whether a write may replace an existing plain (non-CAS) object."),
