@@ -1,7 +1,9 @@
 package dev.bytestreams3.benchmarks;
 
 import dev.bytestreams3.service.CacheServer;
+import dev.bytestreams3.service.ServerOptions;
 import dev.bytestreams3.service.config.ConfigLoader;
+import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.Upload;
@@ -39,8 +41,9 @@ final class OverheadScenario {
 
   private static final long TIMEOUT_SECONDS = 600;
   private static final int ROUNDS = 5;
-  private static final int DEFAULT_WINDOW_BYTES =
-      ConfigLoader.load(new String[0], Map.of()).grpcStreamWindowBytes();
+  private static final int DEFAULT_WINDOW_BYTES = ConfigLoader.DEFAULT_GRPC_STREAM_WINDOW_BYTES;
+  /** A window that holds a whole 1 MiB message, measured beside the default. */
+  private static final int WIDE_WINDOW_BYTES = 1 << 20;
   private static final Path MEMORY_FS = Path.of("/dev/shm");
   /** How often the server's local store syncs an upload, as {@code StoreFactory} sets it. */
   private static final long CHECKPOINT_BYTES = 4L << 20;
@@ -69,14 +72,45 @@ final class OverheadScenario {
     }
     List<AutoCloseable> open = new ArrayList<>();
     try {
-      int floor = startFloor(data, false, open);
+      int floorPort = startFloor(data, false, open);
       for (Path root : roots) {
         String where = root.startsWith(MEMORY_FS) ? "tmpfs local store" : "local disk store";
         LocalBlobStore store = new LocalBlobStore(root, CHECKPOINT_BYTES, 8);
-        measure(data, floor, serve(where, store, open), new DiskShare(store, root), -1, open);
+        Target ours = serve(where, store, DEFAULT_WINDOW_BYTES, open);
+        DiskShare disk = new DiskShare(store, root);
+        Target floor = measure(data, floorPort, ours, List.of(disk::measure), open);
+        // What the store and the file system take by themselves, and the ratio a server would
+        // reach if the store's time came on top of the floor's, as it does on shared cores.
+        addRows(
+            ours,
+            floor,
+            String.format(
+                "; in the same rounds this local store, called directly, wrote at %.0f MiB/s and"
+                    + " the file system took the same 1 MiB writes and syncs at %.0f MiB/s, so"
+                    + " the floor followed by the store's own write would make %.2f×",
+                mib / disk.store(), mib / disk.file(),
+                floor.write() / (floor.write() + disk.store())));
       }
-      int keepingFloor = startFloor(data, true, open);
-      measure(data, floor, serve("in-memory store", new HeapStore(), open), null, keepingFloor, open);
+      Target ours = serve("in-memory store", new HeapStore(), DEFAULT_WINDOW_BYTES, open);
+      Target keeping = new Target("keeping floor", startFloor(data, true, open), "raw/keep", open);
+      Target wide = serve("in-memory store", new HeapStore(), WIDE_WINDOW_BYTES, open);
+      Target floor = measure(data, floorPort, ours, List.of(keeping::measure, wide::measure), open);
+      addRows(
+          ours,
+          floor,
+          // The floor drops each message, so its memory is used again at once; a store in the heap
+          // puts every message in fresh memory. And a 1 MiB message through a smaller window waits
+          // for window updates within itself.
+          String.format(
+              "; the store keeps blobs in the heap and does nothing else; each stream's HTTP/2"
+                  + " window is --grpc-stream-window-bytes' default (%d KiB); in the same rounds"
+                  + " the floor keeping the last write's messages, as this store does, took them at"
+                  + " %.0f MiB/s, against which ours makes %.2f×, and our server with %d KiB"
+                  + " windows wrote at %.0f MiB/s (%.2f× the floor) and read at %.0f MiB/s"
+                  + " (%.2f×)",
+              DEFAULT_WINDOW_BYTES >> 10, mib / keeping.write(), keeping.write() / ours.write(),
+              WIDE_WINDOW_BYTES >> 10, mib / wide.write(), floor.write() / wide.write(),
+              mib / wide.read(), floor.read() / wide.read()));
     } finally {
       for (int i = open.size() - 1; i >= 0; i--) {
         open.get(i).close();
@@ -87,61 +121,36 @@ final class OverheadScenario {
     }
   }
 
+  /** One measured round of a side beside ours. */
+  private interface Side {
+    void measure(byte[] data) throws Exception;
+  }
+
   /**
-   * Measures {@code ours} against the floor, and the store's own write where {@code disk} is given,
-   * and adds their rows. The sides take turns, round after round, so that each runs as warm a JVM
-   * as the others, and its median round counts: a round lasts a fraction of a second, and the best
-   * of several such rounds is more luck than speed. Each store has rounds of its own: the local
-   * store on disk, measured in turn with the tmpfs one, wrote at a third of its own speed. Where
-   * {@code keepingFloorPort} is not -1, a floor there that keeps what it receives is measured too.
+   * Measures {@code ours} against a floor at {@code floorPort}, with {@code besides} in the same
+   * rounds, and returns the floor. The sides take turns, round after round, so that each runs as
+   * warm a JVM as the others, and its median round counts: a round lasts a fraction of a second,
+   * and the best of several such rounds is more luck than speed. Each store has rounds of its own:
+   * the local store on disk, measured in turn with the tmpfs one, wrote at a third of its own
+   * speed.
    */
-  private void measure(
-      byte[] data,
-      int floorPort,
-      Target ours,
-      DiskShare disk,
-      int keepingFloorPort,
-      List<AutoCloseable> open)
+  private Target measure(
+      byte[] data, int floorPort, Target ours, List<Side> besides, List<AutoCloseable> open)
       throws Exception {
     Target floor = new Target("floor", floorPort, "raw/floor", open);
-    Target keeping =
-        keepingFloorPort < 0 ? null : new Target("keeping floor", keepingFloorPort, "raw/keep", open);
     for (int round = 0; round < ROUNDS; round++) {
       floor.measure(data);
       ours.measure(data);
-      if (disk != null) {
-        disk.measure(data);
-      }
-      if (keeping != null) {
-        keeping.measure(data);
+      for (Side side : besides) {
+        side.measure(data);
       }
     }
-    String writeNote = BASELINE_NOTE;
-    if (disk != null) {
-      // What the store and the file system take by themselves, and the ratio a server would reach
-      // if the store's time came on top of the floor's, as it does on shared cores.
-      writeNote +=
-          String.format(
-              "; in the same rounds this local store, called directly, wrote at %.0f MiB/s and"
-                  + " the file system took the same 1 MiB writes and syncs at %.0f MiB/s, so"
-                  + " the floor followed by the store's own write would make %.2f×",
-              mib / disk.store(), mib / disk.file(), floor.write() / (floor.write() + disk.store()));
-    } else {
-      writeNote += "; the store keeps blobs in the heap and does nothing else";
-      if (keeping != null) {
-        // The floor drops each message, so its memory is used again at once; a store in the heap
-        // puts every message in fresh memory, whatever server it is behind.
-        writeNote +=
-            String.format(
-                "; in the same rounds the floor keeping the last write's messages, as this store"
-                    + " does, took them at %.0f MiB/s, which would make %.2f×",
-                mib / keeping.write(), keeping.write() / ours.write());
-      }
-      writeNote +=
-          "; each stream's HTTP/2 window is --grpc-stream-window-bytes' default ("
-              + (DEFAULT_WINDOW_BYTES >> 10) + " KiB)";
-    }
-    rows.add(Row.compared("server write " + mib + " MiB, " + ours.name, "MiB/s", mib / ours.write(), mib / floor.write(), 0.7, true, writeNote));
+    return floor;
+  }
+
+  /** Adds the write and read rows of {@code ours} against {@code floor}. */
+  private void addRows(Target ours, Target floor, String writeNote) {
+    rows.add(Row.compared("server write " + mib + " MiB, " + ours.name, "MiB/s", mib / ours.write(), mib / floor.write(), 0.7, true, BASELINE_NOTE + writeNote));
     rows.add(Row.compared("server read " + mib + " MiB, " + ours.name, "MiB/s", mib / ours.read(), mib / floor.read(), 0.7, true, BASELINE_NOTE));
   }
 
@@ -162,11 +171,17 @@ final class OverheadScenario {
     return raw.getPort();
   }
 
-  /** Starts our server on {@code store}; both are closed with the rest of {@code open}. */
-  private static Target serve(String name, BlobStore store, List<AutoCloseable> open)
-      throws Exception {
+  /**
+   * Starts our server on {@code store} as its main does, with the configuration's defaults but a
+   * stream window of {@code windowBytes}; both are closed with the rest of {@code open}.
+   */
+  private static Target serve(
+      String name, BlobStore store, int windowBytes, List<AutoCloseable> open) throws Exception {
     open.add(store);
-    CacheServer server = CacheServer.start("127.0.0.1", 0, store, true);
+    ServerConfig config =
+        ConfigLoader.load(
+            new String[] {"--grpc-port=0", "--grpc-stream-window-bytes=" + windowBytes}, Map.of());
+    CacheServer server = CacheServer.start(config, store, ServerOptions.plain());
     open.add(() -> server.shutdown(Duration.ofSeconds(2)));
     return new Target(name, server.port(), "bench/overhead", open);
   }
