@@ -32,7 +32,8 @@ import java.util.stream.Stream;
 /**
  * What our server costs by itself: the same bytes written and read through it on the local store
  * (on disk, and on a memory-backed file system where the machine has one), on a store in the heap,
- * and through a bare ByteStream service with no store, all over loopback sockets. Beside the local
+ * and through a bare ByteStream service with no store and the same transport settings, all over
+ * loopback sockets. Beside the local
  * store's writes it measures, in the same rounds, that store written directly (no gRPC) and the
  * file system taking the same 1 MiB writes and syncs, so that a write row shows how much of its
  * time is the store's and the disk's.
@@ -49,8 +50,10 @@ final class OverheadScenario {
   private static final long CHECKPOINT_BYTES = 4L << 20;
   private static final int CHUNK_BYTES = 1 << 20;
   private static final String BASELINE_NOTE =
-      "baseline: bare ByteStream service, no store; 1 MiB messages; plain object name; median of "
-          + ROUNDS + " rounds taken in turn with this store's";
+      "baseline: bare ByteStream service, no store; 1 MiB messages; plain object name; both"
+          + " servers' streams with --grpc-stream-window-bytes' default window ("
+          + (DEFAULT_WINDOW_BYTES >> 10) + " KiB); median of " + ROUNDS
+          + " rounds taken in turn with this store's";
 
   private final int mib;
   private final List<Row> rows = new ArrayList<>();
@@ -72,7 +75,7 @@ final class OverheadScenario {
     }
     List<AutoCloseable> open = new ArrayList<>();
     try {
-      int floorPort = startFloor(data, false, open);
+      int floorPort = startFloor(data, false, DEFAULT_WINDOW_BYTES, open);
       for (Path root : roots) {
         String where = root.startsWith(MEMORY_FS) ? "tmpfs local store" : "local disk store";
         LocalBlobStore store = new LocalBlobStore(root, CHECKPOINT_BYTES, 8);
@@ -92,9 +95,17 @@ final class OverheadScenario {
                 floor.write() / (floor.write() + disk.store())));
       }
       Target ours = serve("in-memory store", new HeapStore(), DEFAULT_WINDOW_BYTES, open);
-      Target keeping = new Target("keeping floor", startFloor(data, true, open), "raw/keep", open);
+      Target keeping =
+          new Target(
+              "keeping floor", startFloor(data, true, DEFAULT_WINDOW_BYTES, open), "raw/keep", open);
       Target wide = serve("in-memory store", new HeapStore(), WIDE_WINDOW_BYTES, open);
-      Target floor = measure(data, floorPort, ours, List.of(keeping::measure, wide::measure), open);
+      Target wideFloor =
+          new Target(
+              "wide floor", startFloor(data, false, WIDE_WINDOW_BYTES, open), "raw/floor", open);
+      Target floor =
+          measure(
+              data, floorPort, ours, List.of(keeping::measure, wide::measure, wideFloor::measure),
+              open);
       addRows(
           ours,
           floor,
@@ -102,15 +113,14 @@ final class OverheadScenario {
           // puts every message in fresh memory. And a 1 MiB message through a smaller window waits
           // for window updates within itself.
           String.format(
-              "; the store keeps blobs in the heap and does nothing else; each stream's HTTP/2"
-                  + " window is --grpc-stream-window-bytes' default (%d KiB); in the same rounds"
+              "; the store keeps blobs in the heap and does nothing else; in the same rounds"
                   + " the floor keeping the last write's messages, as this store does, took them at"
-                  + " %.0f MiB/s, against which ours makes %.2f×, and our server with %d KiB"
-                  + " windows wrote at %.0f MiB/s (%.2f× the floor) and read at %.0f MiB/s"
-                  + " (%.2f×)",
-              DEFAULT_WINDOW_BYTES >> 10, mib / keeping.write(), keeping.write() / ours.write(),
-              WIDE_WINDOW_BYTES >> 10, mib / wide.write(), floor.write() / wide.write(),
-              mib / wide.read(), floor.read() / wide.read()));
+                  + " %.0f MiB/s, against which ours makes %.2f×, and with %d KiB windows on both"
+                  + " sides ours wrote at %.0f MiB/s against the floor's %.0f (%.2f×) and read at"
+                  + " %.0f against %.0f (%.2f×)",
+              mib / keeping.write(), keeping.write() / ours.write(), WIDE_WINDOW_BYTES >> 10,
+              mib / wide.write(), mib / wideFloor.write(), wideFloor.write() / wide.write(),
+              mib / wide.read(), mib / wideFloor.read(), wideFloor.read() / wide.read()));
     } finally {
       for (int i = open.size() - 1; i >= 0; i--) {
         open.get(i).close();
@@ -155,16 +165,18 @@ final class OverheadScenario {
   }
 
   /**
-   * Starts a bare ByteStream service on {@code data} that drops or keeps what it receives, closed
-   * with the rest of {@code open}, and returns its port.
+   * Starts a bare ByteStream service on {@code data} that drops or keeps what it receives, each
+   * stream with a fixed window of {@code windowBytes} as our server's, closed with the rest of
+   * {@code open}, and returns its port.
    */
-  private static int startFloor(byte[] data, boolean keep, List<AutoCloseable> open)
+  private static int startFloor(byte[] data, boolean keep, int windowBytes, List<AutoCloseable> open)
       throws Exception {
     Server raw =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .addService(new RawStreamService(data, keep))
             // As our server runs ByteStream calls: on the transport thread.
             .directExecutor()
+            .flowControlWindow(windowBytes)
             .build()
             .start();
     open.add(raw::shutdownNow);

@@ -50,8 +50,9 @@ class CacheBenchmarkSmokeTest {
     assertThat(md)
         .containsPattern(
             "in-memory store \\|.*the floor keeping the last write's messages, as this store does,"
-                + " took them at [0-9]+ MiB/s, against which ours makes [0-9.]+×, and our server"
-                + " with 1024 KiB windows wrote at [0-9]+ MiB/s \\([0-9.]+× the floor\\)");
+                + " took them at [0-9]+ MiB/s, against which ours makes [0-9.]+×, and with 1024"
+                + " KiB windows on both sides ours wrote at [0-9]+ MiB/s against the floor's"
+                + " [0-9]+ \\([0-9.]+×\\)");
     // The tmpfs rows appear where the machine has a writable /dev/shm.
     Path shm = Path.of("/dev/shm");
     int rows = 12 + (Files.isDirectory(shm) && Files.isWritable(shm) ? 2 : 0);
