@@ -5,6 +5,7 @@ import dev.bytestreams3.service.ServerOptions;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
@@ -91,8 +92,14 @@ final class OverheadScenario {
                 "; in the same rounds this local store, called directly, wrote at %.0f MiB/s and"
                     + " the file system took the same 1 MiB writes and syncs at %.0f MiB/s, so"
                     + " the floor followed by the store's own write would make %.2f×",
-                mib / disk.store(), mib / disk.file(),
-                floor.write() / (floor.write() + disk.store())));
+                mib / disk.storeWrite(), mib / disk.fileWrite(),
+                floor.write() / (floor.write() + disk.storeWrite())),
+            String.format(
+                "; in the same rounds this local store, called directly, read at %.0f MiB/s and"
+                    + " the file system gave the same 1 MiB reads at %.0f MiB/s, so the floor"
+                    + " followed by the store's own read would make %.2f×",
+                mib / disk.storeRead(), mib / disk.fileRead(),
+                floor.read() / (floor.read() + disk.storeRead())));
       }
       Target ours = serve("in-memory store", new HeapStore(), DEFAULT_WINDOW_BYTES, open);
       Target keeping =
@@ -120,7 +127,8 @@ final class OverheadScenario {
                   + " %.0f against %.0f (%.2f×)",
               mib / keeping.write(), keeping.write() / ours.write(), WIDE_WINDOW_BYTES >> 10,
               mib / wide.write(), mib / wideFloor.write(), wideFloor.write() / wide.write(),
-              mib / wide.read(), mib / wideFloor.read(), wideFloor.read() / wide.read()));
+              mib / wide.read(), mib / wideFloor.read(), wideFloor.read() / wide.read()),
+          "");
     } finally {
       for (int i = open.size() - 1; i >= 0; i--) {
         open.get(i).close();
@@ -159,9 +167,9 @@ final class OverheadScenario {
   }
 
   /** Adds the write and read rows of {@code ours} against {@code floor}. */
-  private void addRows(Target ours, Target floor, String writeNote) {
+  private void addRows(Target ours, Target floor, String writeNote, String readNote) {
     rows.add(Row.compared("server write " + mib + " MiB, " + ours.name, "MiB/s", mib / ours.write(), mib / floor.write(), 0.7, true, BASELINE_NOTE + writeNote));
-    rows.add(Row.compared("server read " + mib + " MiB, " + ours.name, "MiB/s", mib / ours.read(), mib / floor.read(), 0.7, true, BASELINE_NOTE));
+    rows.add(Row.compared("server read " + mib + " MiB, " + ours.name, "MiB/s", mib / ours.read(), mib / floor.read(), 0.7, true, BASELINE_NOTE + readNote));
   }
 
   /**
@@ -234,16 +242,19 @@ final class OverheadScenario {
   }
 
   /**
-   * The seconds a local store's own write takes, called directly as the server calls it (1 MiB
-   * appends of bytes that never change, then publish over the previous round's blob), and the
-   * seconds the file system under it takes for the bytes alone: 1 MiB writes to a new file with a
-   * sync every {@link #CHECKPOINT_BYTES} and at the end.
+   * The seconds a local store's own write and read take, called directly as the server calls it
+   * (1 MiB appends of bytes that never change, then publish over the previous round's blob; then
+   * its chunks in order), and the seconds the file system under it takes for the bytes alone: 1
+   * MiB writes to a new file with a sync every {@link #CHECKPOINT_BYTES} and at the end, and 1 MiB
+   * reads of that file.
    */
   private static final class DiskShare {
     final LocalBlobStore store;
     final Path root;
-    final List<Double> stores = new ArrayList<>();
-    final List<Double> files = new ArrayList<>();
+    final List<Double> storeWrites = new ArrayList<>();
+    final List<Double> storeReads = new ArrayList<>();
+    final List<Double> fileWrites = new ArrayList<>();
+    final List<Double> fileReads = new ArrayList<>();
 
     DiskShare(LocalBlobStore store, Path root) {
       this.store = store;
@@ -251,9 +262,9 @@ final class OverheadScenario {
     }
 
     void measure(byte[] data) throws Exception {
-      UploadSpec spec =
-          new UploadSpec(BlobKey.of("objects/bench/direct"), "object", -1, Optional.empty(), true);
-      stores.add(
+      BlobKey key = BlobKey.of("objects/bench/direct");
+      UploadSpec spec = new UploadSpec(key, "object", -1, Optional.empty(), true);
+      storeWrites.add(
           Timed.seconds(
               () ->
                   store
@@ -261,7 +272,12 @@ final class OverheadScenario {
                       .thenCompose(upload -> appendAll(upload, data, 0))
                       .thenCompose(Upload::finish),
               TIMEOUT_SECONDS));
-      files.add(fileWriteSeconds(root, data));
+      storeReads.add(
+          Timed.seconds(
+              () -> store.openReader(key, 0, 0).thenCompose(r -> drain(r, data.length)),
+              TIMEOUT_SECONDS));
+      fileWrites.add(fileWriteSeconds(root, data));
+      fileReads.add(fileReadSeconds(root, data.length));
     }
 
     /** Appends {@code data} from {@code from} on in 1 MiB pieces, each after the last is taken. */
@@ -280,13 +296,66 @@ final class OverheadScenario {
       return CompletableFuture.completedFuture(upload);
     }
 
-    double store() {
-      return median(stores);
+    /** Takes every chunk of {@code reader}, each after the last, and checks the total. */
+    private static CompletableFuture<Long> drain(BlobReader reader, long expected) {
+      CompletableFuture<Long> done = new CompletableFuture<>();
+      takeNext(reader, 0, expected, done);
+      return done.whenComplete((n, err) -> reader.close());
     }
 
-    double file() {
-      return median(files);
+    private static void takeNext(
+        BlobReader reader, long got, long expected, CompletableFuture<Long> done) {
+      reader
+          .next()
+          .whenComplete(
+              (chunk, err) -> {
+                if (err != null) {
+                  done.completeExceptionally(err);
+                } else if (chunk == null) {
+                  if (got == expected) {
+                    done.complete(got);
+                  } else {
+                    done.completeExceptionally(
+                        new IllegalStateException("read " + got + " of " + expected + " bytes"));
+                  }
+                } else {
+                  takeNext(reader, got + chunk.remaining(), expected, done);
+                }
+              });
     }
+
+    double storeWrite() {
+      return median(storeWrites);
+    }
+
+    double storeRead() {
+      return median(storeReads);
+    }
+
+    double fileWrite() {
+      return median(fileWrites);
+    }
+
+    double fileRead() {
+      return median(fileReads);
+    }
+  }
+
+  /** Seconds to read the file {@link #fileWriteSeconds} left in 1 MiB reads into the heap. */
+  private static double fileReadSeconds(Path root, long size) throws Exception {
+    long start = System.nanoTime();
+    long got = 0;
+    try (FileChannel ch = FileChannel.open(root.resolve("file-write"), StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(CHUNK_BYTES);
+      int n;
+      while ((n = ch.read(b.clear())) >= 0) {
+        got += n;
+      }
+    }
+    if (got != size) {
+      throw new IllegalStateException("read " + got + " of " + size + " bytes");
+    }
+    return (System.nanoTime() - start) / 1e9;
   }
 
   private static double median(List<Double> seconds) {

@@ -49,6 +49,10 @@ class CacheBenchmarkSmokeTest {
                 + " file system took the same 1 MiB writes and syncs at [0-9]+ MiB/s");
     assertThat(md)
         .containsPattern(
+            "read 2 MiB, local disk store \\|.*this local store, called directly, read at [0-9]+"
+                + " MiB/s and the file system gave the same 1 MiB reads at [0-9]+ MiB/s");
+    assertThat(md)
+        .containsPattern(
             "in-memory store \\|.*the floor keeping the last write's messages, as this store does,"
                 + " took them at [0-9]+ MiB/s, against which ours makes [0-9.]+×, and with 1024"
                 + " KiB windows on both sides ours wrote at [0-9]+ MiB/s against the floor's"
