@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,56 @@ class MetricsOverS3Test {
       }
     }
     return -1;
+  }
+
+  /** The sum of every sample of {@code name} whose labels include all of {@code labels}. */
+  private static double total(String text, String name, String... labels) {
+    double sum = 0;
+    for (String line : text.split("\n")) {
+      if (line.startsWith(name + "{") && Arrays.stream(labels).allMatch(line::contains)) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
+  }
+
+  private static String metrics(ServerProcess server) throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
+  }
+
+  @Test
+  void blobInOneMessage_goesUpInOnePutObject_withoutAskingWhetherItExists() throws Exception {
+    List<String> args = new ArrayList<>(s3.serverArgs());
+    args.add("--prefix=it-" + UUID.randomUUID() + "/");
+    byte[] whole = randomBytes(1000, 41);
+    // Three 16 KiB messages: the server asks whether the blob exists before taking the rest.
+    byte[] pieces = randomBytes(40 * 1024, 42);
+    try (ServerProcess server = ServerProcess.start(List.of(), args);
+        Streams client = new Streams(server.target())) {
+      assertThat(client.writeAll(uploadName("ci", whole), whole).getCommittedSize())
+          .isEqualTo(whole.length);
+      // Stored again, answered the same.
+      assertThat(client.writeAll(uploadName("ci", whole), whole).getCommittedSize())
+          .isEqualTo(whole.length);
+      assertThat(client.writeAll(uploadName("ci", pieces), pieces).getCommittedSize())
+          .isEqualTo(pieces.length);
+
+      String text = metrics(server);
+      String requests = "s3_requests_seconds_count";
+      assertThat(total(text, requests, "operation=\"HeadObject\"")).isEqualTo(1);
+      assertThat(total(text, requests, "operation=\"PutObject\"", "outcome=\"success\""))
+          .isEqualTo(3);
+      assertThat(client.read(blobName("ci", whole), 0, 0)).isEqualTo(whole);
+      assertThat(client.read(blobName("ci", pieces), 0, 0)).isEqualTo(pieces);
+    }
   }
 
   @Test

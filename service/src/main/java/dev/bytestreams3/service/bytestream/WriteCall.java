@@ -222,8 +222,11 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       decoder = new ZstdDecoder();
     }
     spec = uploads.specOf(name);
+    // Asking the store whether the blob exists saves sending bytes still to come; when this
+    // message carries the whole blob, none are, and storing it again costs one request as the
+    // question would (a client asked FindMissingBlobs first, so it is usually missing anyway).
     CompletableFuture<Boolean> stored =
-        name.isBlob()
+        name.isBlob() && !carriesWholeBlob(request)
             ? store.size(spec.key()).thenApply(s -> s.isPresent() && s.getAsLong() == name.size())
             : CompletableFuture.completedFuture(false);
     return stored.thenCompose(
@@ -235,6 +238,14 @@ final class WriteCall implements StreamObserver<WriteRequest> {
           }
           return store.openUpload(spec).thenCompose(u -> resume(u, request));
         });
+  }
+
+  /** Whether {@code first}, an uncompressed upload's first message, holds all of its blob. */
+  private boolean carriesWholeBlob(WriteRequest first) {
+    return decoder == null
+        && first.getFinishWrite()
+        && first.getWriteOffset() == 0
+        && first.getData().size() == name.size();
   }
 
   private CompletableFuture<Void> resume(Upload opened, WriteRequest request) {
