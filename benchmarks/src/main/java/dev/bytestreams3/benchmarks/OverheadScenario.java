@@ -34,10 +34,9 @@ import java.util.stream.Stream;
  * What our server costs by itself: the same bytes written and read through it on the local store
  * (on disk, and on a memory-backed file system where the machine has one), on a store in the heap,
  * and through a bare ByteStream service with no store and the same transport settings, all over
- * loopback sockets. Beside the local
- * store's writes it measures, in the same rounds, that store written directly (no gRPC) and the
- * file system taking the same 1 MiB writes and syncs, so that a write row shows how much of its
- * time is the store's and the disk's.
+ * loopback sockets. Beside the local store it measures, in the same rounds, that store called
+ * directly (no gRPC) and the file system taking the same 1 MiB writes, syncs and reads, so that a
+ * row shows how much of its time is the store's and the disk's.
  */
 final class OverheadScenario {
 

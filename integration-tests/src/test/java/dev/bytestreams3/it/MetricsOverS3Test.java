@@ -129,15 +129,7 @@ class MetricsOverS3Test {
       assertThatThrownBy(() -> client.read(blobName("ci", randomBytes(5, 33)), 0, 0))
           .hasMessageContaining("NOT_FOUND");
 
-      HttpResponse<String> r =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(
-                          URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-      assertThat(r.statusCode()).isEqualTo(200);
-      String text = r.body();
+      String text = metrics(server);
 
       String write = "method=\"google.bytestream.ByteStream/Write\"";
       assertThat(sample(text, "grpc_server_calls_seconds_count", write, "status=\"OK\""))
