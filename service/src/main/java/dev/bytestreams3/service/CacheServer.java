@@ -233,7 +233,10 @@ public final class CacheServer {
     return server.getPort();
   }
 
-  /** Whether the server takes new calls: true from start until {@link #shutdown} begins. */
+  /**
+   * Whether the server takes new calls: true from start until {@link #shutdown} has told both
+   * servers to refuse them.
+   */
   public boolean isServing() {
     return serving;
   }
@@ -253,10 +256,11 @@ public final class CacheServer {
    * UNAVAILABLE}), lets calls in flight run for up to {@code grace}, then cuts what is left.
    */
   public void shutdown(Duration grace) throws InterruptedException {
-    serving = false;
     health.enterTerminalState();
     server.shutdown();
     twin.shutdown();
+    // Only now: whoever sees false may rely on new calls being refused.
+    serving = false;
     long deadline = System.nanoTime() + grace.toNanos();
     if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
       server.shutdownNow();
