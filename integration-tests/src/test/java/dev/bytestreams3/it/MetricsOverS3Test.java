@@ -15,8 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,25 +41,6 @@ class MetricsOverS3Test {
     if (s3 != null) {
       s3.close();
     }
-  }
-
-  private static double sample(String text, String name, String... labels) {
-    for (String line : text.split("\n")) {
-      if (!line.startsWith(name + "{")) {
-        continue;
-      }
-      boolean all = true;
-      for (String l : labels) {
-        all &= line.contains(l);
-      }
-      if (all) {
-        Matcher m = Pattern.compile("} (\\S+)$").matcher(line);
-        if (m.find()) {
-          return Double.parseDouble(m.group(1));
-        }
-      }
-    }
-    return -1;
   }
 
   /** The sum of every sample of {@code name} whose labels include all of {@code labels}. */
@@ -132,24 +111,24 @@ class MetricsOverS3Test {
       String text = metrics(server);
 
       String write = "method=\"google.bytestream.ByteStream/Write\"";
-      assertThat(sample(text, "grpc_server_calls_seconds_count", write, "status=\"OK\""))
+      assertThat(total(text, "grpc_server_calls_seconds_count", write, "status=\"OK\""))
           .isEqualTo(2);
       assertThat(
-              sample(
+              total(
                   text, "grpc_server_calls_seconds_count",
                   "method=\"google.bytestream.ByteStream/Read\"", "status=\"NOT_FOUND\""))
           .isEqualTo(1);
-      assertThat(sample(text, "grpc_server_received_bytes_total", write))
+      assertThat(total(text, "grpc_server_received_bytes_total", write))
           .isGreaterThan(big.length + small.length);
       // The big blob went up in parts, the small one in one request.
-      assertThat(sample(text, "s3_requests_seconds_count", "operation=\"UploadPart\"", "outcome=\"success\""))
+      assertThat(total(text, "s3_requests_seconds_count", "operation=\"UploadPart\"", "outcome=\"success\""))
           .isGreaterThanOrEqualTo(3);
       assertThat(
-              sample(text, "s3_requests_seconds_count", "operation=\"CompleteMultipartUpload\"", "outcome=\"success\""))
+              total(text, "s3_requests_seconds_count", "operation=\"CompleteMultipartUpload\"", "outcome=\"success\""))
           .isEqualTo(1);
-      assertThat(sample(text, "s3_requests_seconds_count", "operation=\"PutObject\"", "outcome=\"success\""))
+      assertThat(total(text, "s3_requests_seconds_count", "operation=\"PutObject\"", "outcome=\"success\""))
           .isGreaterThanOrEqualTo(1);
-      assertThat(sample(text, "s3_requests_seconds_count", "operation=\"GetObject\"", "outcome=\"success\""))
+      assertThat(total(text, "s3_requests_seconds_count", "operation=\"GetObject\"", "outcome=\"success\""))
           .isGreaterThanOrEqualTo(1);
       assertThat(text)
           .contains("bytestream_uploads_in_flight 0")
