@@ -38,7 +38,7 @@ final class Report {
       b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s | %s | %s | %s |%n",
           r.scenario(), r.ours(), r.baseline(), r.unit(),
           Double.isNaN(r.ratio()) ? "—" : String.format(Locale.ROOT, "%.2f×", r.ratio()),
-          r.target(), r.met() ? "yes" : "**no**", r.note()));
+          r.target(), r.verdict(), r.note()));
     }
     return b.toString();
   }

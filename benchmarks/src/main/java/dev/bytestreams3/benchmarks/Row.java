@@ -3,7 +3,8 @@ package dev.bytestreams3.benchmarks;
 /**
  * One line of the results: a figure of ours beside its baseline's, the ratio, and whether the
  * target holds. {@code higherIsBetter} says which way the ratio must go; a row with no baseline
- * carries its verdict in {@code met} alone.
+ * carries its verdict in {@code met} alone. A row that misses its target may name, in {@code
+ * limit}, the limit that is not ours, its evidence in the note; empty otherwise.
  */
 record Row(
     String scenario,
@@ -12,7 +13,19 @@ record Row(
     double baseline,
     String target,
     boolean met,
+    String limit,
     String note) {
+
+  Row(
+      String scenario,
+      String unit,
+      double ours,
+      double baseline,
+      String target,
+      boolean met,
+      String note) {
+    this(scenario, unit, ours, baseline, target, met, "", note);
+  }
 
   /** A row measured against a baseline: met when ours/baseline reaches {@code minRatio} (or stays under {@code maxRatio}). */
   static Row compared(
@@ -21,6 +34,16 @@ record Row(
     boolean met = higherIsBetter ? ratio >= bound : ratio <= bound;
     return new Row(
         scenario, unit, ours, baseline, (higherIsBetter ? "≥ " : "≤ ") + bound + "×", met, note);
+  }
+
+  /** This row naming {@code limit} as what stops it, when it misses its target. */
+  Row limitedBy(String limit) {
+    return met ? this : new Row(scenario, unit, ours, baseline, target, false, limit, note);
+  }
+
+  /** The verdict column: yes, no, or no with the limit that is not ours. */
+  String verdict() {
+    return met ? "yes" : limit.isEmpty() ? "**no**" : "no; limit: " + limit;
   }
 
   double ratio() {
