@@ -1,14 +1,18 @@
 package dev.bytestreams3.benchmarks;
 
 import dev.bytestreams3.service.CacheServer;
+import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.s3.S3BlobStore;
 import dev.bytestreams3.storage.s3.S3MockFixture;
 import dev.bytestreams3.storage.s3.S3StoreConfig;
 import io.grpc.ManagedChannel;
+import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -91,10 +95,29 @@ public final class CacheBenchmark {
                 .directExecutor()
                 .maxInboundMessageSize(8 << 20)
                 .build();
+        // The relay floor, on the same transport settings and client loop as our server.
+        Server relayServer =
+            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(
+                    new S3RelayService(
+                        sdk, (long) options.largeMib() << 20, (long) options.largeMib() << 20,
+                        SEGMENT_BYTES, SEGMENTS_IN_FLIGHT))
+                .directExecutor()
+                .flowControlWindow(ConfigLoader.DEFAULT_GRPC_STREAM_WINDOW_BYTES)
+                .build()
+                .start();
+        ManagedChannel relayChannel =
+            clientLoop
+                .apply(NettyChannelBuilder.forAddress("127.0.0.1", relayServer.getPort()))
+                .usePlaintext()
+                .directExecutor()
+                .maxInboundMessageSize(8 << 20)
+                .build();
         try {
           S3Scenarios s3 =
               new S3Scenarios(
-                  options, new ByteStreamClient(channel), sdk, ourCompletes,
+                  options, new ByteStreamClient(channel), new ByteStreamClient(relayChannel), sdk,
+                  ourCompletes,
                   build.bazel.remote.execution.v2.ContentAddressableStorageGrpc.newBlockingStub(channel),
                   PART_BYTES, SEGMENT_BYTES,
                   SEGMENTS_IN_FLIGHT, EXISTENCE_CHECKS_IN_FLIGHT);
@@ -102,6 +125,8 @@ public final class CacheBenchmark {
           rows.addAll(s3.rows());
           sweep = s3.sweep();
         } finally {
+          relayChannel.shutdownNow();
+          relayServer.shutdownNow();
           channel.shutdownNow();
           clientLoop.close();
           server.shutdown(Duration.ofSeconds(2));

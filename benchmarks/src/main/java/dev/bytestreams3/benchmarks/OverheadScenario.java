@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 final class OverheadScenario {
 
   private static final long TIMEOUT_SECONDS = 600;
-  private static final int ROUNDS = 5;
+  private static final int ROUNDS = 7;
   private static final int DEFAULT_WINDOW_BYTES = ConfigLoader.DEFAULT_GRPC_STREAM_WINDOW_BYTES;
   /** A window that holds a whole 1 MiB message, measured beside the default. */
   private static final int WIDE_WINDOW_BYTES = 1 << 20;

@@ -1,11 +1,13 @@
 package dev.bytestreams3.benchmarks;
 
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import org.reactivestreams.Publisher;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
@@ -93,6 +95,24 @@ final class S3Baseline implements AutoCloseable {
             r -> r.bucket(bucket).key(key).contentLength(source.size()),
             AsyncRequestBody.fromPublisher(new RepeatedBytesPublisher(source)))
         .thenApply(r -> null);
+  }
+
+  /** Uploads the {@code size} bytes {@code body} publishes with the SDK's multipart client. */
+  CompletableFuture<Void> multipartUpload(String key, long size, Publisher<ByteBuffer> body) {
+    return multipart
+        .putObject(
+            r -> r.bucket(bucket).key(key).contentLength(size),
+            AsyncRequestBody.fromPublisher(body))
+        .thenApply(r -> null);
+  }
+
+  /** The bytes {@code first} to {@code last} of {@code key}, by one ranged GET. */
+  CompletableFuture<byte[]> getRange(String key, long first, long last) {
+    return client
+        .getObject(
+            r -> r.bucket(bucket).key(key).range("bytes=" + first + "-" + last),
+            AsyncResponseTransformer.toBytes())
+        .thenApply(b -> b.asByteArrayUnsafe());
   }
 
   /** Stores {@code data} in one PutObject. */

@@ -37,6 +37,18 @@ class CacheBenchmarkSmokeTest {
         .containsPattern(
             "ours: [^|]*of its [0-9.]+ s, [0-9.]+ s waiting on CompleteMultipartUpload; baseline:"
                 + " [^|]*of its [0-9.]+ s, [0-9.]+ s waiting on CompleteMultipartUpload");
+    // The large rows give the bare relay to the SDK measured in the same rounds.
+    assertThat(md)
+        .containsPattern(
+            "write 10 MiB in 16 KiB messages \\|.*in the same rounds a bare ByteStream service"
+                + " handing each message to the SDK's multipart upload, checking, hashing and"
+                + " recording nothing, made [0-9]+ MiB/s \\([0-9.]+× the baseline; best of its"
+                + " rounds\\), against which ours makes [0-9.]+×");
+    assertThat(md)
+        .containsPattern(
+            "read 10 MiB \\|.*in the same rounds a bare ByteStream service sending the same ranged"
+                + " GETs' bytes as they arrive, checking, hashing and recording nothing, made"
+                + " [0-9]+ MiB/s");
     // The JIT and the collector apart where /proc lists native threads, as one figure elsewhere.
     assertThat(md).containsPattern("(JIT [0-9.]+, GC [0-9.]+, VM other|JIT and GC) [0-9.]+ CPU s");
     assertThat(md).containsPattern("benchmark client [0-9.]+, AWS SDK");

@@ -1,0 +1,253 @@
+package dev.bytestreams3.benchmarks;
+
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.ByteStreamProto.ReadRequest;
+import com.google.bytestream.ByteStreamProto.ReadResponse;
+import com.google.bytestream.ByteStreamProto.WriteRequest;
+import com.google.bytestream.ByteStreamProto.WriteResponse;
+import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+/**
+ * The floor of the large S3 rows: the ByteStream methods relaying bytes between gRPC and the
+ * baseline's SDK client and nothing else, the least a gRPC server in front of S3 must do. A write
+ * hands each message's bytes, as the SDK asks for them, to the SDK's multipart upload of the
+ * resource name as key; a read makes the baseline's ranged GETs and sends each segment, in order,
+ * in 1 MiB messages as soon as it arrived, with no bound on what waits for the client. Nothing is
+ * checked, hashed or recorded.
+ */
+final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
+
+  private static final int MESSAGE_BYTES = 1 << 20;
+
+  private final S3Baseline sdk;
+  private final long writeBytes;
+  private final long readBytes;
+  private final int segmentBytes;
+  private final int segmentsInFlight;
+
+  /**
+   * A relay through {@code sdk} whose writes are all {@code writeBytes} long and whose reads are of
+   * objects of {@code readBytes}, in GETs of {@code segmentBytes}, {@code segmentsInFlight} at once.
+   */
+  S3RelayService(
+      S3Baseline sdk, long writeBytes, long readBytes, int segmentBytes, int segmentsInFlight) {
+    this.sdk = sdk;
+    this.writeBytes = writeBytes;
+    this.readBytes = readBytes;
+    this.segmentBytes = segmentBytes;
+    this.segmentsInFlight = segmentsInFlight;
+  }
+
+  @Override
+  public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> response) {
+    ServerCallStreamObserver<WriteResponse> call = (ServerCallStreamObserver<WriteResponse>) response;
+    // Messages are asked for as the SDK asks for bytes.
+    call.disableAutoRequest();
+    Relay relay = new Relay(call);
+    return new StreamObserver<>() {
+      long received;
+
+      @Override
+      public void onNext(WriteRequest r) {
+        if (received == 0) {
+          sdk.multipartUpload(r.getResourceName(), writeBytes, relay)
+              .whenComplete(
+                  (v, err) -> {
+                    if (err != null) {
+                      response.onError(
+                          Status.INTERNAL.withDescription(err.toString()).asRuntimeException());
+                    } else {
+                      response.onNext(
+                          WriteResponse.newBuilder().setCommittedSize(received).build());
+                      response.onCompleted();
+                    }
+                  });
+        }
+        received += r.getData().size();
+        relay.deliver(r.getData().asReadOnlyByteBuffer());
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        relay.fail(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        relay.complete();
+      }
+    };
+  }
+
+  /**
+   * The incoming messages as the upload's body: a message is asked for from the client for each
+   * buffer the SDK asks for, except the first, which is asked for before the upload starts and
+   * waits for the SDK's first request.
+   */
+  private static final class Relay implements Publisher<ByteBuffer> {
+    private final ServerCallStreamObserver<WriteResponse> call;
+    // Guarded by this.
+    private Subscriber<? super ByteBuffer> subscriber;
+    private long demand;
+    private long asked;
+    private ByteBuffer waiting;
+    private boolean ended;
+    private boolean done;
+
+    Relay(ServerCallStreamObserver<WriteResponse> call) {
+      this.call = call;
+      asked = 1;
+      call.request(1);
+    }
+
+    @Override
+    public synchronized void subscribe(Subscriber<? super ByteBuffer> s) {
+      subscriber = s;
+      s.onSubscribe(
+          new Subscription() {
+            @Override
+            public void request(long n) {
+              long more;
+              synchronized (Relay.this) {
+                demand += n;
+                flush();
+                more = Math.max(0, demand - asked);
+                asked += more;
+              }
+              if (more > 0) {
+                call.request((int) Math.min(Integer.MAX_VALUE, more));
+              }
+            }
+
+            @Override
+            public void cancel() {}
+          });
+    }
+
+    synchronized void deliver(ByteBuffer b) {
+      asked--;
+      waiting = b;
+      flush();
+    }
+
+    synchronized void complete() {
+      ended = true;
+      flush();
+    }
+
+    synchronized void fail(Throwable t) {
+      if (subscriber != null && !done) {
+        done = true;
+        subscriber.onError(t);
+      }
+    }
+
+    /** Passes on the waiting buffer if the SDK asked for one, then the end once all is passed. */
+    private void flush() {
+      if (subscriber == null || done) {
+        return;
+      }
+      if (waiting != null && demand > 0) {
+        ByteBuffer b = waiting;
+        waiting = null;
+        demand--;
+        subscriber.onNext(b);
+      }
+      if (ended && waiting == null && !done) {
+        done = true;
+        subscriber.onComplete();
+      }
+    }
+  }
+
+  @Override
+  public void read(ReadRequest request, StreamObserver<ReadResponse> response) {
+    new Download(request.getResourceName(), response).start();
+  }
+
+  /** One read: ranged GETs, a fixed number in flight, their segments sent in order. */
+  private final class Download {
+    private final String key;
+    private final StreamObserver<ReadResponse> response;
+    private final Map<Long, byte[]> arrived = new HashMap<>();
+    private long nextToSend;
+    private long nextToGet;
+    private boolean failed;
+
+    Download(String key, StreamObserver<ReadResponse> response) {
+      this.key = key;
+      this.response = response;
+    }
+
+    void start() {
+      for (int i = 0; i < segmentsInFlight; i++) {
+        getNext();
+      }
+    }
+
+    private void getNext() {
+      long from;
+      synchronized (this) {
+        if (nextToGet >= readBytes || failed) {
+          return;
+        }
+        from = nextToGet;
+        nextToGet = segmentEnd(from);
+      }
+      CompletableFuture<byte[]> got = sdk.getRange(key, from, segmentEnd(from) - 1);
+      got.whenComplete(
+          (bytes, err) -> {
+            if (err != null) {
+              fail(err);
+            } else {
+              arrived(from, bytes);
+              getNext();
+            }
+          });
+    }
+
+    private long segmentEnd(long from) {
+      return Math.min(readBytes, from + segmentBytes);
+    }
+
+    /** Sends every segment that is next in order; sends happen under this lock, so in order. */
+    private synchronized void arrived(long from, byte[] bytes) {
+      if (failed) {
+        return;
+      }
+      arrived.put(from, bytes);
+      byte[] next;
+      while ((next = arrived.remove(nextToSend)) != null) {
+        for (int at = 0; at < next.length; at += MESSAGE_BYTES) {
+          response.onNext(
+              ReadResponse.newBuilder()
+                  .setData(
+                      UnsafeByteOperations.unsafeWrap(
+                          next, at, Math.min(MESSAGE_BYTES, next.length - at)))
+                  .build());
+        }
+        nextToSend += next.length;
+      }
+      if (nextToSend >= readBytes) {
+        response.onCompleted();
+      }
+    }
+
+    private synchronized void fail(Throwable err) {
+      if (!failed) {
+        failed = true;
+        response.onError(Status.INTERNAL.withDescription(err.toString()).asRuntimeException());
+      }
+    }
+  }
+}
