@@ -10,6 +10,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -75,6 +77,7 @@ final class OverheadScenario {
     try {
       int floorPort = startFloor(data, false, DEFAULT_WINDOW_BYTES, open);
       for (Path root : roots) {
+        settleDisk();
         String where = root.startsWith(MEMORY_FS) ? "tmpfs local store" : "local disk store";
         LocalBlobStore store =
             new LocalBlobStore(
@@ -132,6 +135,22 @@ final class OverheadScenario {
       for (Path root : roots) {
         delete(root);
       }
+    }
+  }
+
+  /**
+   * Writes out what earlier scenarios left in the page cache, where the machine has a {@code sync}
+   * command: S3Mock keeps several GiB of objects on this disk by now, and while the kernel writes
+   * them back every sync of the rounds waits behind them, the more so the more often a side syncs.
+   */
+  private static void settleDisk() throws InterruptedException {
+    try {
+      Process sync = new ProcessBuilder("sync").inheritIO().start();
+      if (!sync.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        sync.destroy();
+      }
+    } catch (IOException noSyncCommand) {
+      // Nothing to settle with; the rounds run as they are.
     }
   }
 
