@@ -7,9 +7,9 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -20,10 +20,10 @@ import org.reactivestreams.Subscription;
 /**
  * The floor of the large S3 rows: the ByteStream methods relaying bytes between gRPC and the
  * baseline's SDK client and nothing else, the least a gRPC server in front of S3 must do. A write
- * hands each message's bytes, as the SDK asks for them, to the SDK's multipart upload of the
- * resource name as key; a read makes the baseline's ranged GETs and sends each segment, in order,
- * in 1 MiB messages as soon as it arrived, with no bound on what waits for the client. Nothing is
- * checked, hashed or recorded.
+ * takes messages as fast as the client sends them and hands their bytes, as the SDK asks for them,
+ * to the SDK's multipart upload of the resource name as key; a read makes the baseline's ranged
+ * GETs and sends each segment, in order, in 1 MiB messages as soon as it arrived. Neither bounds
+ * what waits, and nothing is checked, hashed or recorded.
  */
 final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
 
@@ -50,10 +50,7 @@ final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
 
   @Override
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> response) {
-    ServerCallStreamObserver<WriteResponse> call = (ServerCallStreamObserver<WriteResponse>) response;
-    // Messages are asked for as the SDK asks for bytes.
-    call.disableAutoRequest();
-    Relay relay = new Relay(call);
+    Relay relay = new Relay();
     return new StreamObserver<>() {
       long received;
 
@@ -90,25 +87,17 @@ final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
   }
 
   /**
-   * The incoming messages as the upload's body: a message is asked for from the client for each
-   * buffer the SDK asks for, except the first, which is asked for before the upload starts and
-   * waits for the SDK's first request.
+   * The incoming messages as the upload's body. Messages arrive as gRPC asks for them by itself,
+   * one after each, on the transport thread, and wait here until the SDK asks for them: no bound on
+   * what waits, so the relay never holds the client back.
    */
   private static final class Relay implements Publisher<ByteBuffer> {
-    private final ServerCallStreamObserver<WriteResponse> call;
     // Guarded by this.
+    private final ArrayDeque<ByteBuffer> waiting = new ArrayDeque<>();
     private Subscriber<? super ByteBuffer> subscriber;
     private long demand;
-    private long asked;
-    private ByteBuffer waiting;
     private boolean ended;
     private boolean done;
-
-    Relay(ServerCallStreamObserver<WriteResponse> call) {
-      this.call = call;
-      asked = 1;
-      call.request(1);
-    }
 
     @Override
     public synchronized void subscribe(Subscriber<? super ByteBuffer> s) {
@@ -117,15 +106,9 @@ final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
           new Subscription() {
             @Override
             public void request(long n) {
-              long more;
               synchronized (Relay.this) {
                 demand += n;
                 flush();
-                more = Math.max(0, demand - asked);
-                asked += more;
-              }
-              if (more > 0) {
-                call.request((int) Math.min(Integer.MAX_VALUE, more));
               }
             }
 
@@ -135,8 +118,7 @@ final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
     }
 
     synchronized void deliver(ByteBuffer b) {
-      asked--;
-      waiting = b;
+      waiting.add(b);
       flush();
     }
 
@@ -152,18 +134,16 @@ final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
       }
     }
 
-    /** Passes on the waiting buffer if the SDK asked for one, then the end once all is passed. */
+    /** Passes on waiting buffers while the SDK asks for them, then the end once all are passed. */
     private void flush() {
       if (subscriber == null || done) {
         return;
       }
-      if (waiting != null && demand > 0) {
-        ByteBuffer b = waiting;
-        waiting = null;
+      while (demand > 0 && !waiting.isEmpty()) {
         demand--;
-        subscriber.onNext(b);
+        subscriber.onNext(waiting.poll());
       }
-      if (ended && waiting == null && !done) {
+      if (ended && waiting.isEmpty() && !done) {
         done = true;
         subscriber.onComplete();
       }
