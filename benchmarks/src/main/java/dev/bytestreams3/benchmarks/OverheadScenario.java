@@ -140,8 +140,9 @@ final class OverheadScenario {
 
   /**
    * Writes out what earlier scenarios left in the page cache, where the machine has a {@code sync}
-   * command: S3Mock keeps several GiB of objects on this disk by now, and while the kernel writes
-   * them back every sync of the rounds waits behind them, the more so the more often a side syncs.
+   * command: S3Mock keeps several GiB of objects on this disk by now, and a sync of the rounds that
+   * comes while the kernel writes them back may wait behind them, the more often the more a side
+   * syncs.
    */
   private static void settleDisk() throws InterruptedException {
     try {
