@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 
 /**
  * An upload into its own folder: a {@code data} file and a {@code state} file saying how many of
@@ -388,9 +390,18 @@ final class LocalUpload implements Upload {
     }
   }
 
-  /** The saved state of an upload: how many bytes are synced, and the hash state after them. */
+  /**
+   * The saved state of an upload: how many bytes are synced, and the hash state after them.
+   *
+   * <p>A state is written only after the bytes it counts are synced, to a new file renamed over the
+   * last; the file itself is not synced, which would cost a second flush at every checkpoint. After
+   * a power loss the state is therefore the last one or an earlier one, each counting only bytes on
+   * disk, or a file cut short: a checksum of its fields tells a whole state from a torn one, and a
+   * torn state is no state, so the upload starts again from zero rather than from bytes it lacks.
+   */
   record State(String key, long committedBytes, Optional<byte[]> hashState) {
 
+    /** Reads the state in {@code folder}; null when there is none, or none whole. */
     static State read(Path folder) throws IOException {
       Path file = folder.resolve("state");
       Properties p = new Properties();
@@ -398,27 +409,53 @@ final class LocalUpload implements Upload {
         p.load(in);
       } catch (NoSuchFileException e) {
         return null;
+      } catch (IllegalArgumentException torn) {
+        return null;
       }
+      String key = p.getProperty("key");
+      String committed = p.getProperty("committedBytes");
       String hash = p.getProperty("hashState");
-      return new State(
-          p.getProperty("key"),
-          Long.parseLong(p.getProperty("committedBytes")),
-          hash == null ? Optional.empty() : Optional.of(Base64.getDecoder().decode(hash)));
+      String check = p.getProperty("check");
+      if (key == null || committed == null) {
+        return null;
+      }
+      // States written before the checksum were synced, so they are whole when they parse.
+      if (check != null && !check.equals(checksum(key, committed, hash))) {
+        return null;
+      }
+      try {
+        return new State(
+            key,
+            Long.parseLong(committed),
+            hash == null ? Optional.empty() : Optional.of(Base64.getDecoder().decode(hash)));
+      } catch (IllegalArgumentException torn) {
+        return null;
+      }
     }
 
     void write(Path folder) throws IOException {
       Properties p = new Properties();
+      String committed = Long.toString(committedBytes);
+      String hash = hashState.map(h -> Base64.getEncoder().encodeToString(h)).orElse(null);
       p.setProperty("key", key);
-      p.setProperty("committedBytes", Long.toString(committedBytes));
-      hashState.ifPresent(h -> p.setProperty("hashState", Base64.getEncoder().encodeToString(h)));
+      p.setProperty("committedBytes", committed);
+      if (hash != null) {
+        p.setProperty("hashState", hash);
+      }
+      p.setProperty("check", checksum(key, committed, hash));
       Path t = folder.resolve("state.tmp");
       try (OutputStream out = Files.newOutputStream(t)) {
         p.store(out, null);
       }
-      try (FileChannel ch = FileChannel.open(t, StandardOpenOption.WRITE)) {
-        ch.force(true);
-      }
       Files.move(t, folder.resolve("state"), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** CRC-32C of the fields, in hex: enough to tell a file cut short from a whole one. */
+    private static String checksum(String key, String committed, String hash) {
+      CRC32C crc = new CRC32C();
+      crc.update((key + "\n" + committed + "\n" + (hash == null ? "" : hash))
+          .getBytes(StandardCharsets.UTF_8));
+      return Long.toHexString(crc.getValue());
     }
   }
 }
