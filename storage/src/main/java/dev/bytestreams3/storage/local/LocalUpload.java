@@ -442,9 +442,11 @@ final class LocalUpload implements Upload {
       if (hash != null) {
         p.setProperty("hashState", hash);
       }
-      p.setProperty("check", checksum(key, committed, hash));
       Path t = folder.resolve("state.tmp");
       try (OutputStream out = Files.newOutputStream(t)) {
+        // The checksum comes first, so whatever a cut takes from the end changes a field it covers.
+        out.write(
+            ("check=" + checksum(key, committed, hash) + "\n").getBytes(StandardCharsets.ISO_8859_1));
         p.store(out, null);
       }
       Files.move(t, folder.resolve("state"), StandardCopyOption.ATOMIC_MOVE);

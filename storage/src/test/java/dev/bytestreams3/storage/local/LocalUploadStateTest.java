@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -64,6 +65,28 @@ class LocalUploadStateTest {
     Files.write(state, Arrays.copyOf(whole, whole.length - 6));
 
     resumeFrom(spec, 0);
+  }
+
+  @Test
+  void everyPrefixOfAState_readsAsNoState_orAsTheWholeState() throws Exception {
+    Path folder = Files.createDirectories(root.resolve("one"));
+    LocalUpload.State written =
+        new LocalUpload.State("cas/x", 12_345_678L, Optional.of(bytes(100, 9)));
+    written.write(folder);
+    Path state = folder.resolve("state");
+    byte[] whole = Files.readAllBytes(state);
+    assertThat(new String(whole, StandardCharsets.ISO_8859_1)).startsWith("check=");
+
+    for (int n = 0; n < whole.length; n++) {
+      Files.write(state, Arrays.copyOf(whole, n));
+      LocalUpload.State read = LocalUpload.State.read(folder);
+      if (read != null) {
+        // Only the final newline may be missing from a state read as whole.
+        assertThat(n).isEqualTo(whole.length - 1);
+        assertThat(read.committedBytes()).isEqualTo(written.committedBytes());
+        assertThat(read.hashState().orElseThrow()).isEqualTo(written.hashState().orElseThrow());
+      }
+    }
   }
 
   @Test
