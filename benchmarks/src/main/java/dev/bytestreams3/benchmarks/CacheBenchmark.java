@@ -9,10 +9,8 @@ import dev.bytestreams3.storage.s3.S3StoreConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -97,15 +95,11 @@ public final class CacheBenchmark {
                 .build();
         // The relay floor, on the same transport settings and client loop as our server.
         Server relayServer =
-            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(
-                    new S3RelayService(
-                        sdk, (long) options.largeMib() << 20, (long) options.largeMib() << 20,
-                        SEGMENT_BYTES, SEGMENTS_IN_FLIGHT))
-                .directExecutor()
-                .flowControlWindow(ConfigLoader.DEFAULT_GRPC_STREAM_WINDOW_BYTES)
-                .build()
-                .start();
+            BareServer.start(
+                new S3RelayService(
+                    sdk, (long) options.largeMib() << 20, (long) options.largeMib() << 20,
+                    SEGMENT_BYTES, SEGMENTS_IN_FLIGHT),
+                ConfigLoader.DEFAULT_GRPC_STREAM_WINDOW_BYTES);
         ManagedChannel relayChannel =
             clientLoop
                 .apply(NettyChannelBuilder.forAddress("127.0.0.1", relayServer.getPort()))

@@ -75,7 +75,8 @@ final class FileStreamService extends ByteStreamGrpc.ByteStreamImplBase {
 
       @Override
       public void onError(Throwable t) {
-        close();
+        // Nothing was promised for a failed write.
+        closeQuietly(out);
       }
 
       @Override
@@ -91,14 +92,6 @@ final class FileStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         }
         response.onNext(WriteResponse.newBuilder().setCommittedSize(received).build());
         response.onCompleted();
-      }
-
-      private void close() {
-        try {
-          out.close();
-        } catch (IOException e) {
-          // Nothing was promised for a failed write.
-        }
       }
     };
   }
@@ -156,7 +149,7 @@ final class FileStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     try {
       ch.close();
     } catch (IOException e) {
-      // A read-only channel loses nothing when it fails to close.
+      // Nothing is lost: a read-only channel, or a write that failed and promised nothing.
     }
   }
 }

@@ -6,12 +6,11 @@ import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.local.LocalBlobStore;
+import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,7 +74,7 @@ final class OverheadScenario {
     }
     List<AutoCloseable> open = new ArrayList<>();
     try {
-      int floorPort = startFloor(data, false, DEFAULT_WINDOW_BYTES, open);
+      int floorPort = startBare(new RawStreamService(data, false), DEFAULT_WINDOW_BYTES, open);
       for (Path root : roots) {
         settleDisk();
         String where = root.startsWith(MEMORY_FS) ? "tmpfs local store" : "local disk store";
@@ -86,7 +85,11 @@ final class OverheadScenario {
         Target files =
             new Target(
                 "file floor",
-                startFileFloor(Files.createDirectories(root.resolve("file-floor")), open),
+                startBare(
+                    new FileStreamService(
+                        Files.createDirectories(root.resolve("file-floor")), CHECKPOINT_BYTES),
+                    DEFAULT_WINDOW_BYTES,
+                    open),
                 "raw/file",
                 open);
         Target floor = measure(data, floorPort, ours, List.of(files::measure), open);
@@ -103,11 +106,17 @@ final class OverheadScenario {
       Target ours = serve("in-memory store", new HeapStore(), DEFAULT_WINDOW_BYTES, open);
       Target keeping =
           new Target(
-              "keeping floor", startFloor(data, true, DEFAULT_WINDOW_BYTES, open), "raw/keep", open);
+              "keeping floor",
+              startBare(new RawStreamService(data, true), DEFAULT_WINDOW_BYTES, open),
+              "raw/keep",
+              open);
       Target wide = serve("in-memory store", new HeapStore(), WIDE_WINDOW_BYTES, open);
       Target wideFloor =
           new Target(
-              "wide floor", startFloor(data, false, WIDE_WINDOW_BYTES, open), "raw/floor", open);
+              "wide floor",
+              startBare(new RawStreamService(data, false), WIDE_WINDOW_BYTES, open),
+              "raw/floor",
+              open);
       Target floor =
           measure(
               data, floorPort, ours, List.of(keeping::measure, wide::measure, wideFloor::measure),
@@ -222,38 +231,14 @@ final class OverheadScenario {
   }
 
   /**
-   * Starts a bare ByteStream service on {@code data} that drops or keeps what it receives, each
-   * stream with a fixed window of {@code windowBytes} as our server's, closed with the rest of
-   * {@code open}, and returns its port.
+   * Starts a bare ByteStream service with {@code windowBytes} streams ({@link BareServer}), closed
+   * with the rest of {@code open}, and returns its port.
    */
-  private static int startFloor(byte[] data, boolean keep, int windowBytes, List<AutoCloseable> open)
-      throws Exception {
-    Server raw =
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-            .addService(new RawStreamService(data, keep))
-            // As our server runs ByteStream calls: on the transport thread.
-            .directExecutor()
-            .flowControlWindow(windowBytes)
-            .build()
-            .start();
-    open.add(raw::shutdownNow);
-    return raw.getPort();
-  }
-
-  /**
-   * Starts a bare ByteStream service over one file in {@code folder}, with the same transport as
-   * the other floor, closed with the rest of {@code open}, and returns its port.
-   */
-  private static int startFileFloor(Path folder, List<AutoCloseable> open) throws Exception {
-    Server raw =
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-            .addService(new FileStreamService(folder, CHECKPOINT_BYTES))
-            .directExecutor()
-            .flowControlWindow(DEFAULT_WINDOW_BYTES)
-            .build()
-            .start();
-    open.add(raw::shutdownNow);
-    return raw.getPort();
+  private static int startBare(
+      BindableService service, int windowBytes, List<AutoCloseable> open) throws Exception {
+    Server bare = BareServer.start(service, windowBytes);
+    open.add(bare::shutdownNow);
+    return bare.getPort();
   }
 
   /**

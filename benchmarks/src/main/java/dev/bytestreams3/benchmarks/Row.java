@@ -41,6 +41,11 @@ record Row(
     return met ? this : new Row(scenario, unit, ours, baseline, target, false, limit, note);
   }
 
+  /** This row with {@code more} added to its note. */
+  Row noted(String more) {
+    return new Row(scenario, unit, ours, baseline, target, met, limit, note + more);
+  }
+
   /** The verdict column: yes, no, or no with the limit that is not ours. */
   String verdict() {
     return met ? "yes" : limit.isEmpty() ? "**no**" : "no; limit: " + limit;

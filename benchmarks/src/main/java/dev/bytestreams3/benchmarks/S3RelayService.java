@@ -177,14 +177,16 @@ final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
 
     private void getNext() {
       long from;
+      long end;
       synchronized (this) {
         if (nextToGet >= readBytes || failed) {
           return;
         }
         from = nextToGet;
-        nextToGet = segmentEnd(from);
+        end = Math.min(readBytes, from + segmentBytes);
+        nextToGet = end;
       }
-      CompletableFuture<byte[]> got = sdk.getRange(key, from, segmentEnd(from) - 1);
+      CompletableFuture<byte[]> got = sdk.getRange(key, from, end - 1);
       got.whenComplete(
           (bytes, err) -> {
             if (err != null) {
@@ -194,10 +196,6 @@ final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
               getNext();
             }
           });
-    }
-
-    private long segmentEnd(long from) {
-      return Math.min(readBytes, from + segmentBytes);
     }
 
     /** Sends every segment that is next in order; sends happen under this lock, so in order. */

@@ -171,14 +171,12 @@ final class S3Scenarios {
     double relayRate = options.largeMib() / relaySeconds;
     double againstRelay = row.ours() / relayRate;
     Row noted =
-        new Row(
-            row.scenario(), row.unit(), row.ours(), row.baseline(), row.target(), row.met(),
-            row.note()
-                + String.format(
-                    "; in the same rounds %s, checking, hashing and recording nothing, made %.0f"
-                        + " MiB/s (%.2f× the baseline; best of its rounds), against which ours"
-                        + " makes %.2f×",
-                    relayDoes, relayRate, relayRate / row.baseline(), againstRelay));
+        row.noted(
+            String.format(
+                "; in the same rounds %s, checking, hashing and recording nothing, made %.0f"
+                    + " MiB/s (%.2f× the baseline; best of its rounds), against which ours makes"
+                    + " %.2f×",
+                relayDoes, relayRate, relayRate / row.baseline(), againstRelay));
     return againstRelay >= LARGE_TARGET
         ? noted.limitedBy(
             String.format(
