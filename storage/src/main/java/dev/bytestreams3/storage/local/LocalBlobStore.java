@@ -51,6 +51,11 @@ public final class LocalBlobStore implements BlobStore {
   private final Path tmp;
   private final long checkpointBytes;
   private final ExecutorService io;
+  /**
+   * Where uploads sync their data files while their writes go on: a sync waits only for the disk,
+   * never for other work, so file steps waiting on it cannot starve it of threads.
+   */
+  private final ExecutorService syncs;
   private final MemoryBudget budget;
   /**
    * The writer that holds each upload folder. One writer at a time: opening an upload fences the
@@ -122,14 +127,17 @@ public final class LocalBlobStore implements BlobStore {
     } catch (IOException e) {
       throw new StorageException(Reason.INTERNAL, "cannot create store folders under " + root, e);
     }
+    this.io = Executors.newFixedThreadPool(ioThreads, daemons("local-store-io-"));
+    this.syncs = Executors.newFixedThreadPool(ioThreads, daemons("local-store-sync-"));
+  }
+
+  private static ThreadFactory daemons(String prefix) {
     AtomicInteger n = new AtomicInteger();
-    ThreadFactory threads =
-        r -> {
-          Thread t = new Thread(r, "local-store-io-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        };
-    this.io = Executors.newFixedThreadPool(ioThreads, threads);
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   Path blobPath(BlobKey key) {
@@ -137,9 +145,20 @@ public final class LocalBlobStore implements BlobStore {
   }
 
   <T> CompletableFuture<T> onIo(String what, Callable<T> task) {
+    return runOn(io, what, task);
+  }
+
+  /** Runs {@code task}, a sync of a file, on the sync threads. */
+  <T> CompletableFuture<T> onSync(String what, Callable<T> task) {
+    return runOn(syncs, what, task);
+  }
+
+  /** Runs {@code task} on {@code threads}, its failures as {@link StorageException}s. */
+  private static <T> CompletableFuture<T> runOn(
+      ExecutorService threads, String what, Callable<T> task) {
     CompletableFuture<T> result = new CompletableFuture<>();
     try {
-      io.execute(
+      threads.execute(
           () -> {
             try {
               result.complete(task.call());
@@ -368,6 +387,8 @@ public final class LocalBlobStore implements BlobStore {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // A sync still running finishes on its own; its record, a file step, no longer runs.
+    syncs.shutdown();
     try {
       holds.close();
     } catch (IOException e) {

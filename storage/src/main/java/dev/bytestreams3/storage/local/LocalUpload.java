@@ -37,6 +37,10 @@ import java.util.zip.CRC32C;
  * they never change) and the append completes at once, so the writer receives its next bytes
  * while the disk takes these. Otherwise the append completes when its bytes are written. A write
  * that fails fails the next call.
+ *
+ * <p>Every {@code checkpointBytes} written, the data file is synced on the store's sync threads
+ * while the writes after it go on, and a file step then records the bytes that sync covered, with
+ * the hash state after them, in the state file; one sync runs at a time.
  */
 final class LocalUpload implements Upload {
 
@@ -68,7 +72,12 @@ final class LocalUpload implements Upload {
   // Touched only with the folder's lock: by file steps, which run one at a time, and by fence().
   private FileChannel data;
   private long written;
+  /** Bytes the last state file counts as committed: what a later writer resumes from. */
   private long lastCheckpoint;
+  /** Bytes written when the last sync of the data file was asked for. */
+  private long syncAsked;
+  /** The sync of the data file running beside the writes that follow it, or null. */
+  private CompletableFuture<Void> syncing;
   private boolean closed;
   private boolean fenced;
 
@@ -93,6 +102,7 @@ final class LocalUpload implements Upload {
     this.position = committed;
     this.written = committed;
     this.lastCheckpoint = committed;
+    this.syncAsked = committed;
     this.verifier = verifier;
   }
 
@@ -128,7 +138,7 @@ final class LocalUpload implements Upload {
         new LocalUpload(
             store, spec, folder, checkpointBytes, ch, hold, committed, verifier, budget);
     if (state == null) {
-      upload.saveState(committed);
+      upload.stateNow().write(folder);
     }
     return upload;
   }
@@ -205,8 +215,55 @@ final class LocalUpload implements Upload {
       }
       verifier.update(hashed);
       written += n;
-      if (written - lastCheckpoint >= checkpointBytes) {
-        checkpoint();
+      if (syncing == null && written - syncAsked >= checkpointBytes) {
+        startSync();
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Syncs the bytes written so far on the store's sync threads while the writes that follow go on,
+   * and records them in the state file, as a file step, once they are synced; runs as a file step.
+   * The next sync starts only after that record, so one runs at a time per upload.
+   */
+  private void startSync() {
+    State after = stateNow();
+    FileChannel file = data;
+    syncAsked = written;
+    CompletableFuture<Void> sync =
+        store.onSync(
+            "sync upload to " + spec.key(),
+            () -> {
+              file.force(false);
+              return null;
+            });
+    syncing = sync;
+    sync.whenComplete(
+        (v, err) -> {
+          synchronized (this) {
+            then("record upload to " + spec.key(), () -> record(sync, after));
+          }
+        });
+  }
+
+  /** Saves {@code after} once {@code sync} has synced the bytes it counts; runs as a file step. */
+  private Void record(CompletableFuture<Void> sync, State after) throws IOException {
+    synchronized (store.uploadLock(folder)) {
+      if (closed) {
+        // The writer ended; its own last checkpoint, or a newer writer's, is what counts now.
+        return null;
+      }
+      syncing = null;
+      try {
+        sync.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw StorageException.from(e);
+      }
+      after.write(folder);
+      lastCheckpoint = after.committedBytes();
+      if (written - syncAsked >= checkpointBytes) {
+        startSync();
       }
       return null;
     }
@@ -365,19 +422,21 @@ final class LocalUpload implements Upload {
     }
   }
 
+  /** Syncs every byte written and records them; a sync still running beside it changes nothing. */
   private void checkpoint() throws IOException {
     data.force(false);
-    lastCheckpoint = saveState(written);
+    State now = stateNow();
+    now.write(folder);
+    lastCheckpoint = now.committedBytes();
   }
 
   /**
-   * Saves {@code committed} bytes as resumable and returns what a later writer may resume from:
-   * 0 when the hash state cannot be saved, since a resumed upload must be verified in full.
+   * The state after every byte written: they count as committed, or none do when the hash state
+   * cannot be saved, since a resumed upload must be verified in full.
    */
-  private long saveState(long committed) throws IOException {
-    long resumable = verifier.resumable() ? committed : 0;
-    new State(spec.key().value(), resumable, verifier.saveState()).write(folder);
-    return resumable;
+  private State stateNow() {
+    return new State(
+        spec.key().value(), verifier.resumable() ? written : 0, verifier.saveState());
   }
 
   private void deleteFolder() throws IOException {
