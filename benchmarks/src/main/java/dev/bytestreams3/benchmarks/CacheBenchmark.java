@@ -96,9 +96,7 @@ public final class CacheBenchmark {
         // The relay floor, on the same transport settings and client loop as our server.
         Server relayServer =
             BareServer.start(
-                new S3RelayService(
-                    sdk, (long) options.largeMib() << 20, (long) options.largeMib() << 20,
-                    SEGMENT_BYTES, SEGMENTS_IN_FLIGHT),
+                new S3RelayService(sdk, SEGMENT_BYTES, SEGMENTS_IN_FLIGHT),
                 ConfigLoader.DEFAULT_GRPC_STREAM_WINDOW_BYTES);
         ManagedChannel relayChannel =
             clientLoop

@@ -19,33 +19,42 @@ import org.reactivestreams.Subscription;
 
 /**
  * The floor of the large S3 rows: the ByteStream methods relaying bytes between gRPC and the
- * baseline's SDK client and nothing else, the least a gRPC server in front of S3 must do. A write
- * takes messages as fast as the client sends them and hands their bytes, as the SDK asks for them,
- * to the SDK's multipart upload of the resource name as key; a read makes the baseline's ranged
- * GETs and sends each segment, in order, in 1 MiB messages as soon as it arrived. Neither bounds
- * what waits, and nothing is checked, hashed or recorded.
+ * baseline's SDK client and nothing else, the least a gRPC server in front of S3 must do. A
+ * resource name is the object's key and its size, {@code <key>/<size>}, as the SDK needs the size
+ * before the first byte. A write takes messages as fast as the client sends them and hands their
+ * bytes, as the SDK asks for them, to the SDK's multipart upload of that key; a read makes the
+ * baseline's ranged GETs and sends each segment, in order, in 1 MiB messages as soon as it arrived.
+ * Neither bounds what waits, and nothing is checked, hashed or recorded.
  */
 final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
 
   private static final int MESSAGE_BYTES = 1 << 20;
 
   private final S3Baseline sdk;
-  private final long writeBytes;
-  private final long readBytes;
   private final int segmentBytes;
   private final int segmentsInFlight;
 
   /**
-   * A relay through {@code sdk} whose writes are all {@code writeBytes} long and whose reads are of
-   * objects of {@code readBytes}, in GETs of {@code segmentBytes}, {@code segmentsInFlight} at once.
+   * A relay through {@code sdk} whose reads are GETs of {@code segmentBytes}, {@code
+   * segmentsInFlight} at once.
    */
-  S3RelayService(
-      S3Baseline sdk, long writeBytes, long readBytes, int segmentBytes, int segmentsInFlight) {
+  S3RelayService(S3Baseline sdk, int segmentBytes, int segmentsInFlight) {
     this.sdk = sdk;
-    this.writeBytes = writeBytes;
-    this.readBytes = readBytes;
     this.segmentBytes = segmentBytes;
     this.segmentsInFlight = segmentsInFlight;
+  }
+
+  /** The resource name of {@code key}, an object of {@code size} bytes. */
+  static String name(String key, long size) {
+    return key + "/" + size;
+  }
+
+  private static String keyIn(String name) {
+    return name.substring(0, name.lastIndexOf('/'));
+  }
+
+  private static long sizeIn(String name) {
+    return Long.parseLong(name.substring(name.lastIndexOf('/') + 1));
   }
 
   @Override
@@ -57,7 +66,8 @@ final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
       @Override
       public void onNext(WriteRequest r) {
         if (received == 0) {
-          sdk.multipartUpload(r.getResourceName(), writeBytes, relay)
+          String name = r.getResourceName();
+          sdk.multipartUpload(keyIn(name), sizeIn(name), relay)
               .whenComplete(
                   (v, err) -> {
                     if (err != null) {
@@ -152,20 +162,23 @@ final class S3RelayService extends ByteStreamGrpc.ByteStreamImplBase {
 
   @Override
   public void read(ReadRequest request, StreamObserver<ReadResponse> response) {
-    new Download(request.getResourceName(), response).start();
+    String name = request.getResourceName();
+    new Download(keyIn(name), sizeIn(name), response).start();
   }
 
   /** One read: ranged GETs, a fixed number in flight, their segments sent in order. */
   private final class Download {
     private final String key;
+    private final long readBytes;
     private final StreamObserver<ReadResponse> response;
     private final Map<Long, byte[]> arrived = new HashMap<>();
     private long nextToSend;
     private long nextToGet;
     private boolean failed;
 
-    Download(String key, StreamObserver<ReadResponse> response) {
+    Download(String key, long readBytes, StreamObserver<ReadResponse> response) {
       this.key = key;
+      this.readBytes = readBytes;
       this.response = response;
     }
 

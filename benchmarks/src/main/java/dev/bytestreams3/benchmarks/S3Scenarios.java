@@ -110,9 +110,9 @@ final class S3Scenarios {
         double b = Timed.seconds(() -> sdk.multipartUpload(key, data), TIMEOUT_SECONDS);
         sdkBest.offer(b, sdkCpu.describe(b) + waitedOnComplete(b, sdk.completeSeconds()));
         baselineKey = key;
-        String relayKey = "relay/large/" + Blobs.sha256(data);
+        String relayName = S3RelayService.name("relay/large/" + Blobs.sha256(data), data.length);
         relayBest.offer(
-            Timed.seconds(() -> relay.write(relayKey, data, chunk), TIMEOUT_SECONDS), "");
+            Timed.seconds(() -> relay.write(relayName, data, chunk), TIMEOUT_SECONDS), "");
       }
       rows.add(
           relayed(
@@ -145,7 +145,9 @@ final class S3Scenarios {
               () -> sdk.rangedDownload(readKey, expected, segmentBytes, segmentsInFlight),
               TIMEOUT_SECONDS);
       base.offer(b, sdkCpu.describe(b));
-      relayBest.offer(Timed.seconds(() -> relay.read(readKey, expected), TIMEOUT_SECONDS), "");
+      String relayName = S3RelayService.name(readKey, expected.length);
+      relayBest.offer(
+          Timed.seconds(() -> relay.read(relayName, expected), TIMEOUT_SECONDS), "");
     }
     rows.add(
         relayed(
@@ -186,10 +188,11 @@ final class S3Scenarios {
   }
 
   /**
-   * Runs both sides' large-object paths until the JIT has compiled them: {@code --warm-up-blobs}
-   * writes and reads of blobs of a part and a megabyte (two parts, so every request of a multipart
-   * write runs), {@value #WARM_UP_IN_FLIGHT} at a time, then deletes what they stored, since S3Mock
-   * slows down as its bucket grows. A 256 MiB write makes only some 32 requests, so per-request code
+   * Runs the large-object paths of ours, the baseline and the relay until the JIT has compiled
+   * them: {@code --warm-up-blobs} writes and reads of blobs of a part and a megabyte (two parts, so
+   * every request of a multipart write runs) on each, {@value #WARM_UP_IN_FLIGHT} at a time, then
+   * deletes what they stored, since S3Mock slows down as its bucket grows. A relay compiled during
+   * the rounds would be slower than it is and leave its compiling to the rounds of the others. A 256 MiB write makes only some 32 requests, so per-request code
    * (the SDK's, S3Mock's, ours) compiles only after many of them; measured from cold, our path,
    * which runs gRPC's client and server and the S3 store besides the SDK, kept gaining for eight
    * rounds while the compiler used up to a core.
@@ -224,10 +227,20 @@ final class S3Scenarios {
               .thenCompose(v -> sdk.rangedDownload(key, b, segmentBytes, segmentsInFlight));
         },
         TIMEOUT_SECONDS);
+    ConcurrentRun.run(
+        count,
+        WARM_UP_IN_FLIGHT,
+        i -> {
+          byte[] b = blob.apply(i);
+          String name = S3RelayService.name("relay/warm-up/" + i, b.length);
+          return relay.write(name, b, 16 << 10).thenCompose(n -> relay.read(name, b));
+        },
+        TIMEOUT_SECONDS);
     List<String> stored = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       stored.add(Blobs.casKey(blob.apply(i)));
       stored.add("baseline/warm-up/" + i);
+      stored.add("relay/warm-up/" + i);
     }
     sdk.delete(stored, 16).get();
   }
