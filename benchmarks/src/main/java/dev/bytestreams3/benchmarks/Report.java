@@ -37,7 +37,7 @@ final class Report {
     for (Row r : rows) {
       b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s | %s | %s | %s |%n",
           r.scenario(), r.ours(), r.baseline(), r.unit(),
-          Double.isNaN(r.ratio()) ? "—" : String.format(Locale.ROOT, "%.2f×", r.ratio()),
+          r.ratioText(),
           r.target(), r.verdict(), r.note()));
     }
     return b.toString();

@@ -1,5 +1,7 @@
 package dev.bytestreams3.benchmarks;
 
+import java.util.Locale;
+
 /**
  * One line of the results: a figure of ours beside its baseline's, the ratio, and whether the
  * target holds. {@code higherIsBetter} says which way the ratio must go; a row with no baseline
@@ -53,5 +55,20 @@ record Row(
 
   double ratio() {
     return baseline > 0 ? ours / baseline : Double.NaN;
+  }
+
+  /**
+   * The ratio to two decimals, rounded the way that cannot cross the target: down where the ratio
+   * must reach it, up where it must stay under it, so that a row shown at its bound has met it.
+   */
+  String ratioText() {
+    double r = ratio();
+    if (Double.isNaN(r)) {
+      return "—";
+    }
+    // The small slack keeps a ratio computed a hair off a whole hundredth on that hundredth.
+    double shown =
+        target.startsWith("≤") ? Math.ceil(r * 100 - 1e-9) / 100 : Math.floor(r * 100 + 1e-9) / 100;
+    return String.format(Locale.ROOT, "%.2f×", shown);
   }
 }

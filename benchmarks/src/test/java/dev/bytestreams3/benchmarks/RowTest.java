@@ -25,4 +25,18 @@ class RowTest {
     assertThat(Row.compared("p99", "ms", 1600, 1000, 1.5, false, "").verdict())
         .isEqualTo("**no**");
   }
+
+  @Test
+  void aRatioShownAtItsBound_hasMetIt() {
+    assertThat(Row.compared("write", "MiB/s", 135.96, 170, 0.8, true, "").ratioText())
+        .isEqualTo("0.79×");
+    assertThat(Row.compared("write", "MiB/s", 136, 170, 0.8, true, "").ratioText())
+        .isEqualTo("0.80×");
+    assertThat(Row.compared("p99", "ms", 1500.4, 1000, 1.5, false, "").ratioText())
+        .isEqualTo("1.51×");
+    assertThat(Row.compared("p99", "ms", 1500, 1000, 1.5, false, "").ratioText())
+        .isEqualTo("1.50×");
+    assertThat(Row.compared("find", "s", 4.57, 8.09, 1.0, false, "").ratioText())
+        .isEqualTo("0.57×");
+  }
 }
