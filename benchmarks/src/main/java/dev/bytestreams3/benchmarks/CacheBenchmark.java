@@ -8,7 +8,6 @@ import dev.bytestreams3.storage.s3.S3MockFixture;
 import dev.bytestreams3.storage.s3.S3StoreConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -84,27 +83,13 @@ public final class CacheBenchmark {
               budget)) {
         CacheServer server = CacheServer.start("127.0.0.1", 0, store, true);
         ClientEventLoop clientLoop = new ClientEventLoop();
-        ManagedChannel channel =
-            clientLoop
-                .apply(NettyChannelBuilder.forAddress("127.0.0.1", server.port()))
-                .usePlaintext()
-                // The client's callbacks never block; running them on its transport thread keeps
-                // the client's own cost, which shares these cores, out of our figures.
-                .directExecutor()
-                .maxInboundMessageSize(8 << 20)
-                .build();
+        ManagedChannel channel = clientLoop.channelTo(server.port());
         // The relay floor, on the same transport settings and client loop as our server.
         Server relayServer =
             BareServer.start(
                 new S3RelayService(sdk, SEGMENT_BYTES, SEGMENTS_IN_FLIGHT),
                 ConfigLoader.DEFAULT_GRPC_STREAM_WINDOW_BYTES);
-        ManagedChannel relayChannel =
-            clientLoop
-                .apply(NettyChannelBuilder.forAddress("127.0.0.1", relayServer.getPort()))
-                .usePlaintext()
-                .directExecutor()
-                .maxInboundMessageSize(8 << 20)
-                .build();
+        ManagedChannel relayChannel = clientLoop.channelTo(relayServer.getPort());
         try {
           S3Scenarios s3 =
               new S3Scenarios(

@@ -191,11 +191,11 @@ final class S3Scenarios {
    * Runs the large-object paths of ours, the baseline and the relay until the JIT has compiled
    * them: {@code --warm-up-blobs} writes and reads of blobs of a part and a megabyte (two parts, so
    * every request of a multipart write runs) on each, {@value #WARM_UP_IN_FLIGHT} at a time, then
-   * deletes what they stored, since S3Mock slows down as its bucket grows. A relay compiled during
-   * the rounds would be slower than it is and leave its compiling to the rounds of the others. A 256 MiB write makes only some 32 requests, so per-request code
-   * (the SDK's, S3Mock's, ours) compiles only after many of them; measured from cold, our path,
-   * which runs gRPC's client and server and the S3 store besides the SDK, kept gaining for eight
-   * rounds while the compiler used up to a core.
+   * deletes what they stored, since S3Mock slows down as its bucket grows. A 256 MiB write makes
+   * only some 32 requests, so per-request code (the SDK's, S3Mock's, ours) compiles only after many
+   * of them; measured from cold, our path, which runs gRPC's client and server and the S3 store
+   * besides the SDK, kept gaining for eight rounds while the compiler used up to a core. A relay
+   * compiled during the rounds would be slower than it is and leave its compiling to the others'.
    */
   private void warmUp() throws Exception {
     int count = options.warmUpBlobs();

@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -76,8 +77,8 @@ final class LocalUpload implements Upload {
   private long lastCheckpoint;
   /** Bytes written when the last sync of the data file was asked for. */
   private long syncAsked;
-  /** The sync of the data file running beside the writes that follow it, or null. */
-  private CompletableFuture<Void> syncing;
+  /** Whether a sync of the data file runs beside the writes that follow it. */
+  private boolean syncing;
   private boolean closed;
   private boolean fenced;
 
@@ -215,7 +216,7 @@ final class LocalUpload implements Upload {
       }
       verifier.update(hashed);
       written += n;
-      if (syncing == null && written - syncAsked >= checkpointBytes) {
+      if (!syncing && written - syncAsked >= checkpointBytes) {
         startSync();
       }
       return null;
@@ -238,7 +239,7 @@ final class LocalUpload implements Upload {
               file.force(false);
               return null;
             });
-    syncing = sync;
+    syncing = true;
     sync.whenComplete(
         (v, err) -> {
           synchronized (this) {
@@ -254,10 +255,10 @@ final class LocalUpload implements Upload {
         // The writer ended; its own last checkpoint, or a newer writer's, is what counts now.
         return null;
       }
-      syncing = null;
+      syncing = false;
       try {
         sync.join();
-      } catch (java.util.concurrent.CompletionException e) {
+      } catch (CompletionException e) {
         throw StorageException.from(e);
       }
       after.write(folder);
