@@ -54,13 +54,16 @@ public final class S3BlobStore implements BlobStore {
   private final S3StoreConfig config;
   private final MemoryBudget budget;
   private final S3Keys keys;
+  private final HashThreads hashThreads;
 
-  private S3BlobStore(S3StoreConfig config, MemoryBudget budget) {
+  private S3BlobStore(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
+    this.hashThreads = hashThreads;
     this.eventLoops = SdkEventLoopGroup.builder().build();
     try {
       this.client = newClient(config, eventLoops);
     } catch (RuntimeException e) {
       eventLoops.eventLoopGroup().shutdownGracefully(0, 5, TimeUnit.SECONDS);
+      hashThreads.close();
       throw e;
     }
     this.config = config;
@@ -72,7 +75,17 @@ public final class S3BlobStore implements BlobStore {
   public static S3BlobStore create(S3StoreConfig config, MemoryBudget budget) {
     requireNonNull(config, "config");
     requireNonNull(budget, "budget");
-    return new S3BlobStore(config, budget);
+    return new S3BlobStore(config, budget, new HashThreads());
+  }
+
+  /**
+   * Opens a store as {@link #create(S3StoreConfig, MemoryBudget)} does, hashing uploads on
+   * {@code hashThreads}, which it closes with itself.
+   */
+  static S3BlobStore create(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
+    requireNonNull(config, "config");
+    requireNonNull(budget, "budget");
+    return new S3BlobStore(config, budget, requireNonNull(hashThreads, "hashThreads"));
   }
 
   private static S3AsyncClient newClient(S3StoreConfig c, SdkEventLoopGroup eventLoops) {
@@ -120,6 +133,11 @@ public final class S3BlobStore implements BlobStore {
 
   MemoryBudget budget() {
     return budget;
+  }
+
+  /** Where uploads hash their parts. */
+  HashThreads hashThreads() {
+    return hashThreads;
   }
 
   S3Keys keys() {
@@ -612,6 +630,7 @@ public final class S3BlobStore implements BlobStore {
 
   @Override
   public void close() {
+    hashThreads.close();
     client.close();
     // The client has closed its connections, so nothing is left to run: skip Netty's two-second
     // quiet period, which the SDK's own event loops would wait out on every close.

@@ -24,10 +24,12 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 /**
  * One upload written as an S3 multipart upload. Bytes are copied into a part buffer reserved from
  * the memory budget; a full buffer becomes a part sent while the writer goes on, with at most
- * {@code maxPartsInFlight} parts in flight. After each part is cut, the upload's record is
- * rewritten with the hash state after that part (record writes run one after another), so any
- * process can resume and still verify. A blob that ends before its first part is full is one
- * PutObject.
+ * {@code maxPartsInFlight} parts in flight. Each full part is hashed on the store's hash threads,
+ * one part after another, beside its UploadPart, so the thread that receives the bytes only copies
+ * them. Once a part is hashed, the upload's record is rewritten with the hash state after it
+ * (record writes run one after another), so any process can resume and still verify; a detached
+ * upload hashes and records nothing more. A part's buffer and its slot are given back once it is
+ * both sent and hashed. A blob that ends before its first part is full is one PutObject.
  */
 final class S3Upload implements Upload {
 
@@ -35,6 +37,9 @@ final class S3Upload implements Upload {
   static final int MAX_PARTS = 10_000;
 
   private static final long MIB = 1024 * 1024;
+
+  /** At most this much left to hash when finishing is hashed on the finishing thread. */
+  private static final int HASH_IN_PLACE_BYTES = ChunkedBuffer.CHUNK_BYTES;
 
   private final S3BlobStore store;
   private final UploadSpec spec;
@@ -57,8 +62,11 @@ final class S3Upload implements Upload {
   private ChunkedBuffer buffer;
   private MemoryBudget.Reservation bufferReservation;
   private CompletableFuture<Void> recordChain = CompletableFuture.completedFuture(null);
+  // The verifier is used only by the step at the end of this chain.
+  private CompletableFuture<Void> hashChain = CompletableFuture.completedFuture(null);
   private Throwable failure;
   private boolean closed;
+  private boolean detached;
 
   private S3Upload(
       S3BlobStore store, UploadSpec spec, String objectKey, long partSize, long committed,
@@ -168,7 +176,6 @@ final class S3Upload implements Upload {
       int n = Math.min(d.remaining(), buffer.remaining());
       ByteBuffer slice = d.slice();
       slice.limit(n);
-      verifier.update(slice);
       buffer.put(slice);
       d.position(d.position() + n);
       position += n;
@@ -210,13 +217,15 @@ final class S3Upload implements Upload {
   }
 
   /**
-   * Sends the buffer as the next part once a slot is free; completes when it is on its way. With
-   * {@code full}, the hash state after it is saved in the record.
+   * Sends the buffer as the next part once a slot is free; completes when it is on its way. A
+   * {@code full} part is hashed too, and the hash state after it saved in the record; the last part
+   * is hashed by {@link #finish} before it is cut.
    */
   private CompletableFuture<Void> cutPart(boolean full) {
     int number;
     ChunkedBuffer body;
     MemoryBudget.Reservation reservation;
+    CompletableFuture<Void> hashed;
     synchronized (this) {
       number = nextPart++;
       body = buffer;
@@ -232,34 +241,105 @@ final class S3Upload implements Upload {
         failure = e;
         return CompletableFuture.failedFuture(e);
       }
-      // A hash function whose state cannot be saved (BLAKE3) records no state: nothing of such an
-      // upload counts as committed, and a later writer starts it again from zero.
-      if (full && spec.check().isPresent() && verifier.resumable()) {
-        states.put(number, verifier.saveState().orElseThrow());
-      }
       if (s3UploadId == null) {
         s3UploadId = createMultipart();
       }
-      if (full) {
-        saveRecord();
-      }
+      hashed = full ? hashPart(number, body) : CompletableFuture.completedFuture(null);
     }
-    return slots
-        .acquire()
-        .thenAccept(
-            v -> {
-              CompletableFuture<Void> sent = uploadPart(number, body, reservation);
-              synchronized (this) {
-                inFlight.add(sent);
-              }
-              sent.whenComplete(
+    CompletableFuture<Void> slot = slots.acquire();
+    // Given up while waiting for a slot: the bytes leave the budget once no longer hashed.
+    slot.whenComplete(
+        (v, err) -> {
+          if (err != null) {
+            hashed.whenComplete((x, e) -> reservation.close());
+          }
+        });
+    return slot.thenAccept(
+        v -> {
+          CompletableFuture<Void> sent = uploadPart(number, body);
+          synchronized (this) {
+            inFlight.add(sent);
+          }
+          sent.whenComplete(
+              (x, err) -> {
+                synchronized (this) {
+                  inFlight.remove(sent);
+                }
+              });
+          CompletableFuture.allOf(sent, hashed)
+              .whenComplete(
                   (x, err) -> {
-                    synchronized (this) {
-                      inFlight.remove(sent);
-                    }
+                    reservation.close();
                     slots.release();
                   });
-            });
+        });
+  }
+
+  /**
+   * Hashes a full part after the parts before it, then saves the hash state after it in the
+   * record. A hash function whose state cannot be saved (BLAKE3) records no state: nothing of such
+   * an upload counts as committed, and a later writer starts it again from zero.
+   */
+  private CompletableFuture<Void> hashPart(int number, ChunkedBuffer body) {
+    ByteBuffer[] chunks = body.contents();
+    CompletableFuture<Void> hashed =
+        hashChain.thenRunAsync(
+            () -> {
+              synchronized (this) {
+                // A detached upload may have a successor: its record is no longer ours to write,
+                // and nothing will read its verifier again.
+                if (detached) {
+                  return;
+                }
+              }
+              for (ByteBuffer c : chunks) {
+                verifier.update(c);
+              }
+              byte[] state =
+                  spec.check().isPresent() && verifier.resumable()
+                      ? verifier.saveState().orElseThrow()
+                      : null;
+              synchronized (this) {
+                if (state != null) {
+                  states.put(number, state);
+                }
+                if (!detached) {
+                  saveRecord();
+                }
+              }
+            },
+            store.hashThreads());
+    hashChain = hashed;
+    hashed.whenComplete(
+        (v, err) -> {
+          if (err != null) {
+            fail(err);
+          }
+        });
+    return hashed;
+  }
+
+  /** Hashes the bytes of {@code tail}, the part not yet cut, after every part before it. */
+  private CompletableFuture<Void> hashTail(ChunkedBuffer tail) {
+    ByteBuffer[] chunks = tail == null ? new ByteBuffer[0] : tail.contents();
+    Runnable hash =
+        () -> {
+          for (ByteBuffer c : chunks) {
+            verifier.update(c);
+          }
+        };
+    synchronized (this) {
+      if (chunks.length == 0) {
+        return hashChain;
+      }
+      if (hashChain.isDone() && !hashChain.isCompletedExceptionally()
+          && tail.size() <= HASH_IN_PLACE_BYTES) {
+        hash.run();
+        return hashChain;
+      }
+      hashChain = hashChain.thenRunAsync(hash, store.hashThreads());
+      return hashChain;
+    }
   }
 
   private CompletableFuture<String> createMultipart() {
@@ -283,8 +363,11 @@ final class S3Upload implements Upload {
   /** Rewrites the record after the writes before it, with every hash state not yet confirmed. */
   private void saveRecord() {
     CompletableFuture<String> id = s3UploadId;
-    // Parts up to contiguousDone are complete: only the state after the last of them is needed.
-    states.headMap(contiguousDone, false).clear();
+    // Parts up to contiguousDone are complete: of their states, only the latest is needed.
+    Integer latestComplete = states.floorKey(contiguousDone);
+    if (latestComplete != null) {
+      states.headMap(latestComplete, false).clear();
+    }
     NavigableMap<Integer, byte[]> snapshot = new TreeMap<>(states);
     recordChain =
         recordChain
@@ -304,8 +387,7 @@ final class S3Upload implements Upload {
         });
   }
 
-  private CompletableFuture<Void> uploadPart(
-      int number, ChunkedBuffer body, MemoryBudget.Reservation reservation) {
+  private CompletableFuture<Void> uploadPart(int number, ChunkedBuffer body) {
     ReleasableBody content = new ReleasableBody(body.contents());
     CompletableFuture<Void> sent =
         s3UploadId.thenCompose(
@@ -357,9 +439,9 @@ final class S3Upload implements Upload {
                 });
     sent.whenComplete(
         (v, err) -> {
-          // The part's bytes leave the budget, so nothing may keep them: not even the SDK.
+          // The part's bytes are about to leave the budget, so nothing may keep them: not even the
+          // SDK.
           content.release();
-          reservation.close();
           if (err != null) {
             fail(err);
           }
@@ -375,20 +457,34 @@ final class S3Upload implements Upload {
     }
   }
 
-  /** Completes when every part and record write started so far has ended, however. */
+  /**
+   * Completes when every hash, part and record write started so far has ended, however. Hashing
+   * goes first: a hashed part starts its record write.
+   */
   private CompletableFuture<Void> settled() {
-    List<CompletableFuture<?>> all;
+    CompletableFuture<Void> hashes;
     synchronized (this) {
-      all = new ArrayList<>(inFlight);
-      all.add(recordChain);
+      hashes = hashChain;
     }
-    return CompletableFuture.allOf(
-            all.stream().map(f -> f.handle((v, e) -> null)).toArray(CompletableFuture[]::new))
-        .thenApply(v -> null);
+    return hashes
+        .handle((v, e) -> null)
+        .thenCompose(
+            v -> {
+              List<CompletableFuture<?>> all;
+              synchronized (this) {
+                all = new ArrayList<>(inFlight);
+                all.add(recordChain);
+              }
+              return CompletableFuture.allOf(
+                  all.stream()
+                      .map(f -> f.handle((x, e) -> null))
+                      .toArray(CompletableFuture[]::new));
+            });
   }
 
   @Override
   public CompletableFuture<Long> finish() {
+    ChunkedBuffer tail;
     synchronized (this) {
       if (closed) {
         return CompletableFuture.failedFuture(closedError());
@@ -398,7 +494,22 @@ final class S3Upload implements Upload {
         dropBuffer();
         return CompletableFuture.failedFuture(failure);
       }
+      tail = buffer;
     }
+    return hashTail(tail)
+        .handle(
+            (v, err) -> {
+              if (err != null) {
+                dropBuffer();
+                throw StorageException.from(err);
+              }
+              return null;
+            })
+        .thenCompose(v -> verifiedThenPublished());
+  }
+
+  /** Checks size and digest, then publishes the blob; discards the upload when they are wrong. */
+  private CompletableFuture<Long> verifiedThenPublished() {
     long total = position();
     try {
       verifier.verify(total);
@@ -530,6 +641,7 @@ final class S3Upload implements Upload {
     List<CompletableFuture<?>> cancel;
     synchronized (this) {
       closed = true;
+      detached = true;
       dropBuffer();
       cancel = new ArrayList<>(inFlight);
       cancel.addAll(requests);
