@@ -220,13 +220,13 @@ final class OverheadScenario {
             what, ours, oursSeconds, floorSeconds,
             String.format(
                 "; in the same rounds a bare ByteStream service that only %s %s at %.0f MiB/s"
-                    + " (%.2f× the bare service), against which ours makes %.2f×",
+                    + " (%.2f× the bare service), against which ours makes %s",
                 fileWork, what.equals("write") ? "took the bytes" : "gave the bytes",
-                mib / fileSeconds, floorSeconds / fileSeconds, againstFiles));
+                mib / fileSeconds, floorSeconds / fileSeconds, Row.atLeastText(againstFiles)));
     return againstFiles >= TARGET
         ? row.limitedBy(
-            String.format(
-                "the file system's: %.2f× a bare service doing only the file work", againstFiles))
+            "the file system's: " + Row.atLeastText(againstFiles)
+                + " a bare service doing only the file work")
         : row;
   }
 

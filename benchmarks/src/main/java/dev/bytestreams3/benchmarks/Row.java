@@ -66,9 +66,17 @@ record Row(
     if (Double.isNaN(r)) {
       return "—";
     }
+    return target.startsWith("≤") ? atMostText(r) : atLeastText(r);
+  }
+
+  /** {@code ratio} to two decimals, rounded down: shown at a lower bound only if it reaches it. */
+  static String atLeastText(double ratio) {
     // The small slack keeps a ratio computed a hair off a whole hundredth on that hundredth.
-    double shown =
-        target.startsWith("≤") ? Math.ceil(r * 100 - 1e-9) / 100 : Math.floor(r * 100 + 1e-9) / 100;
-    return String.format(Locale.ROOT, "%.2f×", shown);
+    return String.format(Locale.ROOT, "%.2f×", Math.floor(ratio * 100 + 1e-9) / 100);
+  }
+
+  /** {@code ratio} to two decimals, rounded up: shown at an upper bound only when within it. */
+  static String atMostText(double ratio) {
+    return String.format(Locale.ROOT, "%.2f×", Math.ceil(ratio * 100 - 1e-9) / 100);
   }
 }

@@ -177,13 +177,12 @@ final class S3Scenarios {
             String.format(
                 "; in the same rounds %s, checking, hashing and recording nothing, made %.0f"
                     + " MiB/s (%.2f× the baseline; best of its rounds), against which ours makes"
-                    + " %.2f×",
-                relayDoes, relayRate, relayRate / row.baseline(), againstRelay));
+                    + " %s",
+                relayDoes, relayRate, relayRate / row.baseline(), Row.atLeastText(againstRelay)));
     return againstRelay >= LARGE_TARGET
         ? noted.limitedBy(
-            String.format(
-                "the gRPC hop's on shared cores: %.2f× a bare gRPC relay to the SDK",
-                againstRelay))
+            "the gRPC hop's on shared cores: " + Row.atLeastText(againstRelay)
+                + " a bare gRPC relay to the SDK")
         : noted;
   }
 

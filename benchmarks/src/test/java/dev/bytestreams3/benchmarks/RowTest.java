@@ -39,4 +39,12 @@ class RowTest {
     assertThat(Row.compared("find", "s", 4.57, 8.09, 1.0, false, "").ratioText())
         .isEqualTo("0.57×");
   }
+
+  @Test
+  void aRatioAgainstAFloor_isShownAtItsBoundOnlyWhenItReachesIt() {
+    assertThat(Row.atLeastText(0.7996)).isEqualTo("0.79×");
+    assertThat(Row.atLeastText(0.8)).isEqualTo("0.80×");
+    assertThat(Row.atLeastText(1.0999)).isEqualTo("1.09×");
+    assertThat(Row.atMostText(1.5001)).isEqualTo("1.51×");
+  }
 }
