@@ -73,9 +73,7 @@ public final class S3BlobStore implements BlobStore {
 
   /** Opens a store with {@code config}, reserving every buffer from {@code budget}. */
   public static S3BlobStore create(S3StoreConfig config, MemoryBudget budget) {
-    requireNonNull(config, "config");
-    requireNonNull(budget, "budget");
-    return new S3BlobStore(config, budget, new HashThreads());
+    return create(config, budget, new HashThreads());
   }
 
   /**

@@ -292,9 +292,7 @@ final class S3Upload implements Upload {
                   return;
                 }
               }
-              for (ByteBuffer c : chunks) {
-                verifier.update(c);
-              }
+              hash(chunks);
               byte[] state =
                   spec.check().isPresent() && verifier.resumable()
                       ? verifier.saveState().orElseThrow()
@@ -322,23 +320,24 @@ final class S3Upload implements Upload {
   /** Hashes the bytes of {@code tail}, the part not yet cut, after every part before it. */
   private CompletableFuture<Void> hashTail(ChunkedBuffer tail) {
     ByteBuffer[] chunks = tail == null ? new ByteBuffer[0] : tail.contents();
-    Runnable hash =
-        () -> {
-          for (ByteBuffer c : chunks) {
-            verifier.update(c);
-          }
-        };
     synchronized (this) {
       if (chunks.length == 0) {
         return hashChain;
       }
       if (hashChain.isDone() && !hashChain.isCompletedExceptionally()
           && tail.size() <= HASH_IN_PLACE_BYTES) {
-        hash.run();
+        hash(chunks);
         return hashChain;
       }
-      hashChain = hashChain.thenRunAsync(hash, store.hashThreads());
+      hashChain = hashChain.thenRunAsync(() -> hash(chunks), store.hashThreads());
       return hashChain;
+    }
+  }
+
+  /** Adds {@code chunks} to the verifier; only the step at the end of the hash chain may. */
+  private void hash(ByteBuffer[] chunks) {
+    for (ByteBuffer c : chunks) {
+      verifier.update(c);
     }
   }
 
