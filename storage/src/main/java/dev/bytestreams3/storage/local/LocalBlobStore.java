@@ -327,7 +327,8 @@ public final class LocalBlobStore implements BlobStore {
                 Reason.OUT_OF_RANGE,
                 "offset " + offset + " is outside " + key + " of " + size + " bytes");
           }
-          long end = limit == 0 ? size : Math.min(size, offset + limit);
+          // Compared as a remainder, so that a limit near Long.MAX_VALUE cannot overflow the end.
+          long end = limit <= 0 || limit > size - offset ? size : offset + limit;
           return new LocalBlobReader(this, budget, ch, size, offset, end);
         });
   }
