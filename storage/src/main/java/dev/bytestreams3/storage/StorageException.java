@@ -25,6 +25,11 @@ public final class StorageException extends RuntimeException {
     UNAVAILABLE,
     /** The operation was cancelled by its caller. */
     CANCELLED,
+    /**
+     * Another operation changed the blob or upload meanwhile (a newer writer took the upload
+     * over, the blob was replaced during a read); trying again may succeed.
+     */
+    CONFLICT,
     /** Anything else: an unexpected backend answer or a local I/O failure. */
     INTERNAL
   }

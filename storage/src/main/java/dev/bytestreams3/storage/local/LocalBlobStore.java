@@ -16,6 +16,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -208,15 +210,17 @@ public final class LocalBlobStore implements BlobStore {
     return onIo(
         "status of upload to " + spec.key(),
         () -> {
-          LocalUpload.State state = LocalUpload.State.read(uploadFolder(spec));
-          if (state != null) {
+          Path folder = uploadFolder(spec);
+          LocalUpload.State state = LocalUpload.State.read(folder);
+          if (state != null && state.heldIn(folder)) {
             return new UploadStatus(state.committedBytes(), false, true);
           }
           OptionalLong published = sizeNow(spec.key());
           if (published.isPresent()) {
             return new UploadStatus(published.getAsLong(), true, true);
           }
-          return UploadStatus.unknown();
+          // A state whose bytes are gone: the upload is known, and restarts from zero.
+          return state != null ? new UploadStatus(0, false, true) : UploadStatus.unknown();
         });
   }
 
@@ -365,16 +369,41 @@ public final class LocalBlobStore implements BlobStore {
         });
   }
 
-  /** Moves a complete, synced file to {@code key} in one atomic rename. */
+  /**
+   * Makes a complete, synced file the blob at {@code key} in one atomic step: a rename over any
+   * blob there, or, when {@code overwrite} is false, a hard link that fails when the name is
+   * taken, so that of two writers publishing at once exactly one wins and the blob is one
+   * writer's bytes whole.
+   */
   void publish(Path file, BlobKey key, boolean overwrite) throws IOException {
     Path target = blobPath(key);
     Files.createDirectories(target.getParent());
-    if (!overwrite && Files.exists(target)) {
-      Files.deleteIfExists(file);
-      throw new StorageException(
-          Reason.ALREADY_EXISTS, key + " already exists and may not be replaced");
+    if (overwrite) {
+      Files.move(file, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return;
     }
-    Files.move(file, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try {
+      Files.createLink(target, file);
+    } catch (FileAlreadyExistsException e) {
+      Files.delete(file);
+      throw taken(key, e);
+    } catch (UnsupportedOperationException | FileSystemException noLinks) {
+      // A file system without hard links: a rename that refuses an existing name, which the JDK
+      // checks just before renaming, leaving a narrow window for a second writer.
+      try {
+        Files.move(file, target);
+      } catch (FileAlreadyExistsException e) {
+        Files.delete(file);
+        throw taken(key, e);
+      }
+      return;
+    }
+    Files.delete(file);
+  }
+
+  private static StorageException taken(BlobKey key, Throwable cause) {
+    return new StorageException(
+        Reason.ALREADY_EXISTS, key + " already exists and may not be replaced", cause);
   }
 
   /** Stops taking work and waits briefly for queued file writes, so none outlives the store. */

@@ -121,6 +121,9 @@ final class LocalUpload implements Upload {
       throws IOException {
     Files.createDirectories(folder);
     State state = State.read(folder);
+    if (state != null && !state.heldIn(folder)) {
+      state = null;
+    }
     long committed = 0;
     ContentVerifier verifier = null;
     if (state != null && (!spec.verified() || state.hashState().isPresent())) {
@@ -315,8 +318,12 @@ final class LocalUpload implements Upload {
                 }
                 data.force(true);
                 data.close();
-                store.publish(folder.resolve("data"), spec.key(), spec.overwrite());
-                deleteFolder();
+                try {
+                  store.publish(folder.resolve("data"), spec.key(), spec.overwrite());
+                } finally {
+                  // Published or refused, the upload is over: nothing is left to resume.
+                  deleteFolder();
+                }
                 return written;
               } finally {
                 letGo();
@@ -416,7 +423,7 @@ final class LocalUpload implements Upload {
   private void checkOpen() {
     if (fenced) {
       throw new StorageException(
-          Reason.CANCELLED, "upload to " + spec.key() + " was resumed by a newer writer");
+          Reason.CONFLICT, "another write to the same resource took over this upload");
     }
     if (closed) {
       throw new StorageException(Reason.INVALID_REQUEST, "upload to " + spec.key() + " is closed");
@@ -460,6 +467,23 @@ final class LocalUpload implements Upload {
    * torn state is no state, so the upload starts again from zero rather than from bytes it lacks.
    */
   record State(String key, long committedBytes, Optional<byte[]> hashState) {
+
+    /**
+     * Whether the data file in {@code folder} holds every byte this state counts. A file can be
+     * cut short only outside the store (a crash after publishing renamed it away, a hand at the
+     * disk); its missing bytes are lost, and extending it would publish zeros, so an upload whose
+     * state it is restarts from zero.
+     */
+    boolean heldIn(Path folder) throws IOException {
+      if (committedBytes == 0) {
+        return true;
+      }
+      try {
+        return Files.size(folder.resolve("data")) >= committedBytes;
+      } catch (NoSuchFileException e) {
+        return false;
+      }
+    }
 
     /** Reads the state in {@code folder}; null when there is none, or none whole. */
     static State read(Path folder) throws IOException {

@@ -78,7 +78,7 @@ class LocalUploadWriteBehindTest {
   }
 
   @Test
-  void fencedWriter_failsWithCancelled_andTheNewWriterPublishesIntactBytes() throws Exception {
+  void fencedWriter_failsWithConflict_andTheNewWriterPublishesIntactBytes() throws Exception {
     MemoryBudget budget = new MemoryBudget(64L << 20);
     byte[] data = bytes(4 << 20, 4);
     UploadSpec spec = verified("cas/d", data);
@@ -90,7 +90,7 @@ class LocalUploadWriteBehindTest {
       // The old writer's next bytes are refused, now or at its finish, and never reach the file.
       CompletableFuture<Void> late = old.append(ByteBuffer.wrap(bytes(256 * 1024, 99)));
       CompletableFuture<Long> oldFinish = late.thenCompose(v -> old.finish());
-      assertThat(reasonOf(oldFinish)).isEqualTo(StorageException.Reason.CANCELLED);
+      assertThat(reasonOf(oldFinish)).isEqualTo(StorageException.Reason.CONFLICT);
       append(current, data, (int) from, data.length, 256 * 1024);
       assertThat(await(current.finish())).isEqualTo(data.length);
       assertThat(Files.readAllBytes(root.resolve("blobs/cas/d"))).isEqualTo(data);
