@@ -21,6 +21,8 @@ import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ActionCache service: action results are small protobuf objects in the store. A result is
@@ -28,6 +30,8 @@ import java.util.function.Supplier;
  * miss, so that it runs the action instead of failing on a download later.
  */
 public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
+
+  private static final Logger log = LoggerFactory.getLogger(ActionCacheService.class);
 
   private final BlobStore store;
   private final DigestFunctions digests;
@@ -77,7 +81,7 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
                     }
                     throw e;
                   })
-              .thenApply(data -> parse(data, action))
+              .thenApply(data -> parse(data, action, key))
               .thenCompose(
                   result ->
                       outputs
@@ -87,7 +91,7 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
                                 if (missing.isPresent()) {
                                   throw miss(
                                       "action result for " + action + " refers to "
-                                          + missing.get() + ", which the CAS no longer holds");
+                                          + missing.get());
                                 }
                                 return inliner.inline(instance, action.function(), request, result);
                               }));
@@ -118,12 +122,16 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
         });
   }
 
-  private static ActionResult parse(ByteBuffer data, BlobDigest action) {
+  /**
+   * Parses a stored result; one that does not parse is logged with its key and answered as a
+   * miss, so that the client runs the action and stores a good result over it.
+   */
+  private static ActionResult parse(ByteBuffer data, BlobDigest action, BlobKey key) {
     try {
       return ActionResult.parseFrom(data);
     } catch (InvalidProtocolBufferException e) {
-      throw new StorageException(
-          StorageException.Reason.INTERNAL, "stored action result for " + action + " is corrupt", e);
+      log.warn("stored action result at {} does not parse ({}); answering a cache miss", key, e.getMessage());
+      throw miss("the stored action result for " + action + " is unreadable; run the action again");
     }
   }
 

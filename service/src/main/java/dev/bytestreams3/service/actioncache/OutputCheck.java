@@ -13,20 +13,26 @@ import dev.bytestreams3.service.cas.StoredBlob;
 import dev.bytestreams3.service.resource.BlobDigest;
 import dev.bytestreams3.service.resource.DigestFunctions;
 import dev.bytestreams3.service.resource.KeyLayout;
+import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.HashFunction;
+import dev.bytestreams3.storage.StorageException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checks that every blob an action result refers to is in the CAS: output files, standard output
  * and error, each output directory's Tree and every file inside those trees.
  */
 final class OutputCheck {
+
+  private static final Logger log = LoggerFactory.getLogger(OutputCheck.class);
 
   private final BlobStore store;
   private final KeyLayout layout;
@@ -72,7 +78,10 @@ final class OutputCheck {
     }
   }
 
-  /** Completes with a description of the first blob missing, or empty when all are present. */
+  /**
+   * Completes with a description of the first blob missing or unreadable, or empty when all are
+   * present.
+   */
   CompletableFuture<Optional<String>> missing(
       String instance, HashFunction function, ActionResult result) {
     List<BlobDigest> direct;
@@ -88,7 +97,11 @@ final class OutputCheck {
                 return CompletableFuture.completedFuture(m);
               }
               return treeFiles(instance, function, result)
-                  .thenCompose(files -> firstMissing(instance, files));
+                  .thenCompose(
+                      t ->
+                          t.problem().isPresent()
+                              ? CompletableFuture.completedFuture(t.problem())
+                              : firstMissing(instance, t.files()));
             });
   }
 
@@ -106,28 +119,44 @@ final class OutputCheck {
                 missing.isEmpty()
                     ? Optional.empty()
                     : Optional.of(
-                        missing.size() + " missing blob(s), first " + keys.get(missing.iterator().next())));
+                        missing.size() + " missing blob(s), first " + keys.get(missing.iterator().next())
+                            + ", which the CAS no longer holds"));
   }
 
-  private CompletableFuture<List<BlobDigest>> treeFiles(
+  /** The files inside an output directory's tree, or why they cannot be known. */
+  private record TreeFiles(List<BlobDigest> files, Optional<String> problem) {}
+
+  /**
+   * The files inside the trees of {@code result}'s output directories, or the first tree that is
+   * gone or does not parse, which makes the result a miss.
+   */
+  private CompletableFuture<TreeFiles> treeFiles(
       String instance, HashFunction function, ActionResult result) {
-    List<CompletableFuture<List<BlobDigest>>> each = new ArrayList<>();
+    List<CompletableFuture<TreeFiles>> each = new ArrayList<>();
     for (OutputDirectory out : result.getOutputDirectoriesList()) {
       BlobDigest tree = resolve(digests, function, out.getTreeDigest(), "output directory");
       if (tree.isEmptyBlob()) {
         continue;
       }
+      String what = "tree " + tree + " of output directory '" + out.getPath() + "'";
+      BlobKey key = layout.casKey(instance, tree.function(), tree.hash());
       each.add(
           store
-              .get(layout.casKey(instance, tree.function(), tree.hash()))
-              .thenApply(
-                  data -> {
+              .get(key)
+              .handle(
+                  (data, err) -> {
+                    if (err != null) {
+                      StorageException e = StorageException.from(err);
+                      if (e.reason() == StorageException.Reason.NOT_FOUND) {
+                        return problem(what + ", which the CAS no longer holds");
+                      }
+                      throw e;
+                    }
                     try {
-                      return filesOf(function, Tree.parseFrom(data));
-                    } catch (InvalidProtocolBufferException e) {
-                      throw new IllegalArgumentException(
-                          "tree " + tree + " of output directory '" + out.getPath()
-                              + "' is not a Tree", e);
+                      return new TreeFiles(filesOf(function, Tree.parseFrom(data)), Optional.empty());
+                    } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+                      log.warn("{} at {} does not parse ({}); answering a cache miss", what, key, e.getMessage());
+                      return problem(what + ", which is not a readable Tree");
                     }
                   }));
     }
@@ -135,9 +164,19 @@ final class OutputCheck {
         .thenApply(
             v -> {
               List<BlobDigest> all = new ArrayList<>();
-              each.forEach(f -> all.addAll(f.join()));
-              return all;
+              for (CompletableFuture<TreeFiles> f : each) {
+                TreeFiles t = f.join();
+                if (t.problem().isPresent()) {
+                  return t;
+                }
+                all.addAll(t.files());
+              }
+              return new TreeFiles(all, Optional.empty());
             });
+  }
+
+  private static TreeFiles problem(String description) {
+    return new TreeFiles(List.of(), Optional.of(description));
   }
 
   private List<BlobDigest> filesOf(HashFunction function, Tree tree) {

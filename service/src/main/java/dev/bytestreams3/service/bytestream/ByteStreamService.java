@@ -153,7 +153,9 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                 .size(layout.keyOf(name))
                 .thenApply(
                     size ->
-                        size.isPresent() ? status(size.getAsLong(), true) : status(0, false));
+                        size.isPresent() && size.getAsLong() == name.size()
+                            ? status(size.getAsLong(), true)
+                            : status(0, false));
       } else {
         answer =
             store
@@ -182,6 +184,11 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       throw Status.NOT_FOUND
           .withDescription("no write to '" + resource + "' has reached this server")
           .asRuntimeException();
+    }
+    if (s.complete() && name.isBlob() && s.committedSize() != name.size()) {
+      // Blobs are stored by hash alone: one of another size is not the blob this upload names,
+      // whose write has committed nothing (and will fail verification if sent).
+      return status(0, false);
     }
     // An upload id not seen yet has committed nothing: Bazel retries from 0 on this answer,
     // where NOT_FOUND would end its retries.

@@ -57,12 +57,13 @@ final class ReadCall {
                 return;
               }
               if (name.isBlob() && r.blobSize() != name.size()) {
+                // The store holds a blob of that hash but another size: not the blob asked for.
                 r.close();
                 fail(
-                    Status.DATA_LOSS
+                    Status.NOT_FOUND
                         .withDescription(
-                            "stored blob " + key + " has " + r.blobSize() + " bytes (expected: "
-                                + name.size() + ")")
+                            "'" + request.getResourceName() + "' not found: the blob of that hash has "
+                                + r.blobSize() + " bytes (expected: " + name.size() + ")")
                         .asRuntimeException());
                 return;
               }

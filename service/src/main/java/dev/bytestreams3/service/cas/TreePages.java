@@ -20,7 +20,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Walks a directory tree breadth-first from its root, level by level with one store read per
  * distinct directory, and cuts it into pages. Directories missing from the CAS are left out with
- * their subtrees (GetTree returns whatever part of the tree exists); a missing root is
+ * their subtrees (GetTree returns whatever part of the tree exists), and so are directories whose
+ * digest names another size than the blob stored under its hash; a missing root is
  * {@code NOT_FOUND}. A page token is the position in the walk where the next page starts, so any
  * replica continues a walk another one began.
  */
@@ -97,7 +98,8 @@ final class TreePages {
   private final class Walk {
     private final String instance;
     private final BlobDigest root;
-    private final Set<String> seen = new HashSet<>();
+    /** Digests already walked, size and all: a hash with a wrong size is not the same directory. */
+    private final Set<BlobDigest> seen = new HashSet<>();
     private final List<Directory> found = new ArrayList<>();
 
     Walk(String instance, BlobDigest root) {
@@ -122,7 +124,7 @@ final class TreePages {
                   found.add(dir);
                   for (DirectoryNode child : dir.getDirectoriesList()) {
                     BlobDigest c = childDigest(child);
-                    if (c != null && seen.add(c.hash())) {
+                    if (c != null && seen.add(c)) {
                       next.add(c);
                     }
                   }
@@ -147,7 +149,7 @@ final class TreePages {
 
     private CompletableFuture<Directory> read(BlobDigest d, boolean isRoot) {
       if (isRoot) {
-        seen.add(d.hash());
+        seen.add(d);
       }
       if (d.isEmptyBlob()) {
         return CompletableFuture.completedFuture(Directory.getDefaultInstance());
@@ -164,6 +166,17 @@ final class TreePages {
                   if (isRoot) {
                     throw Status.NOT_FOUND
                         .withDescription("root directory " + d + " is not in the CAS")
+                        .asRuntimeException();
+                  }
+                  return null;
+                }
+                if (data.remaining() != d.size()) {
+                  // Blobs are stored by hash alone: one of another size is not the one named.
+                  if (isRoot) {
+                    throw Status.NOT_FOUND
+                        .withDescription(
+                            "root directory " + d + " is not in the CAS (the blob of that hash has "
+                                + data.remaining() + " bytes)")
                         .asRuntimeException();
                   }
                   return null;
