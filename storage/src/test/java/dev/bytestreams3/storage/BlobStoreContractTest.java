@@ -390,4 +390,58 @@ public abstract class BlobStoreContractTest {
             + budget.capacityBytes());
     assertThat(budget.peakBytes()).isLessThanOrEqualTo(budget.capacityBytes());
   }
+
+  @Test
+  void read_limitOverflowingPastTheOffset_readsToTheEnd() throws Exception {
+    BlobKey k = key();
+    byte[] data = bytes(2 * readSegmentBytes() + 17, 30);
+    await(store.put(k, ByteBuffer.wrap(data)));
+
+    assertThat(read(store, k, 1, Long.MAX_VALUE)).isEqualTo(Arrays.copyOfRange(data, 1, data.length));
+    assertThat(read(store, k, data.length, Long.MAX_VALUE)).isEmpty();
+  }
+
+  @Test
+  void blobReplacedDuringARead_readsAllOldBytes_orEndsWithConflict() throws Exception {
+    BlobKey k = key();
+    int segment = readSegmentBytes();
+    // More segments than any store reads ahead, so the read asks for bytes after the replacement.
+    byte[] old = bytes(8L * segment + 123, 31);
+    byte[] replacement = bytes(old.length, 32);
+    await(store.put(k, ByteBuffer.wrap(old)));
+
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    StorageException failure = null;
+    try (BlobReader r = await(store.openReader(k, 0, 0))) {
+      ByteBuffer first = await(r.next());
+      byte[] head = new byte[first.remaining()];
+      first.get(head);
+      got.write(head);
+      // Another instance replaces the blob, as another replica would.
+      await(newStore().put(k, ByteBuffer.wrap(replacement)));
+      try {
+        ByteBuffer chunk;
+        while ((chunk = await(r.next())) != null) {
+          byte[] b = new byte[chunk.remaining()];
+          chunk.get(b);
+          got.write(b);
+        }
+      } catch (java.util.concurrent.ExecutionException e) {
+        failure = StorageException.from(e);
+      }
+    }
+
+    byte[] read = got.toByteArray();
+    if (failure == null) {
+      assertThat(read).as("a read that ends well has the old bytes only").isEqualTo(old);
+    } else {
+      assertThat(failure.reason()).isEqualTo(StorageException.Reason.CONFLICT);
+      assertThat(failure.getMessage()).contains("replaced while it was being read");
+      assertThat(read).as("bytes read before the conflict").isEqualTo(Arrays.copyOf(old, read.length));
+    }
+    System.out.println(
+        backendName() + ": blob replaced during a read: "
+            + (failure == null ? "all old bytes" : "CONFLICT after " + read.length + " bytes"));
+    assertThat(read(store, k, 0, 0)).isEqualTo(replacement);
+  }
 }

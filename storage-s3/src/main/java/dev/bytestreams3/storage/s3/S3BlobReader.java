@@ -7,9 +7,13 @@ import dev.bytestreams3.storage.StorageException.Reason;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
- * Reads a range of an object as ranged GETs of one segment each. At most {@code
+ * Reads a range of one object as ranged GETs of one segment each, each only from the object the
+ * reader was opened on (its ETag in {@code If-Match}): when the object is replaced meanwhile, the
+ * GET fails with 412 and the read ends with {@link Reason#CONFLICT}, never mixing two objects. At most {@code
  * maxSegmentsInFlight} segments are held at once, counting the one being delivered, each reserved
  * from the memory budget before it is requested; a new one is requested only when the reader has
  * consumed one, so a slow reader holds the store back instead of filling memory.
@@ -18,6 +22,8 @@ final class S3BlobReader implements BlobReader {
 
   private final S3BlobStore store;
   private final String objectKey;
+  /** The ETag every GET must match; null when the store gave none. */
+  private final String eTag;
   private final long blobSize;
   private final long end;
   private final int segmentBytes;
@@ -30,10 +36,11 @@ final class S3BlobReader implements BlobReader {
   private boolean closed;
 
   S3BlobReader(
-      S3BlobStore store, String objectKey, long blobSize, long start, long end,
+      S3BlobStore store, String objectKey, String eTag, long blobSize, long start, long end,
       int segmentBytes, int maxSegments) {
     this.store = store;
     this.objectKey = objectKey;
+    this.eTag = eTag;
     this.blobSize = blobSize;
     this.nextStart = start;
     this.end = end;
@@ -122,12 +129,33 @@ final class S3BlobReader implements BlobReader {
     Segment(long start, int length) {
       reservation = store.budget().reserve(length);
       data =
-          reservation.thenCompose(
-              r -> {
-                CompletableFuture<ChunkedBuffer> f = store.getRange(objectKey, start, length);
-                request = f;
-                return f;
-              });
+          reservation
+              .thenCompose(
+                  r -> {
+                    CompletableFuture<ChunkedBuffer> f =
+                        store.getRange(objectKey, eTag, start, length);
+                    request = f;
+                    return f;
+                  })
+              .handle(
+                  (b, err) -> {
+                    if (err == null) {
+                      return b;
+                    }
+                    if (replaced(err)) {
+                      throw new StorageException(
+                          Reason.CONFLICT,
+                          "the blob was replaced while it was being read; read it again",
+                          StorageException.from(err));
+                    }
+                    throw err instanceof CompletionException c ? c : new CompletionException(err);
+                  });
+    }
+
+    /** Whether {@code err} is S3 refusing the ETag the GET had to match. */
+    private boolean replaced(Throwable err) {
+      Throwable cause = StorageException.from(err).getCause();
+      return cause instanceof S3Exception e && e.statusCode() == 412;
     }
 
     void release() {

@@ -427,6 +427,11 @@ public final class S3BlobStore implements BlobStore {
             });
   }
 
+  /**
+   * Opens a reader pinned to the object the first HEAD finds: every ranged GET carries that
+   * HEAD's ETag in {@code If-Match}, so an object replaced during the read ends it with {@link
+   * Reason#CONFLICT} instead of handing out bytes of two objects.
+   */
   @Override
   public CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit) {
     String objectKey;
@@ -435,13 +440,17 @@ public final class S3BlobStore implements BlobStore {
     } catch (StorageException e) {
       return failed(e);
     }
-    return sizeOf(objectKey)
-        .thenApply(
-            s -> {
-              if (s.isEmpty()) {
-                throw new StorageException(Reason.NOT_FOUND, key + " not found");
+    return client
+        .headObject(r -> r.bucket(bucket()).key(objectKey))
+        .handle(
+            (head, err) -> {
+              if (err != null) {
+                if (S3Errors.isNotFound(err)) {
+                  throw new StorageException(Reason.NOT_FOUND, key + " not found");
+                }
+                throw S3Errors.map(err, "HEAD", bucket(), objectKey);
               }
-              long size = s.getAsLong();
+              long size = head.contentLength();
               if (offset < 0 || offset > size) {
                 throw new StorageException(
                     Reason.OUT_OF_RANGE,
@@ -450,19 +459,23 @@ public final class S3BlobStore implements BlobStore {
               // Compared as a remainder, so that a limit near Long.MAX_VALUE cannot overflow the end.
               long end = limit <= 0 || limit > size - offset ? size : offset + limit;
               return new S3BlobReader(
-                  this, objectKey, size, offset, end,
+                  this, objectKey, head.eTag(), size, offset, end,
                   config.readSegmentBytes(), config.maxSegmentsInFlight());
             });
   }
 
-  /** GETs {@code length} bytes of {@code objectKey} from {@code start}. */
-  CompletableFuture<ChunkedBuffer> getRange(String objectKey, long start, int length) {
+  /**
+   * GETs {@code length} bytes of {@code objectKey} from {@code start}, only from the object whose
+   * ETag is {@code eTag} when it is not null.
+   */
+  CompletableFuture<ChunkedBuffer> getRange(String objectKey, String eTag, long start, int length) {
     return call(
         "GET range of",
         objectKey,
         () ->
             client.getObject(
-                r -> r.bucket(bucket()).key(objectKey).range("bytes=" + start + "-" + (start + length - 1)),
+                r -> r.bucket(bucket()).key(objectKey).ifMatch(eTag)
+                    .range("bytes=" + start + "-" + (start + length - 1)),
                 new SegmentTransformer(length)));
   }
 
