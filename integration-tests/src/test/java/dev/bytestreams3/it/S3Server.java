@@ -1,6 +1,7 @@
 package dev.bytestreams3.it;
 
 import dev.bytestreams3.storage.s3.S3MockFixture;
+import dev.bytestreams3.storage.s3.S3StoreConfig;
 import java.util.List;
 
 /** The S3 protocol server the end-to-end tests run against, and the flags that reach it. */
@@ -30,6 +31,11 @@ final class S3Server implements AutoCloseable {
         "--access-key-id=s3mock-access-key",
         "--secret-access-key=s3mock-secret-key",
         "--checksum-mode=when-required");
+  }
+
+  /** A store configuration reaching this S3 server directly, beside the server under test. */
+  S3StoreConfig.Builder storeConfig() {
+    return s3.storeConfig();
   }
 
   @Override
