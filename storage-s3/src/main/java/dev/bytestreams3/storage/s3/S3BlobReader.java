@@ -11,12 +11,14 @@ import java.util.concurrent.CompletionException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
- * Reads a range of one object as ranged GETs of one segment each, each only from the object the
- * reader was opened on (its ETag in {@code If-Match}): when the object is replaced meanwhile, the
- * GET fails with 412 and the read ends with {@link Reason#CONFLICT}, never mixing two objects. At most {@code
+ * Reads a range of one object as ranged GETs of one segment each. At most {@code
  * maxSegmentsInFlight} segments are held at once, counting the one being delivered, each reserved
  * from the memory budget before it is requested; a new one is requested only when the reader has
  * consumed one, so a slow reader holds the store back instead of filling memory.
+ *
+ * <p>Every GET asks for the object the reader was opened on (its ETag in {@code If-Match}): when
+ * the object is replaced meanwhile, S3 answers 412 and the read ends with {@link
+ * Reason#CONFLICT}, never mixing bytes of two objects.
  */
 final class S3BlobReader implements BlobReader {
 

@@ -320,10 +320,12 @@ final class LocalUpload implements Upload {
                 data.close();
                 try {
                   store.publish(folder.resolve("data"), spec.key(), spec.overwrite());
-                } finally {
-                  // Published or refused, the upload is over: nothing is left to resume.
+                } catch (StorageException refused) {
+                  // Another writer's blob holds the name: nothing is left to resume.
                   deleteFolder();
+                  throw refused;
                 }
+                deleteFolder();
                 return written;
               } finally {
                 letGo();
