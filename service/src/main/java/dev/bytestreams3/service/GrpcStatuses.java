@@ -70,6 +70,8 @@ public final class GrpcStatuses {
         return Status.UNAVAILABLE;
       case CANCELLED:
         return Status.CANCELLED;
+      case CONFLICT:
+        return Status.ABORTED;
       case ACCESS_DENIED:
       case INTERNAL:
       default:

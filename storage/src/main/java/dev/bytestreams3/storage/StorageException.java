@@ -23,6 +23,11 @@ public final class StorageException extends RuntimeException {
     ACCESS_DENIED,
     /** The backend could not be reached or answered with a retryable error. */
     UNAVAILABLE,
+    /**
+     * Another writer changed the upload or the blob meanwhile (it holds the upload, replaced a
+     * part, or ended the upload): nothing wrong was stored, and trying again may succeed.
+     */
+    CONFLICT,
     /** The operation was cancelled by its caller. */
     CANCELLED,
     /** Anything else: an unexpected backend answer or a local I/O failure. */

@@ -50,18 +50,18 @@ final class S3Upload implements Upload {
   private final Permits slots;
   private final boolean checksums;
 
+  private final UploadLedger ledger;
+  /** Whether the S3 upload was started by this writer, not resumed from another's record. */
+  private final boolean ownS3Upload;
+
   // Guarded by this.
   private CompletableFuture<String> s3UploadId;
-  private final TreeMap<Integer, CompletedPart> completed = new TreeMap<>();
-  private final NavigableMap<Integer, byte[]> states = new TreeMap<>();
   private final Set<CompletableFuture<?>> inFlight = new HashSet<>();
   private final Set<CompletableFuture<?>> requests = new HashSet<>();
-  private int contiguousDone;
   private int nextPart;
   private long position;
   private ChunkedBuffer buffer;
   private MemoryBudget.Reservation bufferReservation;
-  private CompletableFuture<Void> recordChain = CompletableFuture.completedFuture(null);
   // The verifier is used only by the step at the end of this chain.
   private CompletableFuture<Void> hashChain = CompletableFuture.completedFuture(null);
   private Throwable failure;
@@ -70,8 +70,10 @@ final class S3Upload implements Upload {
 
   private S3Upload(
       S3BlobStore store, UploadSpec spec, String objectKey, long partSize, long committed,
-      ContentVerifier verifier, String s3UploadId, int nextPart) {
+      ContentVerifier verifier, String s3UploadId, int nextPart, UploadLedger ledger) {
     this.store = store;
+    this.ledger = ledger;
+    this.ownS3Upload = s3UploadId == null;
     this.spec = spec;
     this.objectKey = objectKey;
     this.partSize = partSize;
@@ -79,7 +81,6 @@ final class S3Upload implements Upload {
     this.position = committed;
     this.verifier = verifier;
     this.nextPart = nextPart;
-    this.contiguousDone = nextPart - 1;
     this.s3UploadId = s3UploadId == null ? null : CompletableFuture.completedFuture(s3UploadId);
     this.slots = new Permits(store.config().maxPartsInFlight());
     this.checksums = store.config().checksumMode() == S3StoreConfig.ChecksumMode.WHEN_SUPPORTED;
@@ -98,32 +99,43 @@ final class S3Upload implements Upload {
           spec.key() + ": " + spec.expectedSize() + " bytes do not fit in " + MAX_PARTS
               + " parts this store can buffer");
     }
-    return new S3Upload(store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1);
+    UploadLedger ledger =
+        new UploadLedger(
+            store.records(), spec, partSize, S3BlobStore.resumable(spec), Optional.empty(), null,
+            new TreeMap<>(), null);
+    return new S3Upload(
+        store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1, ledger);
   }
 
-  /** Resumes the upload in {@code record} after the committed parts among {@code parts}. */
+  /**
+   * Resumes the upload in {@code stored} after the committed parts among {@code parts}: those S3
+   * lists with the ETags the record names.
+   */
   static S3Upload resumed(
-      S3BlobStore store, UploadSpec spec, String objectKey, UploadRecord record,
+      S3BlobStore store, UploadSpec spec, String objectKey, StoredRecord stored,
       Map<Integer, Part> parts) {
-    int n = record.committedParts(List.copyOf(parts.keySet()));
+    UploadRecord record = stored.record();
+    int n = record.committedParts(S3BlobStore.eTags(parts));
+    byte[] state = n == 0 || spec.check().isEmpty() ? null : record.states().get(n);
     ContentVerifier verifier =
-        n == 0 || spec.check().isEmpty()
-            ? ContentVerifier.start(spec)
-            : ContentVerifier.resume(spec, Optional.of(record.states().get(n)));
-    S3Upload u =
-        new S3Upload(
-            store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
-            record.s3UploadId(), n + 1);
+        state == null ? ContentVerifier.start(spec) : ContentVerifier.resume(spec, Optional.of(state));
+    TreeMap<Integer, CompletedPart> committed = new TreeMap<>();
     for (int i = 1; i <= n; i++) {
-      Part p = parts.get(i);
-      u.completed.put(
+      committed.put(
           i,
-          CompletedPart.builder().partNumber(i).eTag(p.eTag()).checksumCRC32(p.checksumCRC32()).build());
+          CompletedPart.builder()
+              .partNumber(i)
+              .eTag(record.etags().get(i))
+              .checksumCRC32(parts.get(i).checksumCRC32())
+              .build());
     }
-    if (n > 0 && spec.check().isPresent()) {
-      u.states.put(n, record.states().get(n));
-    }
-    return u;
+    UploadLedger ledger =
+        new UploadLedger(
+            store.records(), spec, record.partSizeBytes(), S3BlobStore.resumable(spec),
+            Optional.of(stored.eTag()), record.s3UploadId(), committed, state);
+    return new S3Upload(
+        store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
+        record.s3UploadId(), n + 1, ledger);
   }
 
   @Override
@@ -149,6 +161,9 @@ final class S3Upload implements Upload {
   private CompletableFuture<Void> fill(ByteBuffer d) {
     ChunkedBuffer full = null;
     synchronized (this) {
+      if (failure == null && ledger.failure() != null) {
+        failure = ledger.failure();
+      }
       if (failure != null) {
         return CompletableFuture.failedFuture(failure);
       }
@@ -276,9 +291,10 @@ final class S3Upload implements Upload {
   }
 
   /**
-   * Hashes a full part after the parts before it, then saves the hash state after it in the
-   * record. A hash function whose state cannot be saved (BLAKE3) records no state: nothing of such
-   * an upload counts as committed, and a later writer starts it again from zero.
+   * Hashes a full part after the parts before it, then hands the hash state after it to the
+   * ledger, which records it once S3 holds the part too. A hash function whose state cannot be
+   * saved (BLAKE3) records nothing: nothing of such an upload counts as committed, and a later
+   * writer starts it again from zero.
    */
   private CompletableFuture<Void> hashPart(int number, ChunkedBuffer body) {
     ByteBuffer[] chunks = body.contents();
@@ -297,14 +313,7 @@ final class S3Upload implements Upload {
                   spec.check().isPresent() && verifier.resumable()
                       ? verifier.saveState().orElseThrow()
                       : null;
-              synchronized (this) {
-                if (state != null) {
-                  states.put(number, state);
-                }
-                if (!detached) {
-                  saveRecord();
-                }
-              }
+              ledger.hashed(number, state);
             },
             store.hashThreads());
     hashChain = hashed;
@@ -359,37 +368,14 @@ final class S3Upload implements Upload {
         .thenApply(r -> r.uploadId());
   }
 
-  /** Rewrites the record after the writes before it, with every hash state not yet confirmed. */
-  private void saveRecord() {
-    CompletableFuture<String> id = s3UploadId;
-    // Parts up to contiguousDone are complete: of their states, only the latest is needed.
-    Integer latestComplete = states.floorKey(contiguousDone);
-    if (latestComplete != null) {
-      states.headMap(latestComplete, false).clear();
-    }
-    NavigableMap<Integer, byte[]> snapshot = new TreeMap<>(states);
-    recordChain =
-        recordChain
-            .thenCompose(v -> id)
-            .thenCompose(
-                uploadId ->
-                    store.writeRecord(
-                        spec,
-                        new UploadRecord(
-                            spec.key().value(), spec.uploadId(), uploadId, partSize,
-                            spec.check().map(c -> c.function().id()), snapshot)));
-    recordChain.whenComplete(
-        (v, err) -> {
-          if (err != null) {
-            fail(err);
-          }
-        });
-  }
-
   private CompletableFuture<Void> uploadPart(int number, ChunkedBuffer body) {
     ReleasableBody content = new ReleasableBody(body.contents());
+    CompletableFuture<String> id;
+    synchronized (this) {
+      id = s3UploadId;
+    }
     CompletableFuture<Void> sent =
-        s3UploadId.thenCompose(
+        id.thenCompose(
             uploadId -> {
               CompletableFuture<UploadPartResponse> request =
                 store.call(
@@ -419,23 +405,17 @@ final class S3Upload implements Upload {
                       requests.remove(request);
                     }
                   });
-              return request;
-            })
-            .thenAccept(
-                r -> {
-                  synchronized (this) {
-                    completed.put(
-                        number,
-                        CompletedPart.builder()
-                            .partNumber(number)
-                            .eTag(r.eTag())
-                            .checksumCRC32(r.checksumCRC32())
-                            .build());
-                    while (completed.containsKey(contiguousDone + 1)) {
-                      contiguousDone++;
-                    }
-                  }
-                });
+              return request.thenAccept(
+                  r ->
+                      ledger.sent(
+                          number,
+                          CompletedPart.builder()
+                              .partNumber(number)
+                              .eTag(r.eTag())
+                              .checksumCRC32(r.checksumCRC32())
+                              .build(),
+                          uploadId));
+            });
     sent.whenComplete(
         (v, err) -> {
           // The part's bytes are about to leave the budget, so nothing may keep them: not even the
@@ -472,8 +452,8 @@ final class S3Upload implements Upload {
               List<CompletableFuture<?>> all;
               synchronized (this) {
                 all = new ArrayList<>(inFlight);
-                all.add(recordChain);
               }
+              all.add(ledger.written());
               return CompletableFuture.allOf(
                   all.stream()
                       .map(f -> f.handle((x, e) -> null))
@@ -540,10 +520,13 @@ final class S3Upload implements Upload {
               List<CompletedPart> parts;
               String uploadId;
               synchronized (this) {
+                if (failure == null && ledger.failure() != null) {
+                  failure = ledger.failure();
+                }
                 if (failure != null) {
                   throw StorageException.from(failure);
                 }
-                parts = new ArrayList<>(completed.values());
+                parts = ledger.parts();
                 uploadId = s3UploadId.join();
               }
               return store.call(
@@ -559,7 +542,7 @@ final class S3Upload implements Upload {
                                       .uploadId(uploadId)
                                       .multipartUpload(m -> m.parts(parts))));
             })
-        .thenCompose(r -> store.deleteRecord(spec).exceptionally(err -> null))
+        .thenCompose(r -> store.records().delete(spec).exceptionally(err -> null))
         .thenApply(v -> total);
   }
 
@@ -623,14 +606,10 @@ final class S3Upload implements Upload {
         .thenApply(
             v -> {
               synchronized (this) {
-                if (recordChain.isCompletedExceptionally()) {
-                  throw StorageException.from(failure);
+                if (ledger.failure() != null) {
+                  throw ledger.failure();
                 }
-                if (spec.check().isEmpty()) {
-                  return contiguousDone * partSize;
-                }
-                Integer withState = states.floorKey(contiguousDone);
-                return withState == null ? 0L : withState * partSize;
+                return ledger.committedParts() * partSize;
               }
             });
   }
@@ -641,6 +620,7 @@ final class S3Upload implements Upload {
     synchronized (this) {
       closed = true;
       detached = true;
+      ledger.stop();
       dropBuffer();
       cancel = new ArrayList<>(inFlight);
       cancel.addAll(requests);
@@ -663,10 +643,18 @@ final class S3Upload implements Upload {
     }
     return settled()
         .thenCompose(
-            v ->
-                id == null
-                    ? store.deleteRecord(spec)
-                    : id.thenCompose(uploadId -> store.abortUpload(objectKey, spec, uploadId)));
+            v -> {
+              if (!ledger.lost()) {
+                return id == null
+                    ? store.records().delete(spec)
+                    : id.thenCompose(uploadId -> store.abortUpload(objectKey, spec, uploadId));
+              }
+              // The record is another writer's now: only an S3 upload this writer started is its
+              // own to abort.
+              return id == null || !ownS3Upload
+                  ? CompletableFuture.<Void>completedFuture(null)
+                  : id.thenCompose(uploadId -> store.abortMultipart(objectKey, uploadId));
+            });
   }
 
   private void dropBuffer() {
