@@ -455,6 +455,14 @@ public final class S3BlobStore implements BlobStore {
   }
 
   CompletableFuture<Void> putObject(String objectKey, ByteBuffer... data) {
+    return putObject(objectKey, false, data);
+  }
+
+  /**
+   * Puts {@code data} at {@code objectKey}; with {@code noReplace}, on a store that honours it,
+   * only where no object is ({@code If-None-Match: *}), failing with {@code ALREADY_EXISTS}.
+   */
+  CompletableFuture<Void> putObject(String objectKey, boolean noReplace, ByteBuffer... data) {
     long length = 0;
     ByteBuffer[] views = new ByteBuffer[data.length];
     for (int i = 0; i < data.length; i++) {
@@ -469,7 +477,12 @@ public final class S3BlobStore implements BlobStore {
                 objectKey,
                 () ->
                     client.putObject(
-                        r -> r.bucket(bucket()).key(objectKey).contentLength(contentLength),
+                        r -> {
+                          r.bucket(bucket()).key(objectKey).contentLength(contentLength);
+                          if (noReplace) {
+                            r.ifNoneMatch("*");
+                          }
+                        },
                         content))
             .thenApply(r -> null);
     put.whenComplete((v, err) -> content.release());

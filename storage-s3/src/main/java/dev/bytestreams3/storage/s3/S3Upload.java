@@ -437,8 +437,8 @@ final class S3Upload implements Upload {
   }
 
   /**
-   * Completes when every hash, part and record write started so far has ended, however. Hashing
-   * goes first: a hashed part starts its record write.
+   * Completes when every hash, part and record write started so far has ended, however: hashes
+   * first, then parts, then the record writes they started.
    */
   private CompletableFuture<Void> settled() {
     CompletableFuture<Void> hashes;
@@ -453,12 +453,13 @@ final class S3Upload implements Upload {
               synchronized (this) {
                 all = new ArrayList<>(inFlight);
               }
-              all.add(ledger.written());
               return CompletableFuture.allOf(
                   all.stream()
                       .map(f -> f.handle((x, e) -> null))
                       .toArray(CompletableFuture[]::new));
-            });
+            })
+        // A part S3 confirmed may have started a record write: wait for that too.
+        .thenCompose(v -> ledger.written().handle((x, e) -> null));
   }
 
   @Override
@@ -515,8 +516,9 @@ final class S3Upload implements Upload {
     }
     return last.thenCompose(v -> settled())
         .thenCompose(v -> ensureAllowed())
+        .thenCompose(v -> noReplace())
         .thenCompose(
-            v -> {
+            noReplace -> {
               List<CompletedPart> parts;
               String uploadId;
               synchronized (this) {
@@ -536,11 +538,24 @@ final class S3Upload implements Upload {
                       store
                           .client()
                           .completeMultipartUpload(
-                              r ->
-                                  r.bucket(store.bucket())
-                                      .key(objectKey)
-                                      .uploadId(uploadId)
-                                      .multipartUpload(m -> m.parts(parts))));
+                              r -> {
+                                r.bucket(store.bucket())
+                                    .key(objectKey)
+                                    .uploadId(uploadId)
+                                    .multipartUpload(m -> m.parts(parts));
+                                if (noReplace) {
+                                  r.ifNoneMatch("*");
+                                }
+                              }));
+            })
+        .exceptionallyCompose(
+            err -> {
+              StorageException e = StorageException.from(err);
+              if (e.reason() != Reason.ALREADY_EXISTS) {
+                return CompletableFuture.failedFuture(e);
+              }
+              // Another writer published first, and this one may not replace it.
+              return discard().handle((v, x) -> { throw e; });
             })
         .thenCompose(r -> store.records().delete(spec).exceptionally(err -> null))
         .thenApply(v -> total);
@@ -559,7 +574,8 @@ final class S3Upload implements Upload {
       stale = s3UploadId;
     }
     return ensureAllowed()
-        .thenCompose(v -> store.putObject(objectKey, body))
+        .thenCompose(v -> noReplace())
+        .thenCompose(noReplace -> store.putObject(objectKey, noReplace, body))
         .whenComplete(
             (v, err) -> {
               if (reservation != null) {
@@ -573,6 +589,18 @@ final class S3Upload implements Upload {
                     : stale.thenCompose(id -> store.abortUpload(objectKey, spec, id))
                         .exceptionally(err -> null))
         .thenApply(v -> total);
+  }
+
+  /**
+   * Whether the publishing request must carry {@code If-None-Match: *}: when the upload may not
+   * replace a blob and the store honours the condition, so that of two writers that both found
+   * the key free only one publishes. A store that ignores it keeps only the check before.
+   */
+  private CompletableFuture<Boolean> noReplace() {
+    if (spec.overwrite()) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return store.records().conditions().thenApply(ConditionalWrites::ifNoneMatch);
   }
 
   /** Fails with ALREADY_EXISTS, discarding the upload, when it may not replace a blob there. */

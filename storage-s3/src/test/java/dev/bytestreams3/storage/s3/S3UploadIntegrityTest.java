@@ -115,6 +115,147 @@ class S3UploadIntegrityTest {
     assertThat(await(other.get(spec.key())).array()).isEqualTo(x);
   }
 
+  @Test
+  void partReplacedAfterItWasRecorded_makesFinishAConflict_andPublishesNothing() throws Exception {
+    byte[] x = bytes(2 * PART + 1000, 2);
+    UploadSpec spec = verified(x);
+    Upload w = await(store.openUpload(spec));
+    append(w, x, 0, 2 * PART);
+    StoredRecord record = recordWithParts(spec, 2);
+
+    // Another party puts other bytes in part 1 of the same S3 upload.
+    String objectKey = store.keys().object(spec.key());
+    await(
+        store.client().uploadPart(
+            r -> r.bucket(s3.bucket()).key(objectKey).uploadId(record.record().s3UploadId())
+                .partNumber(1).contentLength(PART),
+            software.amazon.awssdk.core.async.AsyncRequestBody.fromBytes(bytes(PART, 3))));
+
+    // The writer's digest is right, but Complete names the part it sent: S3 refuses.
+    append(w, x, 2 * PART, x.length);
+    StorageException e = StorageException.from(failureOf(w.finish()));
+    assertThat(e.reason()).isEqualTo(StorageException.Reason.CONFLICT);
+    assertThat(await(other.size(spec.key()))).isEmpty();
+
+    // A resume no longer counts the replaced part, and an honest writer finishes.
+    Upload again = await(other.openUpload(spec));
+    assertThat(again.committedSize()).isZero();
+    append(again, x, 0, x.length);
+    assertThat(await(again.finish())).isEqualTo(x.length);
+    assertHoldsExactlyOrNothing(spec.key(), x);
+  }
+
+  /** The record of {@code spec} once it names {@code parts} parts. */
+  private StoredRecord recordWithParts(UploadSpec spec, int parts) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      Optional<StoredRecord> r = await(store.records().read(spec));
+      if (r.isPresent() && r.get().record().etags().size() >= parts) {
+        return r.get();
+      }
+      assertThat(System.nanoTime()).as("record with " + parts + " parts").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void multipartUploadEndedByAnother_isAConflict() throws Exception {
+    byte[] x = bytes(3 * PART, 4);
+    UploadSpec spec = verified(x);
+    Upload w = await(store.openUpload(spec));
+    append(w, x, 0, PART);
+    assertThat(await(w.suspend())).isEqualTo(PART);
+    StoredRecord record = await(store.records().read(spec)).orElseThrow();
+    String objectKey = store.keys().object(spec.key());
+    Upload resumed = await(store.openUpload(spec));
+    await(store.abortMultipart(objectKey, record.record().s3UploadId()));
+
+    appendQuietly(resumed, x, resumed.committedSize(), 3 * PART);
+    StorageException e = StorageException.from(failureOf(resumed.finish()));
+    assertThat(e.reason()).isEqualTo(StorageException.Reason.CONFLICT);
+    assertThat(await(other.size(spec.key()))).isEmpty();
+  }
+
+  @Test
+  void corruptUploadRecord_isInternal_notTheClientsFault() throws Exception {
+    byte[] x = bytes(PART + 10, 5);
+    UploadSpec spec = verified(x);
+    String recordKey = store.keys().record(spec);
+    await(
+        store.client().putObject(
+            r -> r.bucket(s3.bucket()).key(recordKey),
+            software.amazon.awssdk.core.async.AsyncRequestBody.fromString("state.x=%%%\n")));
+    StorageException e = StorageException.from(failureOf(store.openUpload(spec)));
+    assertThat(e.reason()).isEqualTo(StorageException.Reason.INTERNAL);
+    assertThat(e.getMessage()).contains("upload record").contains("corrupt");
+  }
+
+  @Test
+  void twoFreshWriters_theSecondToRecordLoses_andTheFirstFinishes() throws Exception {
+    byte[] x = bytes(2 * PART + 10, 6);
+    UploadSpec spec = verified(x);
+    Upload first = await(store.openUpload(spec));
+    Upload second = await(other.openUpload(spec));
+    append(first, x, 0, PART);
+    assertThat(await(first.suspend())).isEqualTo(PART);
+
+    appendQuietly(second, x, 0, x.length);
+    StorageException e = StorageException.from(failureOf(second.finish()));
+    assertThat(e.reason()).isEqualTo(StorageException.Reason.CONFLICT);
+    assertThat(e.getMessage()).contains("another writer holds the upload");
+
+    Upload again = await(store.openUpload(spec));
+    assertThat(again.committedSize()).isEqualTo(PART);
+    append(again, x, PART, x.length);
+    assertThat(await(again.finish())).isEqualTo(x.length);
+    assertHoldsExactlyOrNothing(spec.key(), x);
+  }
+
+  @Test
+  void noReplaceObject_anotherWriterPublishedAfterTheCheck_isAlreadyExists() throws Exception {
+    byte[] mine = bytes(3000, 7);
+    byte[] theirs = bytes(3000, 8);
+    UploadSpec spec =
+        new UploadSpec(BlobKey.of("files/" + UUID.randomUUID()), "object", -1, Optional.empty(), false);
+    Upload u = await(store.openUpload(spec));
+    append(u, mine, 0, mine.length);
+    // The other writer publishes between this one's check and its PutObject.
+    faults.beforeNext("PutObject", () -> other.put(spec.key(), ByteBuffer.wrap(theirs)).join());
+    StorageException e = StorageException.from(failureOf(u.finish()));
+    assertThat(e.reason()).isEqualTo(StorageException.Reason.ALREADY_EXISTS);
+    assertThat(await(other.get(spec.key())).array()).isEqualTo(theirs);
+  }
+
+  @Test
+  void noReplaceMultipartObject_anotherWriterPublishedBeforeComplete_isAlreadyExists()
+      throws Exception {
+    byte[] mine = bytes(PART + 3000, 9);
+    byte[] theirs = bytes(3000, 10);
+    UploadSpec spec =
+        new UploadSpec(BlobKey.of("files/" + UUID.randomUUID()), "object", -1, Optional.empty(), false);
+    Upload u = await(store.openUpload(spec));
+    append(u, mine, 0, mine.length);
+    faults.beforeNext(
+        "CompleteMultipartUpload", () -> other.put(spec.key(), ByteBuffer.wrap(theirs)).join());
+    StorageException e = StorageException.from(failureOf(u.finish()));
+    assertThat(e.reason()).isEqualTo(StorageException.Reason.ALREADY_EXISTS);
+    // The loser aborts its multipart upload. S3Mock (unlike S3) then deletes the object at the
+    // key too, so here the key holds the winner's bytes or nothing, never the loser's.
+    OptionalLong size = await(other.size(spec.key()));
+    if (size.isPresent()) {
+      assertThat(await(other.get(spec.key())).array()).isEqualTo(theirs);
+    }
+  }
+
+  static Throwable failureOf(CompletableFuture<?> f) {
+    try {
+      f.get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return e;
+    }
+    throw new AssertionError("expected a failure");
+  }
+
   /** Suspends {@code u} once its parts have ended, however; a failure is not this test's point. */
   private static void settle(Upload u) {
     try {
