@@ -11,25 +11,23 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.Part;
-import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * One upload written as an S3 multipart upload. Bytes are copied into a part buffer reserved from
  * the memory budget; a full buffer becomes a part sent while the writer goes on, with at most
  * {@code maxPartsInFlight} parts in flight. Each full part is hashed on the store's hash threads,
  * one part after another, beside its UploadPart, so the thread that receives the bytes only copies
- * them. Once a part is hashed, the upload's record is rewritten with the hash state after it
- * (record writes run one after another), so any process can resume and still verify; a detached
- * upload hashes and records nothing more. A part's buffer and its slot are given back once it is
- * both sent and hashed. A blob that ends before its first part is full is one PutObject.
+ * them ({@link PartHasher}). Once a part is both sent and hashed, the {@link UploadLedger}
+ * records its ETag and the hash state after it, so any process can resume and still verify; a
+ * detached upload hashes and records nothing more. A part's buffer and its slot are given back
+ * once it is both sent and hashed. {@link UploadPublisher} makes the verified blob visible; a blob
+ * that ends before its first part is full is one PutObject.
  */
 final class S3Upload implements Upload {
 
@@ -38,19 +36,17 @@ final class S3Upload implements Upload {
 
   private static final long MIB = 1024 * 1024;
 
-  /** At most this much left to hash when finishing is hashed on the finishing thread. */
-  private static final int HASH_IN_PLACE_BYTES = ChunkedBuffer.CHUNK_BYTES;
-
   private final S3BlobStore store;
   private final UploadSpec spec;
   private final String objectKey;
   private final long partSize;
   private final long committedAtOpen;
-  private final ContentVerifier verifier;
+  private final PartHasher hasher;
   private final Permits slots;
-  private final boolean checksums;
 
   private final UploadLedger ledger;
+  private final UploadPublisher publisher;
+  private final MultipartRequests multipart;
   /** Whether the S3 upload was started by this writer, not resumed from another's record. */
   private final boolean ownS3Upload;
 
@@ -62,8 +58,6 @@ final class S3Upload implements Upload {
   private long position;
   private ChunkedBuffer buffer;
   private MemoryBudget.Reservation bufferReservation;
-  // The verifier is used only by the step at the end of this chain.
-  private CompletableFuture<Void> hashChain = CompletableFuture.completedFuture(null);
   private Throwable failure;
   private boolean closed;
   private boolean detached;
@@ -73,17 +67,20 @@ final class S3Upload implements Upload {
       ContentVerifier verifier, String s3UploadId, int nextPart, UploadLedger ledger) {
     this.store = store;
     this.ledger = ledger;
+    this.publisher = new UploadPublisher(store, spec, objectKey);
+    this.multipart = new MultipartRequests(store, objectKey);
     this.ownS3Upload = s3UploadId == null;
     this.spec = spec;
     this.objectKey = objectKey;
     this.partSize = partSize;
     this.committedAtOpen = committed;
     this.position = committed;
-    this.verifier = verifier;
+    this.hasher =
+        new PartHasher(
+            verifier, store.hashThreads(), spec.check().isPresent() && verifier.resumable());
     this.nextPart = nextPart;
     this.s3UploadId = s3UploadId == null ? null : CompletableFuture.completedFuture(s3UploadId);
     this.slots = new Permits(store.config().maxPartsInFlight());
-    this.checksums = store.config().checksumMode() == S3StoreConfig.ChecksumMode.WHEN_SUPPORTED;
   }
 
   /** A new upload; nothing is sent to S3 until a part is full or the upload finishes. */
@@ -257,7 +254,7 @@ final class S3Upload implements Upload {
         return CompletableFuture.failedFuture(e);
       }
       if (s3UploadId == null) {
-        s3UploadId = createMultipart();
+        s3UploadId = multipart.create();
       }
       hashed = full ? hashPart(number, body) : CompletableFuture.completedFuture(null);
     }
@@ -297,26 +294,10 @@ final class S3Upload implements Upload {
    * writer starts it again from zero.
    */
   private CompletableFuture<Void> hashPart(int number, ChunkedBuffer body) {
-    ByteBuffer[] chunks = body.contents();
+    // A detached upload may have a successor: its record is no longer ours to write, and nothing
+    // will read its verifier again.
     CompletableFuture<Void> hashed =
-        hashChain.thenRunAsync(
-            () -> {
-              synchronized (this) {
-                // A detached upload may have a successor: its record is no longer ours to write,
-                // and nothing will read its verifier again.
-                if (detached) {
-                  return;
-                }
-              }
-              hash(chunks);
-              byte[] state =
-                  spec.check().isPresent() && verifier.resumable()
-                      ? verifier.saveState().orElseThrow()
-                      : null;
-              ledger.hashed(number, state);
-            },
-            store.hashThreads());
-    hashChain = hashed;
+        hasher.part(body.contents(), this::isDetached, state -> ledger.hashed(number, state));
     hashed.whenComplete(
         (v, err) -> {
           if (err != null) {
@@ -326,46 +307,8 @@ final class S3Upload implements Upload {
     return hashed;
   }
 
-  /** Hashes the bytes of {@code tail}, the part not yet cut, after every part before it. */
-  private CompletableFuture<Void> hashTail(ChunkedBuffer tail) {
-    ByteBuffer[] chunks = tail == null ? new ByteBuffer[0] : tail.contents();
-    synchronized (this) {
-      if (chunks.length == 0) {
-        return hashChain;
-      }
-      if (hashChain.isDone() && !hashChain.isCompletedExceptionally()
-          && tail.size() <= HASH_IN_PLACE_BYTES) {
-        hash(chunks);
-        return hashChain;
-      }
-      hashChain = hashChain.thenRunAsync(() -> hash(chunks), store.hashThreads());
-      return hashChain;
-    }
-  }
-
-  /** Adds {@code chunks} to the verifier; only the step at the end of the hash chain may. */
-  private void hash(ByteBuffer[] chunks) {
-    for (ByteBuffer c : chunks) {
-      verifier.update(c);
-    }
-  }
-
-  private CompletableFuture<String> createMultipart() {
-    return store
-        .call(
-            "CreateMultipartUpload",
-            objectKey,
-            () ->
-                store
-                    .client()
-                    .createMultipartUpload(
-                        r -> {
-                          r.bucket(store.bucket()).key(objectKey);
-                          if (checksums) {
-                            r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
-                          }
-                        }))
-        .thenApply(r -> r.uploadId());
+  private synchronized boolean isDetached() {
+    return detached;
   }
 
   private CompletableFuture<Void> uploadPart(int number, ChunkedBuffer body) {
@@ -377,25 +320,8 @@ final class S3Upload implements Upload {
     CompletableFuture<Void> sent =
         id.thenCompose(
             uploadId -> {
-              CompletableFuture<UploadPartResponse> request =
-                store.call(
-                    "UploadPart " + number + " of",
-                    objectKey,
-                    () ->
-                        store
-                            .client()
-                            .uploadPart(
-                                r -> {
-                                  r.bucket(store.bucket())
-                                      .key(objectKey)
-                                      .uploadId(uploadId)
-                                      .partNumber(number)
-                                      .contentLength((long) body.size());
-                                  if (checksums) {
-                                    r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
-                                  }
-                                },
-                                content));
+              CompletableFuture<CompletedPart> request =
+                  multipart.uploadPart(uploadId, number, content, body.size());
               synchronized (this) {
                 requests.add(request);
               }
@@ -405,16 +331,7 @@ final class S3Upload implements Upload {
                       requests.remove(request);
                     }
                   });
-              return request.thenAccept(
-                  r ->
-                      ledger.sent(
-                          number,
-                          CompletedPart.builder()
-                              .partNumber(number)
-                              .eTag(r.eTag())
-                              .checksumCRC32(r.checksumCRC32())
-                              .build(),
-                          uploadId));
+              return request.thenAccept(part -> ledger.sent(number, part, uploadId));
             });
     sent.whenComplete(
         (v, err) -> {
@@ -441,11 +358,8 @@ final class S3Upload implements Upload {
    * first, then parts, then the record writes they started.
    */
   private CompletableFuture<Void> settled() {
-    CompletableFuture<Void> hashes;
-    synchronized (this) {
-      hashes = hashChain;
-    }
-    return hashes
+    return hasher
+        .settled()
         .handle((v, e) -> null)
         .thenCompose(
             v -> {
@@ -476,7 +390,7 @@ final class S3Upload implements Upload {
       }
       tail = buffer;
     }
-    return hashTail(tail)
+    return hasher.tail(tail == null ? new ByteBuffer[0] : tail.contents(), tail == null ? 0 : tail.size())
         .handle(
             (v, err) -> {
               if (err != null) {
@@ -492,7 +406,7 @@ final class S3Upload implements Upload {
   private CompletableFuture<Long> verifiedThenPublished() {
     long total = position();
     try {
-      verifier.verify(total);
+      hasher.verify(total);
     } catch (StorageException e) {
       dropBuffer();
       return discard().handle((v, err) -> { throw e; });
@@ -515,10 +429,9 @@ final class S3Upload implements Upload {
       }
     }
     return last.thenCompose(v -> settled())
-        .thenCompose(v -> ensureAllowed())
-        .thenCompose(v -> noReplace())
+        .thenCompose(v -> allowedOrDiscarded())
         .thenCompose(
-            noReplace -> {
+            v -> {
               List<CompletedPart> parts;
               String uploadId;
               synchronized (this) {
@@ -531,31 +444,7 @@ final class S3Upload implements Upload {
                 parts = ledger.parts();
                 uploadId = s3UploadId.join();
               }
-              return store.call(
-                  "CompleteMultipartUpload",
-                  objectKey,
-                  () ->
-                      store
-                          .client()
-                          .completeMultipartUpload(
-                              r -> {
-                                r.bucket(store.bucket())
-                                    .key(objectKey)
-                                    .uploadId(uploadId)
-                                    .multipartUpload(m -> m.parts(parts));
-                                if (noReplace) {
-                                  r.ifNoneMatch("*");
-                                }
-                              }));
-            })
-        .exceptionallyCompose(
-            err -> {
-              StorageException e = StorageException.from(err);
-              if (e.reason() != Reason.ALREADY_EXISTS) {
-                return CompletableFuture.failedFuture(e);
-              }
-              // Another writer published first, and this one may not replace it.
-              return discard().handle((v, x) -> { throw e; });
+              return discardedIfExists(publisher.complete(uploadId, parts));
             })
         .thenCompose(r -> store.records().delete(spec).exceptionally(err -> null))
         .thenApply(v -> total);
@@ -573,9 +462,8 @@ final class S3Upload implements Upload {
       bufferReservation = null;
       stale = s3UploadId;
     }
-    return ensureAllowed()
-        .thenCompose(v -> noReplace())
-        .thenCompose(noReplace -> store.putObject(objectKey, noReplace, body))
+    return allowedOrDiscarded()
+        .thenCompose(v -> publisher.put(body))
         .whenComplete(
             (v, err) -> {
               if (reservation != null) {
@@ -591,33 +479,21 @@ final class S3Upload implements Upload {
         .thenApply(v -> total);
   }
 
-  /**
-   * Whether the publishing request must carry {@code If-None-Match: *}: when the upload may not
-   * replace a blob and the store honours the condition, so that of two writers that both found
-   * the key free only one publishes. A store that ignores it keeps only the check before.
-   */
-  private CompletableFuture<Boolean> noReplace() {
-    if (spec.overwrite()) {
-      return CompletableFuture.completedFuture(false);
-    }
-    return store.records().conditions().thenApply(ConditionalWrites::ifNoneMatch);
+  /** Fails with ALREADY_EXISTS, discarding the upload, when it may not replace a blob there. */
+  private CompletableFuture<Void> allowedOrDiscarded() {
+    return discardedIfExists(publisher.allowed());
   }
 
-  /** Fails with ALREADY_EXISTS, discarding the upload, when it may not replace a blob there. */
-  private CompletableFuture<Void> ensureAllowed() {
-    if (spec.overwrite()) {
-      return CompletableFuture.completedFuture(null);
-    }
-    return store
-        .size(spec.key())
-        .thenCompose(
-            s -> {
-              if (s.isEmpty()) {
-                return CompletableFuture.completedFuture(null);
-              }
-              StorageException e = S3BlobStore.alreadyExists(spec);
-              return discard().handle((v, err) -> { throw e; });
-            });
+  /** {@code step}, discarding the upload first when it fails with ALREADY_EXISTS. */
+  private CompletableFuture<Void> discardedIfExists(CompletableFuture<Void> step) {
+    return step.exceptionallyCompose(
+        err -> {
+          StorageException e = StorageException.from(err);
+          if (e.reason() != Reason.ALREADY_EXISTS) {
+            return CompletableFuture.failedFuture(e);
+          }
+          return discard().handle((v, x) -> { throw e; });
+        });
   }
 
   @Override

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ import org.junit.jupiter.api.Test;
 class S3HostileWritersTest {
 
   private static final long PART = S3StoreConfig.MIN_PART_BYTES;
-  private static final int ROUNDS = 6;
+  private static final int ROUNDS = 8;
   private static final int WRITERS = 4;
 
   private static S3MockFixture s3;
@@ -56,6 +57,12 @@ class S3HostileWritersTest {
 
   @Test
   void hostileAndUnluckyWriters_neverPublishBytesTheDigestDoesNotName() throws Exception {
+    hostileRounds(s3::storeConfig, s3.bucket());
+  }
+
+  /** The rounds against the server {@code server} configures, whose bucket is {@code bucket}. */
+  static void hostileRounds(Supplier<S3StoreConfig.Builder> server, String bucket)
+      throws Exception {
     long seed = 20261206L;
     Random random = new Random(seed);
     String prefix = "hostile-" + UUID.randomUUID();
@@ -63,10 +70,10 @@ class S3HostileWritersTest {
     S3Faults faultsB = new S3Faults();
     Set<String> ops = Set.of("UploadPart", "PutObject", "CompleteMultipartUpload");
     ExecutorService threads = Executors.newFixedThreadPool(WRITERS);
-    try (S3BlobStore a = store(prefix, faultsA);
-        S3BlobStore b = store(prefix, faultsB);
+    try (S3BlobStore a = store(server.get(), prefix, faultsA);
+        S3BlobStore b = store(server.get(), prefix, faultsB);
         S3BlobStore direct =
-            S3BlobStore.create(s3.storeConfig().keyPrefix(prefix).build(), new MemoryBudget(64L << 20))) {
+            S3BlobStore.create(server.get().keyPrefix(prefix).build(), new MemoryBudget(64L << 20))) {
       // Conditions are probed before the faults begin.
       a.records().conditions().get(60, TimeUnit.SECONDS);
       b.records().conditions().get(60, TimeUnit.SECONDS);
@@ -90,8 +97,13 @@ class S3HostileWritersTest {
         List<CompletableFuture<Void>> writers = new ArrayList<>();
         for (int w = 0; w < WRITERS; w++) {
           S3BlobStore store = random.nextBoolean() ? a : b;
-          byte[] content = contents.get(random.nextInt(contents.size()));
-          Ending ending = Ending.values()[random.nextInt(Ending.values().length)];
+          // Half the writers are honest, and half of them mean to finish.
+          byte[] content =
+              random.nextBoolean() ? honest : contents.get(1 + random.nextInt(contents.size() - 1));
+          Ending ending =
+              random.nextBoolean()
+                  ? Ending.FINISH
+                  : Ending.values()[1 + random.nextInt(Ending.values().length - 1)];
           long stopAt = (long) (random.nextDouble() * content.length);
           writers.add(CompletableFuture.runAsync(() -> write(store, spec, content, ending, stopAt), threads));
         }
@@ -104,7 +116,7 @@ class S3HostileWritersTest {
               .isEqualTo(sha256(honest));
           // Start the next round from nothing, so every round can publish.
           direct.client()
-              .deleteObject(r -> r.bucket(s3.bucket()).key(direct.keys().object(spec.key())))
+              .deleteObject(r -> r.bucket(bucket).key(direct.keys().object(spec.key())))
               .get(60, TimeUnit.SECONDS);
         }
       }
@@ -151,9 +163,9 @@ class S3HostileWritersTest {
     }
   }
 
-  private static S3BlobStore store(String prefix, S3Faults faults) {
+  private static S3BlobStore store(S3StoreConfig.Builder server, String prefix, S3Faults faults) {
     return S3BlobStore.create(
-        s3.storeConfig().keyPrefix(prefix).partSizeBytes(PART).maxPartsInFlight(2)
+        server.keyPrefix(prefix).partSizeBytes(PART).maxPartsInFlight(2)
             .interceptors(List.of(faults)).build(),
         new MemoryBudget(48L << 20));
   }
