@@ -76,8 +76,9 @@ class S3BlackHoleTest {
         S3BlobStore direct =
             S3BlobStore.create(s3.storeConfig().keyPrefix(prefix).build(), new MemoryBudget(64L << 20))) {
       List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
-      // Round 0 starts in the light and goes dark; round 1 starts in the dark; light comes back,
-      // cutting what was held (the SDK retries it); round 2 starts in the light.
+      // Round 0 starts in the light and goes dark for longer than a request may take (its
+      // requests time out); round 1 starts in the dark; light comes back, cutting what was held
+      // (the SDK retries it); round 2 starts in the light.
       for (int round = 0; round < 3; round++) {
         if (round == 2) {
           proxy.comeBack();
@@ -98,16 +99,18 @@ class S3BlackHoleTest {
           Thread.sleep(100);
           proxy.goDark();
         }
-        Thread.sleep(1000);
+        Thread.sleep(round == 0 ? 3000 : 2000);
       }
 
       int stored = 0;
+      java.util.Map<Reason, Integer> failures = new java.util.TreeMap<>();
       for (CompletableFuture<Outcome> f : outcomes) {
         Outcome o = f.get(120, TimeUnit.SECONDS);
         if (o.failure() != null) {
           StorageException e = StorageException.from(o.failure());
           assertThat(e.reason()).as("failure of a write to " + o.key() + ": " + e.getMessage())
               .isIn(RETRYABLE);
+          failures.merge(e.reason(), 1, Integer::sum);
         } else {
           stored++;
         }
@@ -117,7 +120,8 @@ class S3BlackHoleTest {
           assertThat(sha256(held)).as("bytes under " + o.key()).isEqualTo(sha256(o.content()));
         }
       }
-      System.out.println("black hole: " + stored + " of " + outcomes.size() + " writes stored");
+      System.out.println(
+          "black hole: " + stored + " of " + outcomes.size() + " writes stored; failures: " + failures);
       // The writes begun once the light was back must not all fail.
       assertThat(stored).isGreaterThan(0);
     } finally {

@@ -247,6 +247,32 @@ class S3UploadIntegrityTest {
     }
   }
 
+  @Test
+  void liveWriterOvertakenByAResume_losesAtItsNextRecordWrite_andTheResumeFinishes()
+      throws Exception {
+    byte[] x = bytes(3 * PART + 10, 11);
+    UploadSpec spec = verified(x);
+    Upload live = await(store.openUpload(spec));
+    append(live, x, 0, PART);
+    recordWithParts(spec, 1);
+
+    // Another replica resumes the same upload and records part 2 first.
+    Upload resumed = await(other.openUpload(spec));
+    assertThat(resumed.committedSize()).isEqualTo(PART);
+    append(resumed, x, PART, 2 * PART);
+    recordWithParts(spec, 2);
+
+    appendQuietly(live, x, PART, 2 * PART);
+    StorageException e = StorageException.from(failureOf(live.suspend()));
+    assertThat(e.reason()).isEqualTo(StorageException.Reason.CONFLICT);
+    assertThat(e.getMessage()).contains("another writer holds the upload");
+
+    append(resumed, x, 2 * PART, x.length);
+    assertThat(await(resumed.finish())).isEqualTo(x.length);
+    assertHoldsExactlyOrNothing(spec.key(), x);
+    assertThat(await(other.size(spec.key()))).hasValue(x.length);
+  }
+
   static Throwable failureOf(CompletableFuture<?> f) {
     try {
       f.get(60, TimeUnit.SECONDS);
