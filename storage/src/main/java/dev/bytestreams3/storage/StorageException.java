@@ -23,13 +23,14 @@ public final class StorageException extends RuntimeException {
     ACCESS_DENIED,
     /** The backend could not be reached or answered with a retryable error. */
     UNAVAILABLE,
-    /** The operation was cancelled by its caller. */
-    CANCELLED,
     /**
-     * Another operation changed the blob or upload meanwhile (a newer writer took the upload
-     * over, the blob was replaced during a read); trying again may succeed.
+     * Another operation changed the upload or the blob meanwhile (another writer holds the
+     * upload, replaced a part or ended the upload; the blob was replaced during a read): nothing
+     * wrong was stored or served, and trying again may succeed.
      */
     CONFLICT,
+    /** The operation was cancelled by its caller. */
+    CANCELLED,
     /** Anything else: an unexpected backend answer or a local I/O failure. */
     INTERNAL
   }

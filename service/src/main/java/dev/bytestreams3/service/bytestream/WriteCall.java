@@ -65,6 +65,12 @@ final class WriteCall implements StreamObserver<WriteRequest> {
 
   private long compressedReceived;
 
+  /**
+   * For uncompressed uploads, the offset the client's next message starts at: below the upload's
+   * position while a verified upload drops bytes it already holds.
+   */
+  private long clientOffset;
+
   WriteCall(
       BlobStore store,
       ResourceNameParser names,
@@ -184,7 +190,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
           "resource_name '" + request.getResourceName() + "' differs from this Write's first one, '"
               + resource + "'");
     }
-    long expected = decoder != null ? compressedReceived : upload.position();
+    long expected = decoder != null ? compressedReceived : clientOffset;
     if (request.getWriteOffset() != expected) {
       throw invalid(
           "write_offset " + request.getWriteOffset() + " (expected: " + expected
@@ -253,7 +259,13 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       return CompletableFuture.completedFuture(null);
     }
     long offset = request.getWriteOffset();
+    clientOffset = offset;
     if (offset == opened.committedSize()) {
+      return append(request);
+    }
+    if (offset >= 0 && offset < opened.committedSize() && spec.check().isPresent()) {
+      // An honest retry from an offset QueryWriteStatus gave before a late part landed: the
+      // verified state already covers the bytes it sends again, so they are dropped.
       return append(request);
     }
     if (offset == 0) {
@@ -296,12 +308,16 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       decoder.feed(request.getData().asReadOnlyByteBuffer());
       stored = drain();
     } else {
-      checkDeclaredSize(request.getData().size());
+      // Bytes below the upload's position are ones a verified upload already holds.
+      long held = Math.max(0, Math.min(size, upload.position() - clientOffset));
+      clientOffset += size;
+      com.google.protobuf.ByteString data = request.getData().substring((int) held);
+      checkDeclaredSize(data.size());
       stored =
-          request.getData().isEmpty()
+          data.isEmpty()
               ? CompletableFuture.completedFuture(null)
               // A ByteString never changes, so a store may keep its bytes without copying them.
-              : upload.appendUnchanging(request.getData().asReadOnlyByteBuffer());
+              : upload.appendUnchanging(data.asReadOnlyByteBuffer());
     }
     return stored.thenRun(
         () -> {

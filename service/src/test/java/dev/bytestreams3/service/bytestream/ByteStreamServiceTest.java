@@ -225,6 +225,48 @@ class ByteStreamServiceTest {
   }
 
   @Test
+  void write_resumedFromAnOffsetALatePartOvertook_dropsTheOverlapAndFinishes() throws Exception {
+    byte[] data = randomBytes(3_000_000, 30);
+    String name = upload("", data);
+    client.write(chunks(name, Arrays.copyOf(data, 1_000_000), 0, 16 * 1024, false));
+    long queried = client.status(name).getCommittedSize();
+    assertThat(queried).isEqualTo(1_000_000);
+    // Bytes the client sent before its stream was cut are committed after it asked.
+    client.write(chunks(name, Arrays.copyOf(data, 2_000_000), 1_000_000, 16 * 1024, false));
+    assertThat(client.status(name).getCommittedSize()).isEqualTo(2_000_000);
+
+    WriteResponse done = client.write(chunks(name, data, (int) queried, 16 * 1024, true));
+    assertThat(done.getCommittedSize()).isEqualTo(data.length);
+    assertThat(client.read(blob("", data), 0, 0)).isEqualTo(data);
+  }
+
+  @Test
+  void write_resumedFromBelowTheCommittedSize_stillVerifiesEveryByte() throws Exception {
+    byte[] data = randomBytes(1_000_000, 31);
+    byte[] corrupt = data.clone();
+    corrupt[700_000] ^= 1;
+    String name = upload("", data);
+    client.write(chunks(name, Arrays.copyOf(data, 600_000), 0, 16 * 1024, false));
+    // The resent overlap is dropped, not compared: the wrong byte lies beyond it.
+    assertStatus(
+        () -> client.write(chunks(name, corrupt, 500_000, 16 * 1024, true)),
+        Status.Code.INVALID_ARGUMENT,
+        "(expected: sha256:" + sha256(data) + ")");
+    assertStatus(() -> client.read(blob("", data), 0, 0), Status.Code.NOT_FOUND, "not found");
+  }
+
+  @Test
+  void write_firstOffsetAboveTheCommittedSize_isStillInvalid() throws Exception {
+    byte[] data = randomBytes(1_000_000, 32);
+    String name = upload("", data);
+    client.write(chunks(name, Arrays.copyOf(data, 600_000), 0, 16 * 1024, false));
+    assertStatus(
+        () -> client.write(chunks(name, data, 700_000, 16 * 1024, true)),
+        Status.Code.INVALID_ARGUMENT,
+        "write_offset 700000 does not match the committed size 600000");
+  }
+
+  @Test
   void write_resumedAfterRestart_verifiesTheWholeDigest() throws Exception {
     byte[] data = randomBytes(2_500_000, 16);
     byte[] corrupt = data.clone();

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -55,6 +56,7 @@ public final class S3BlobStore implements BlobStore {
   private final MemoryBudget budget;
   private final S3Keys keys;
   private final HashThreads hashThreads;
+  private final UploadRecords records;
 
   private S3BlobStore(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
     this.hashThreads = hashThreads;
@@ -69,6 +71,7 @@ public final class S3BlobStore implements BlobStore {
     this.config = config;
     this.budget = budget;
     this.keys = new S3Keys(config.keyPrefix());
+    this.records = new UploadRecords(this);
   }
 
   /** Opens a store with {@code config}, reserving every buffer from {@code budget}. */
@@ -83,7 +86,10 @@ public final class S3BlobStore implements BlobStore {
   static S3BlobStore create(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
     requireNonNull(config, "config");
     requireNonNull(budget, "budget");
-    return new S3BlobStore(config, budget, requireNonNull(hashThreads, "hashThreads"));
+    S3BlobStore store = new S3BlobStore(config, budget, requireNonNull(hashThreads, "hashThreads"));
+    // Learn now, not at the first upload, what conditions the store honours; the log says.
+    store.records.conditions();
+    return store;
   }
 
   private static S3AsyncClient newClient(S3StoreConfig c, SdkEventLoopGroup eventLoops) {
@@ -140,6 +146,11 @@ public final class S3BlobStore implements BlobStore {
 
   S3Keys keys() {
     return keys;
+  }
+
+  /** The upload records of this store. */
+  UploadRecords records() {
+    return records;
   }
 
   String bucket() {
@@ -233,13 +244,13 @@ public final class S3BlobStore implements BlobStore {
     } catch (StorageException e) {
       return failed(e);
     }
-    return readRecord(spec)
+    return records.read(spec)
         .thenCompose(
             record -> {
               if (record.isEmpty()) {
                 return CompletableFuture.completedFuture(Optional.<UploadStatus>empty());
               }
-              UploadRecord r = record.get();
+              UploadRecord r = record.get().record();
               if (!resumable(spec)) {
                 return CompletableFuture.completedFuture(
                     Optional.of(new UploadStatus(0, false, true)));
@@ -247,7 +258,7 @@ public final class S3BlobStore implements BlobStore {
               return listParts(objectKey, r)
                   .thenApply(
                       parts -> {
-                        long committed = r.committedParts(List.copyOf(parts.keySet())) * r.partSizeBytes();
+                        long committed = r.committedParts(eTags(parts)) * r.partSizeBytes();
                         return Optional.of(new UploadStatus(committed, false, true));
                       })
                   .exceptionally(
@@ -299,24 +310,25 @@ public final class S3BlobStore implements BlobStore {
       return allowed.thenApply(v -> S3Upload.fresh(this, spec, objectKey));
     }
     return allowed
-        .thenCompose(v -> readRecord(spec))
+        .thenCompose(v -> records.read(spec))
         .thenCompose(
             record -> {
               if (record.isEmpty()) {
                 return CompletableFuture.completedFuture(S3Upload.fresh(this, spec, objectKey));
               }
-              UploadRecord r = record.get();
+              UploadRecord r = record.get().record();
               if (!resumable(spec)) {
                 // Committed parts could not be verified: start again from the first byte.
                 return abortUpload(objectKey, spec, r.s3UploadId())
                     .thenApply(x -> S3Upload.fresh(this, spec, objectKey));
               }
               return listParts(objectKey, r)
-                  .<Upload>thenApply(parts -> S3Upload.resumed(this, spec, objectKey, r, parts))
+                  .<Upload>thenApply(
+                      parts -> S3Upload.resumed(this, spec, objectKey, record.get(), parts))
                   .exceptionallyCompose(
                       err -> {
                         if (S3Errors.isNotFound(err)) {
-                          return deleteRecord(spec)
+                          return records.delete(spec)
                               .thenApply(x -> S3Upload.fresh(this, spec, objectKey));
                         }
                         return failed(err);
@@ -329,54 +341,20 @@ public final class S3BlobStore implements BlobStore {
         Reason.ALREADY_EXISTS, spec.key() + " already exists and may not be replaced");
   }
 
-  /** Reads the record of {@code spec}'s upload, empty when there is none. */
-  CompletableFuture<Optional<UploadRecord>> readRecord(UploadSpec spec) {
-    String recordKey = keys.record(spec);
-    return fetchRecord(recordKey)
-        .thenApply(
-            found ->
-                found.map(
-                    bytes -> {
-                      UploadRecord r = UploadRecord.parse(bytes);
-                      if (!r.key().equals(spec.key().value())
-                          || !r.uploadId().equals(spec.uploadId())) {
-                        throw new StorageException(
-                            Reason.INTERNAL,
-                            "upload record s3://" + bucket() + "/" + recordKey + " belongs to "
-                                + r.key());
-                      }
-                      return r;
-                    }));
-  }
-
-  CompletableFuture<Void> writeRecord(UploadSpec spec, UploadRecord record) {
-    String recordKey = keys.record(spec);
-    byte[] bytes = record.toBytes();
-    return call(
-            "write upload record",
-            recordKey,
-            () ->
-                client.putObject(
-                    r -> r.bucket(bucket()).key(recordKey).contentLength((long) bytes.length),
-                    AsyncRequestBody.fromBytes(bytes)))
-        .thenApply(r -> null);
-  }
-
-  CompletableFuture<Void> deleteRecord(UploadSpec spec) {
-    String recordKey = keys.record(spec);
-    return call(
-            "delete upload record",
-            recordKey,
-            () -> client.deleteObject(r -> r.bucket(bucket()).key(recordKey)))
-        .thenApply(r -> null);
-  }
-
   /** Aborts the multipart upload (gone already is fine) and deletes the record of {@code spec}. */
   CompletableFuture<Void> abortUpload(String objectKey, UploadSpec spec, String s3UploadId) {
-    return abortMultipart(objectKey, s3UploadId).thenCompose(v -> deleteRecord(spec));
+    return abortMultipart(objectKey, s3UploadId).thenCompose(v -> records.delete(spec));
   }
 
-  private CompletableFuture<Void> abortMultipart(String objectKey, String s3UploadId) {
+  /** The ETags of {@code parts}, by part number. */
+  static Map<Integer, String> eTags(Map<Integer, Part> parts) {
+    Map<Integer, String> eTags = new TreeMap<>();
+    parts.forEach((n, p) -> eTags.put(n, p.eTag()));
+    return eTags;
+  }
+
+  /** Aborts one multipart upload; one already gone is fine. */
+  CompletableFuture<Void> abortMultipart(String objectKey, String s3UploadId) {
     return client
         .abortMultipartUpload(r -> r.bucket(bucket()).key(objectKey).uploadId(s3UploadId))
         .handle(
@@ -491,6 +469,14 @@ public final class S3BlobStore implements BlobStore {
   }
 
   CompletableFuture<Void> putObject(String objectKey, ByteBuffer... data) {
+    return putObject(objectKey, false, data);
+  }
+
+  /**
+   * Puts {@code data} at {@code objectKey}; with {@code noReplace}, on a store that honours it,
+   * only where no object is ({@code If-None-Match: *}), failing with {@code ALREADY_EXISTS}.
+   */
+  CompletableFuture<Void> putObject(String objectKey, boolean noReplace, ByteBuffer... data) {
     long length = 0;
     ByteBuffer[] views = new ByteBuffer[data.length];
     for (int i = 0; i < data.length; i++) {
@@ -505,7 +491,12 @@ public final class S3BlobStore implements BlobStore {
                 objectKey,
                 () ->
                     client.putObject(
-                        r -> r.bucket(bucket()).key(objectKey).contentLength(contentLength),
+                        r -> {
+                          r.bucket(bucket()).key(objectKey).contentLength(contentLength);
+                          if (noReplace) {
+                            r.ifNoneMatch("*");
+                          }
+                        },
                         content))
             .thenApply(r -> null);
     put.whenComplete((v, err) -> content.release());

@@ -55,7 +55,10 @@ final class S3Errors {
   static boolean isNotFound(Throwable error) {
     Throwable t = unwrap(error);
     if (t instanceof StorageException) {
-      return ((StorageException) t).reason() == Reason.NOT_FOUND;
+      StorageException e = (StorageException) t;
+      // A vanished multipart upload is a conflict to a writer, but still "not there" to a reader.
+      return e.reason() == Reason.NOT_FOUND
+          || (e.getCause() instanceof S3Exception && isNotFound(e.getCause()));
     }
     if (t instanceof S3Exception) {
       S3Exception e = (S3Exception) t;
@@ -70,8 +73,15 @@ final class S3Errors {
       // A missing bucket is a setup mistake, not a missing blob: callers must not see NOT_FOUND.
       return Reason.INTERNAL;
     }
-    if ("NoSuchKey".equals(code) || "NoSuchUpload".equals(code) || status == 404) {
+    if ("NoSuchUpload".equals(code) || "InvalidPart".equals(code)) {
+      // Another writer ended the multipart upload, or replaced a part after this one sent it.
+      return Reason.CONFLICT;
+    }
+    if ("NoSuchKey".equals(code) || status == 404) {
       return Reason.NOT_FOUND;
+    }
+    if ("ConditionalRequestConflict".equals(code) || status == 409) {
+      return Reason.CONFLICT;
     }
     if ("PreconditionFailed".equals(code) || status == 412) {
       return Reason.ALREADY_EXISTS;
@@ -87,7 +97,6 @@ final class S3Errors {
     }
     if ("EntityTooSmall".equals(code)
         || "EntityTooLarge".equals(code)
-        || "InvalidPart".equals(code)
         || "InvalidPartOrder".equals(code)
         || "KeyTooLongError".equals(code)) {
       return Reason.INVALID_REQUEST;

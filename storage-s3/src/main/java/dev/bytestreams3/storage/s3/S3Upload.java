@@ -11,25 +11,23 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.Part;
-import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * One upload written as an S3 multipart upload. Bytes are copied into a part buffer reserved from
  * the memory budget; a full buffer becomes a part sent while the writer goes on, with at most
  * {@code maxPartsInFlight} parts in flight. Each full part is hashed on the store's hash threads,
  * one part after another, beside its UploadPart, so the thread that receives the bytes only copies
- * them. Once a part is hashed, the upload's record is rewritten with the hash state after it
- * (record writes run one after another), so any process can resume and still verify; a detached
- * upload hashes and records nothing more. A part's buffer and its slot are given back once it is
- * both sent and hashed. A blob that ends before its first part is full is one PutObject.
+ * them ({@link PartHasher}). Once a part is both sent and hashed, the {@link UploadLedger}
+ * records its ETag and the hash state after it, so any process can resume and still verify; a
+ * detached upload hashes and records nothing more. A part's buffer and its slot are given back
+ * once it is both sent and hashed. {@link UploadPublisher} makes the verified blob visible; a blob
+ * that ends before its first part is full is one PutObject.
  */
 final class S3Upload implements Upload {
 
@@ -38,51 +36,51 @@ final class S3Upload implements Upload {
 
   private static final long MIB = 1024 * 1024;
 
-  /** At most this much left to hash when finishing is hashed on the finishing thread. */
-  private static final int HASH_IN_PLACE_BYTES = ChunkedBuffer.CHUNK_BYTES;
-
   private final S3BlobStore store;
   private final UploadSpec spec;
   private final String objectKey;
   private final long partSize;
   private final long committedAtOpen;
-  private final ContentVerifier verifier;
+  private final PartHasher hasher;
   private final Permits slots;
-  private final boolean checksums;
+
+  private final UploadLedger ledger;
+  private final UploadPublisher publisher;
+  private final MultipartRequests multipart;
+  /** Whether the S3 upload was started by this writer, not resumed from another's record. */
+  private final boolean ownS3Upload;
 
   // Guarded by this.
   private CompletableFuture<String> s3UploadId;
-  private final TreeMap<Integer, CompletedPart> completed = new TreeMap<>();
-  private final NavigableMap<Integer, byte[]> states = new TreeMap<>();
   private final Set<CompletableFuture<?>> inFlight = new HashSet<>();
   private final Set<CompletableFuture<?>> requests = new HashSet<>();
-  private int contiguousDone;
   private int nextPart;
   private long position;
   private ChunkedBuffer buffer;
   private MemoryBudget.Reservation bufferReservation;
-  private CompletableFuture<Void> recordChain = CompletableFuture.completedFuture(null);
-  // The verifier is used only by the step at the end of this chain.
-  private CompletableFuture<Void> hashChain = CompletableFuture.completedFuture(null);
   private Throwable failure;
   private boolean closed;
   private boolean detached;
 
   private S3Upload(
       S3BlobStore store, UploadSpec spec, String objectKey, long partSize, long committed,
-      ContentVerifier verifier, String s3UploadId, int nextPart) {
+      ContentVerifier verifier, String s3UploadId, int nextPart, UploadLedger ledger) {
     this.store = store;
+    this.ledger = ledger;
+    this.publisher = new UploadPublisher(store, spec, objectKey);
+    this.multipart = new MultipartRequests(store, objectKey);
+    this.ownS3Upload = s3UploadId == null;
     this.spec = spec;
     this.objectKey = objectKey;
     this.partSize = partSize;
     this.committedAtOpen = committed;
     this.position = committed;
-    this.verifier = verifier;
+    this.hasher =
+        new PartHasher(
+            verifier, store.hashThreads(), spec.check().isPresent() && verifier.resumable());
     this.nextPart = nextPart;
-    this.contiguousDone = nextPart - 1;
     this.s3UploadId = s3UploadId == null ? null : CompletableFuture.completedFuture(s3UploadId);
     this.slots = new Permits(store.config().maxPartsInFlight());
-    this.checksums = store.config().checksumMode() == S3StoreConfig.ChecksumMode.WHEN_SUPPORTED;
   }
 
   /** A new upload; nothing is sent to S3 until a part is full or the upload finishes. */
@@ -98,32 +96,43 @@ final class S3Upload implements Upload {
           spec.key() + ": " + spec.expectedSize() + " bytes do not fit in " + MAX_PARTS
               + " parts this store can buffer");
     }
-    return new S3Upload(store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1);
+    UploadLedger ledger =
+        new UploadLedger(
+            store.records(), spec, partSize, S3BlobStore.resumable(spec), Optional.empty(), null,
+            new TreeMap<>(), null);
+    return new S3Upload(
+        store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1, ledger);
   }
 
-  /** Resumes the upload in {@code record} after the committed parts among {@code parts}. */
+  /**
+   * Resumes the upload in {@code stored} after the committed parts among {@code parts}: those S3
+   * lists with the ETags the record names.
+   */
   static S3Upload resumed(
-      S3BlobStore store, UploadSpec spec, String objectKey, UploadRecord record,
+      S3BlobStore store, UploadSpec spec, String objectKey, StoredRecord stored,
       Map<Integer, Part> parts) {
-    int n = record.committedParts(List.copyOf(parts.keySet()));
+    UploadRecord record = stored.record();
+    int n = record.committedParts(S3BlobStore.eTags(parts));
+    byte[] state = n == 0 || spec.check().isEmpty() ? null : record.states().get(n);
     ContentVerifier verifier =
-        n == 0 || spec.check().isEmpty()
-            ? ContentVerifier.start(spec)
-            : ContentVerifier.resume(spec, Optional.of(record.states().get(n)));
-    S3Upload u =
-        new S3Upload(
-            store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
-            record.s3UploadId(), n + 1);
+        state == null ? ContentVerifier.start(spec) : ContentVerifier.resume(spec, Optional.of(state));
+    TreeMap<Integer, CompletedPart> committed = new TreeMap<>();
     for (int i = 1; i <= n; i++) {
-      Part p = parts.get(i);
-      u.completed.put(
+      committed.put(
           i,
-          CompletedPart.builder().partNumber(i).eTag(p.eTag()).checksumCRC32(p.checksumCRC32()).build());
+          CompletedPart.builder()
+              .partNumber(i)
+              .eTag(record.etags().get(i))
+              .checksumCRC32(parts.get(i).checksumCRC32())
+              .build());
     }
-    if (n > 0 && spec.check().isPresent()) {
-      u.states.put(n, record.states().get(n));
-    }
-    return u;
+    UploadLedger ledger =
+        new UploadLedger(
+            store.records(), spec, record.partSizeBytes(), S3BlobStore.resumable(spec),
+            Optional.of(stored.eTag()), record.s3UploadId(), committed, state);
+    return new S3Upload(
+        store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
+        record.s3UploadId(), n + 1, ledger);
   }
 
   @Override
@@ -149,6 +158,9 @@ final class S3Upload implements Upload {
   private CompletableFuture<Void> fill(ByteBuffer d) {
     ChunkedBuffer full = null;
     synchronized (this) {
+      if (failure == null && ledger.failure() != null) {
+        failure = ledger.failure();
+      }
       if (failure != null) {
         return CompletableFuture.failedFuture(failure);
       }
@@ -242,7 +254,7 @@ final class S3Upload implements Upload {
         return CompletableFuture.failedFuture(e);
       }
       if (s3UploadId == null) {
-        s3UploadId = createMultipart();
+        s3UploadId = multipart.create();
       }
       hashed = full ? hashPart(number, body) : CompletableFuture.completedFuture(null);
     }
@@ -276,38 +288,16 @@ final class S3Upload implements Upload {
   }
 
   /**
-   * Hashes a full part after the parts before it, then saves the hash state after it in the
-   * record. A hash function whose state cannot be saved (BLAKE3) records no state: nothing of such
-   * an upload counts as committed, and a later writer starts it again from zero.
+   * Hashes a full part after the parts before it, then hands the hash state after it to the
+   * ledger, which records it once S3 holds the part too. A hash function whose state cannot be
+   * saved (BLAKE3) records nothing: nothing of such an upload counts as committed, and a later
+   * writer starts it again from zero.
    */
   private CompletableFuture<Void> hashPart(int number, ChunkedBuffer body) {
-    ByteBuffer[] chunks = body.contents();
+    // A detached upload may have a successor: its record is no longer ours to write, and nothing
+    // will read its verifier again.
     CompletableFuture<Void> hashed =
-        hashChain.thenRunAsync(
-            () -> {
-              synchronized (this) {
-                // A detached upload may have a successor: its record is no longer ours to write,
-                // and nothing will read its verifier again.
-                if (detached) {
-                  return;
-                }
-              }
-              hash(chunks);
-              byte[] state =
-                  spec.check().isPresent() && verifier.resumable()
-                      ? verifier.saveState().orElseThrow()
-                      : null;
-              synchronized (this) {
-                if (state != null) {
-                  states.put(number, state);
-                }
-                if (!detached) {
-                  saveRecord();
-                }
-              }
-            },
-            store.hashThreads());
-    hashChain = hashed;
+        hasher.part(body.contents(), this::isDetached, state -> ledger.hashed(number, state));
     hashed.whenComplete(
         (v, err) -> {
           if (err != null) {
@@ -317,99 +307,21 @@ final class S3Upload implements Upload {
     return hashed;
   }
 
-  /** Hashes the bytes of {@code tail}, the part not yet cut, after every part before it. */
-  private CompletableFuture<Void> hashTail(ChunkedBuffer tail) {
-    ByteBuffer[] chunks = tail == null ? new ByteBuffer[0] : tail.contents();
-    synchronized (this) {
-      if (chunks.length == 0) {
-        return hashChain;
-      }
-      if (hashChain.isDone() && !hashChain.isCompletedExceptionally()
-          && tail.size() <= HASH_IN_PLACE_BYTES) {
-        hash(chunks);
-        return hashChain;
-      }
-      hashChain = hashChain.thenRunAsync(() -> hash(chunks), store.hashThreads());
-      return hashChain;
-    }
-  }
-
-  /** Adds {@code chunks} to the verifier; only the step at the end of the hash chain may. */
-  private void hash(ByteBuffer[] chunks) {
-    for (ByteBuffer c : chunks) {
-      verifier.update(c);
-    }
-  }
-
-  private CompletableFuture<String> createMultipart() {
-    return store
-        .call(
-            "CreateMultipartUpload",
-            objectKey,
-            () ->
-                store
-                    .client()
-                    .createMultipartUpload(
-                        r -> {
-                          r.bucket(store.bucket()).key(objectKey);
-                          if (checksums) {
-                            r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
-                          }
-                        }))
-        .thenApply(r -> r.uploadId());
-  }
-
-  /** Rewrites the record after the writes before it, with every hash state not yet confirmed. */
-  private void saveRecord() {
-    CompletableFuture<String> id = s3UploadId;
-    // Parts up to contiguousDone are complete: of their states, only the latest is needed.
-    Integer latestComplete = states.floorKey(contiguousDone);
-    if (latestComplete != null) {
-      states.headMap(latestComplete, false).clear();
-    }
-    NavigableMap<Integer, byte[]> snapshot = new TreeMap<>(states);
-    recordChain =
-        recordChain
-            .thenCompose(v -> id)
-            .thenCompose(
-                uploadId ->
-                    store.writeRecord(
-                        spec,
-                        new UploadRecord(
-                            spec.key().value(), spec.uploadId(), uploadId, partSize,
-                            spec.check().map(c -> c.function().id()), snapshot)));
-    recordChain.whenComplete(
-        (v, err) -> {
-          if (err != null) {
-            fail(err);
-          }
-        });
+  private synchronized boolean isDetached() {
+    return detached;
   }
 
   private CompletableFuture<Void> uploadPart(int number, ChunkedBuffer body) {
     ReleasableBody content = new ReleasableBody(body.contents());
+    CompletableFuture<String> id;
+    synchronized (this) {
+      id = s3UploadId;
+    }
     CompletableFuture<Void> sent =
-        s3UploadId.thenCompose(
+        id.thenCompose(
             uploadId -> {
-              CompletableFuture<UploadPartResponse> request =
-                store.call(
-                    "UploadPart " + number + " of",
-                    objectKey,
-                    () ->
-                        store
-                            .client()
-                            .uploadPart(
-                                r -> {
-                                  r.bucket(store.bucket())
-                                      .key(objectKey)
-                                      .uploadId(uploadId)
-                                      .partNumber(number)
-                                      .contentLength((long) body.size());
-                                  if (checksums) {
-                                    r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
-                                  }
-                                },
-                                content));
+              CompletableFuture<CompletedPart> request =
+                  multipart.uploadPart(uploadId, number, content, body.size());
               synchronized (this) {
                 requests.add(request);
               }
@@ -419,23 +331,8 @@ final class S3Upload implements Upload {
                       requests.remove(request);
                     }
                   });
-              return request;
-            })
-            .thenAccept(
-                r -> {
-                  synchronized (this) {
-                    completed.put(
-                        number,
-                        CompletedPart.builder()
-                            .partNumber(number)
-                            .eTag(r.eTag())
-                            .checksumCRC32(r.checksumCRC32())
-                            .build());
-                    while (completed.containsKey(contiguousDone + 1)) {
-                      contiguousDone++;
-                    }
-                  }
-                });
+              return request.thenAccept(part -> ledger.sent(number, part, uploadId));
+            });
     sent.whenComplete(
         (v, err) -> {
           // The part's bytes are about to leave the budget, so nothing may keep them: not even the
@@ -457,28 +354,26 @@ final class S3Upload implements Upload {
   }
 
   /**
-   * Completes when every hash, part and record write started so far has ended, however. Hashing
-   * goes first: a hashed part starts its record write.
+   * Completes when every hash, part and record write started so far has ended, however: hashes
+   * first, then parts, then the record writes they started.
    */
   private CompletableFuture<Void> settled() {
-    CompletableFuture<Void> hashes;
-    synchronized (this) {
-      hashes = hashChain;
-    }
-    return hashes
+    return hasher
+        .settled()
         .handle((v, e) -> null)
         .thenCompose(
             v -> {
               List<CompletableFuture<?>> all;
               synchronized (this) {
                 all = new ArrayList<>(inFlight);
-                all.add(recordChain);
               }
               return CompletableFuture.allOf(
                   all.stream()
                       .map(f -> f.handle((x, e) -> null))
                       .toArray(CompletableFuture[]::new));
-            });
+            })
+        // A part S3 confirmed may have started a record write: wait for that too.
+        .thenCompose(v -> ledger.written().handle((x, e) -> null));
   }
 
   @Override
@@ -495,7 +390,7 @@ final class S3Upload implements Upload {
       }
       tail = buffer;
     }
-    return hashTail(tail)
+    return hasher.tail(tail == null ? new ByteBuffer[0] : tail.contents(), tail == null ? 0 : tail.size())
         .handle(
             (v, err) -> {
               if (err != null) {
@@ -511,7 +406,7 @@ final class S3Upload implements Upload {
   private CompletableFuture<Long> verifiedThenPublished() {
     long total = position();
     try {
-      verifier.verify(total);
+      hasher.verify(total);
     } catch (StorageException e) {
       dropBuffer();
       return discard().handle((v, err) -> { throw e; });
@@ -534,32 +429,24 @@ final class S3Upload implements Upload {
       }
     }
     return last.thenCompose(v -> settled())
-        .thenCompose(v -> ensureAllowed())
+        .thenCompose(v -> allowedOrDiscarded())
         .thenCompose(
             v -> {
               List<CompletedPart> parts;
               String uploadId;
               synchronized (this) {
+                if (failure == null && ledger.failure() != null) {
+                  failure = ledger.failure();
+                }
                 if (failure != null) {
                   throw StorageException.from(failure);
                 }
-                parts = new ArrayList<>(completed.values());
+                parts = ledger.parts();
                 uploadId = s3UploadId.join();
               }
-              return store.call(
-                  "CompleteMultipartUpload",
-                  objectKey,
-                  () ->
-                      store
-                          .client()
-                          .completeMultipartUpload(
-                              r ->
-                                  r.bucket(store.bucket())
-                                      .key(objectKey)
-                                      .uploadId(uploadId)
-                                      .multipartUpload(m -> m.parts(parts))));
+              return discardedIfExists(publisher.complete(uploadId, parts));
             })
-        .thenCompose(r -> store.deleteRecord(spec).exceptionally(err -> null))
+        .thenCompose(r -> store.records().delete(spec).exceptionally(err -> null))
         .thenApply(v -> total);
   }
 
@@ -575,8 +462,8 @@ final class S3Upload implements Upload {
       bufferReservation = null;
       stale = s3UploadId;
     }
-    return ensureAllowed()
-        .thenCompose(v -> store.putObject(objectKey, body))
+    return allowedOrDiscarded()
+        .thenCompose(v -> publisher.put(body))
         .whenComplete(
             (v, err) -> {
               if (reservation != null) {
@@ -593,20 +480,20 @@ final class S3Upload implements Upload {
   }
 
   /** Fails with ALREADY_EXISTS, discarding the upload, when it may not replace a blob there. */
-  private CompletableFuture<Void> ensureAllowed() {
-    if (spec.overwrite()) {
-      return CompletableFuture.completedFuture(null);
-    }
-    return store
-        .size(spec.key())
-        .thenCompose(
-            s -> {
-              if (s.isEmpty()) {
-                return CompletableFuture.completedFuture(null);
-              }
-              StorageException e = S3BlobStore.alreadyExists(spec);
-              return discard().handle((v, err) -> { throw e; });
-            });
+  private CompletableFuture<Void> allowedOrDiscarded() {
+    return discardedIfExists(publisher.allowed());
+  }
+
+  /** {@code step}, discarding the upload first when it fails with ALREADY_EXISTS. */
+  private CompletableFuture<Void> discardedIfExists(CompletableFuture<Void> step) {
+    return step.exceptionallyCompose(
+        err -> {
+          StorageException e = StorageException.from(err);
+          if (e.reason() != Reason.ALREADY_EXISTS) {
+            return CompletableFuture.failedFuture(e);
+          }
+          return discard().handle((v, x) -> { throw e; });
+        });
   }
 
   @Override
@@ -623,14 +510,10 @@ final class S3Upload implements Upload {
         .thenApply(
             v -> {
               synchronized (this) {
-                if (recordChain.isCompletedExceptionally()) {
-                  throw StorageException.from(failure);
+                if (ledger.failure() != null) {
+                  throw ledger.failure();
                 }
-                if (spec.check().isEmpty()) {
-                  return contiguousDone * partSize;
-                }
-                Integer withState = states.floorKey(contiguousDone);
-                return withState == null ? 0L : withState * partSize;
+                return ledger.committedParts() * partSize;
               }
             });
   }
@@ -641,6 +524,7 @@ final class S3Upload implements Upload {
     synchronized (this) {
       closed = true;
       detached = true;
+      ledger.stop();
       dropBuffer();
       cancel = new ArrayList<>(inFlight);
       cancel.addAll(requests);
@@ -663,10 +547,18 @@ final class S3Upload implements Upload {
     }
     return settled()
         .thenCompose(
-            v ->
-                id == null
-                    ? store.deleteRecord(spec)
-                    : id.thenCompose(uploadId -> store.abortUpload(objectKey, spec, uploadId)));
+            v -> {
+              if (!ledger.lost()) {
+                return id == null
+                    ? store.records().delete(spec)
+                    : id.thenCompose(uploadId -> store.abortUpload(objectKey, spec, uploadId));
+              }
+              // The record is another writer's now: only an S3 upload this writer started is its
+              // own to abort.
+              return id == null || !ownS3Upload
+                  ? CompletableFuture.<Void>completedFuture(null)
+                  : id.thenCompose(uploadId -> store.abortMultipart(objectKey, uploadId));
+            });
   }
 
   private void dropBuffer() {

@@ -6,7 +6,6 @@ import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
@@ -15,24 +14,29 @@ import java.util.TreeMap;
 
 /**
  * The small object that ties an upload to its S3 multipart upload and makes it verifiable on any
- * process: the S3 UploadId, the part size, and the hash state after each part that may not yet be
- * known complete. Written after every part is cut, before S3 confirms it; a part counts as
- * committed only when S3 lists it complete AND the record holds the hash state after it, so a
- * crash between the two steps can only make the committed size smaller, never wrong.
+ * process: the S3 UploadId, the part size, the ETag of every part from the first that S3 confirmed
+ * and that was hashed, and the hash state after the last of them. An entry for part {@code k} is
+ * written only once both its UploadPart and its hashing succeeded, so a state never describes bytes
+ * S3 does not hold; a part counts as committed only while ListParts reports the very ETag recorded
+ * for it, so a part replaced afterwards by another writer counts for nothing.
  *
  * <p>Format: Java properties text, {@code key}, {@code uploadId}, {@code s3UploadId}, {@code
- * partSizeBytes}, {@code hashFunction} (absent for unverified uploads) and {@code
- * state.<partNumber>} (base64), with states pruned below the last part known complete.
+ * partSizeBytes}, {@code writer} (a token of the writer that wrote it, so two writers never write
+ * the same bytes and a conditional write tells them apart), {@code hashFunction} (absent for
+ * unverified uploads), {@code etag.<partNumber>} and {@code state.<partNumber>} (base64).
  */
 record UploadRecord(
     String key,
     String uploadId,
     String s3UploadId,
     long partSizeBytes,
+    String writer,
     Optional<String> hashFunction,
+    NavigableMap<Integer, String> etags,
     NavigableMap<Integer, byte[]> states) {
 
   UploadRecord {
+    etags = new TreeMap<>(etags);
     states = new TreeMap<>(states);
   }
 
@@ -42,7 +46,11 @@ record UploadRecord(
     p.setProperty("uploadId", uploadId);
     p.setProperty("s3UploadId", s3UploadId);
     p.setProperty("partSizeBytes", Long.toString(partSizeBytes));
+    p.setProperty("writer", writer);
     hashFunction.ifPresent(h -> p.setProperty("hashFunction", h));
+    for (Map.Entry<Integer, String> e : etags.entrySet()) {
+      p.setProperty("etag." + e.getKey(), e.getValue());
+    }
     for (Map.Entry<Integer, byte[]> e : states.entrySet()) {
       p.setProperty("state." + e.getKey(), Base64.getEncoder().encodeToString(e.getValue()));
     }
@@ -64,50 +72,89 @@ record UploadRecord(
     Properties p = new Properties();
     try {
       p.load(new StringReader(new String(bytes, StandardCharsets.ISO_8859_1)));
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
       throw new IllegalArgumentException("unreadable upload record", e);
     }
+    NavigableMap<Integer, String> etags = new TreeMap<>();
     NavigableMap<Integer, byte[]> states = new TreeMap<>();
-    for (String name : p.stringPropertyNames()) {
-      if (name.startsWith("state.")) {
-        states.put(
-            Integer.parseInt(name.substring("state.".length())),
-            Base64.getDecoder().decode(p.getProperty(name)));
+    try {
+      for (String name : p.stringPropertyNames()) {
+        if (name.startsWith("state.")) {
+          states.put(
+              partNumber(name.substring("state.".length())),
+              Base64.getDecoder().decode(p.getProperty(name)));
+        } else if (name.startsWith("etag.")) {
+          etags.put(partNumber(name.substring("etag.".length())), p.getProperty(name));
+        }
       }
+      String key = p.getProperty("key");
+      String uploadId = p.getProperty("uploadId");
+      String s3UploadId = p.getProperty("s3UploadId");
+      String partSize = p.getProperty("partSizeBytes");
+      if (key == null || uploadId == null || s3UploadId == null || partSize == null) {
+        throw new IllegalArgumentException(
+            "upload record lacks key, uploadId, s3UploadId or partSizeBytes");
+      }
+      long partSizeBytes = Long.parseLong(partSize);
+      if (partSizeBytes <= 0) {
+        throw new IllegalArgumentException("partSizeBytes: " + partSizeBytes + " (expected: > 0)");
+      }
+      return new UploadRecord(
+          key,
+          uploadId,
+          s3UploadId,
+          partSizeBytes,
+          p.getProperty("writer", ""),
+          Optional.ofNullable(p.getProperty("hashFunction")),
+          etags,
+          states);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("upload record has a malformed number: " + e.getMessage(), e);
     }
-    String key = p.getProperty("key");
-    String uploadId = p.getProperty("uploadId");
-    String s3UploadId = p.getProperty("s3UploadId");
-    String partSize = p.getProperty("partSizeBytes");
-    if (key == null || uploadId == null || s3UploadId == null || partSize == null) {
-      throw new IllegalArgumentException("upload record lacks key, uploadId, s3UploadId or partSizeBytes");
+  }
+
+  private static int partNumber(String s) {
+    int n = Integer.parseInt(s);
+    if (n < 1 || n > S3Upload.MAX_PARTS) {
+      throw new IllegalArgumentException("part number " + n + " is outside 1.." + S3Upload.MAX_PARTS);
     }
-    return new UploadRecord(
-        key,
-        uploadId,
-        s3UploadId,
-        Long.parseLong(partSize),
-        Optional.ofNullable(p.getProperty("hashFunction")),
-        states);
+    return n;
   }
 
   /**
-   * The number of parts that count as committed, given the full-size parts S3 lists complete
-   * ({@code listed}, sorted): the contiguous run from part 1, cut back to the last part whose hash
-   * state this record holds when the upload is verified.
+   * The number of parts that count as committed, given the ETags of the full-size parts S3 lists
+   * complete ({@code listed}, by part number): the run from part 1 whose listed ETag is the one
+   * recorded, cut back to the last part whose hash state this record holds when the upload is
+   * verified.
    */
-  int committedParts(List<Integer> listed) {
+  int committedParts(Map<Integer, String> listed) {
     int run = 0;
-    for (int n : listed) {
-      if (n != run + 1) {
+    while (true) {
+      String recorded = etags.get(run + 1);
+      String found = listed.get(run + 1);
+      if (recorded == null || found == null || !sameETag(recorded, found)) {
         break;
       }
-      run = n;
+      run++;
     }
     if (hashFunction.isEmpty()) {
       return run;
     }
     Integer withState = states.floorKey(run);
     return withState == null ? 0 : withState;
+  }
+
+  /**
+   * Whether two ETags name the same part. ETags are opaque (not an MD5 under SSE-KMS or for
+   * multipart objects), so only their text is compared, without the quotes some stores omit.
+   */
+  static boolean sameETag(String a, String b) {
+    return unquoted(a).equals(unquoted(b));
+  }
+
+  static String unquoted(String etag) {
+    return etag.length() >= 2 && etag.startsWith("\"") && etag.endsWith("\"")
+        ? etag.substring(1, etag.length() - 1)
+        : etag;
   }
 }
