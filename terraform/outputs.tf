@@ -48,3 +48,8 @@ output "service_name" {
   description = "Name of the ECS service."
   value       = aws_ecs_service.server.name
 }
+
+output "tasks_security_group_id" {
+  description = "Security group of the server tasks: allow your Prometheus in on http_port to scrape /metrics."
+  value       = aws_security_group.tasks.id
+}

@@ -11,10 +11,12 @@ import dev.bytestreams3.service.http.HealthEndpoints;
 import dev.bytestreams3.service.http.HttpRoutes;
 import dev.bytestreams3.service.http.HttpServer;
 import dev.bytestreams3.service.http.MetricsEndpoint;
+import dev.bytestreams3.service.observe.CacheLookupMetrics;
 import dev.bytestreams3.service.observe.CallRecorder;
 import dev.bytestreams3.service.observe.EventLog;
 import dev.bytestreams3.service.observe.MemoryBudgetMetrics;
 import dev.bytestreams3.service.observe.MetricsText;
+import dev.bytestreams3.service.observe.ReadinessMetrics;
 import dev.bytestreams3.service.observe.RpcLog;
 import dev.bytestreams3.service.observe.RpcMetrics;
 import dev.bytestreams3.service.observe.S3RequestMetrics;
@@ -82,7 +84,7 @@ public final class Main {
         "tokens", config.tokenFile().isEmpty() ? "off" : "on",
         "sha256", Sha256.FUNCTION.implementation(),
         "config", config.toString());
-    HealthEndpoints health = new HealthEndpoints(store, Duration.ofSeconds(5));
+    HealthEndpoints health = new HealthEndpoints(store, Duration.ofSeconds(5), new ReadinessMetrics(metrics));
     HttpServer http = null;
     if (config.servesHttp()) {
       GatewaySettings gateway =
@@ -145,12 +147,16 @@ public final class Main {
     stop.awaitStopped();
   }
 
-  /** TLS and the interceptors every call passes: measuring first, then the token check. */
+  /**
+   * TLS and the interceptors every call passes: measuring first, then counting cache lookups, then
+   * the token check.
+   */
   private static ServerOptions options(
       ServerConfig config, EventLog events, PrometheusMeterRegistry metrics) {
     List<ServerInterceptor> interceptors = new ArrayList<>();
     interceptors.add(
         new CallRecorder(List.of(new RpcMetrics(metrics), new RpcLog(events)), Clock.systemUTC()));
+    interceptors.add(new CacheLookupMetrics(metrics));
     if (config.tokenFile().isPresent()) {
       TokenFile tokens =
           TokenFile.open(config.tokenFile().get(), m -> events.warn("token-file", "message", m));

@@ -41,6 +41,17 @@ public final class MemoryBudget {
     return peakBytes;
   }
 
+  /** Reservations waiting for bytes now (those whose caller gave up no longer count). */
+  public synchronized int waitingReservations() {
+    int n = 0;
+    for (Waiter w : waiters) {
+      if (!w.future.isDone()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /**
    * Reserves {@code bytes}, completing when they are available. A request larger than the whole
    * budget is granted alone, once nothing else is reserved, so that it cannot wait forever.

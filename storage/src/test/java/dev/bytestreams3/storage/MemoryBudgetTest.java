@@ -37,6 +37,21 @@ class MemoryBudgetTest {
   }
 
   @Test
+  void waitingReservations_countsCallersWaitingForBytes_notThoseThatGaveUp() {
+    MemoryBudget budget = new MemoryBudget(100);
+    assertThat(budget.waitingReservations()).isZero();
+    MemoryBudget.Reservation first = budget.reserve(90).join();
+    CompletableFuture<MemoryBudget.Reservation> second = budget.reserve(50);
+    CompletableFuture<MemoryBudget.Reservation> third = budget.reserve(50);
+    assertThat(budget.waitingReservations()).isEqualTo(2);
+    third.cancel(false);
+    assertThat(budget.waitingReservations()).isEqualTo(1);
+    first.close();
+    assertThat(second).isDone();
+    assertThat(budget.waitingReservations()).isZero();
+  }
+
+  @Test
   void reserve_largerThanBudget_isGrantedAloneSoItCannotWaitForever() {
     MemoryBudget budget = new MemoryBudget(100);
     MemoryBudget.Reservation small = budget.reserve(1).join();

@@ -13,8 +13,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * A static page at {@code /upload} for uploading a file from a browser through the raw routes,
- * with a progress bar and automatic resumption when the connection drops.
+ * A static page at {@code /upload} for uploading a file from a browser through the raw routes:
+ * progress with speed and time left, automatic resumption from the committed size when the
+ * connection drops or the server restarts, a list of this page's uploads with download links, and
+ * a bearer token the user may paste (sent as {@code Authorization} on every request the page makes).
  */
 public final class UploadPage implements HttpRoutes {
 

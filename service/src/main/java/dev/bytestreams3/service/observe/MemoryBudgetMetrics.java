@@ -4,7 +4,10 @@ import dev.bytestreams3.storage.MemoryBudget;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
-/** Gauges of the memory budget: bytes reserved now, the peak, and the whole budget. */
+/**
+ * Gauges of the memory budget: bytes reserved now, the peak, the whole budget, and the
+ * reservations waiting for bytes (calls paused until buffers are freed).
+ */
 public final class MemoryBudgetMetrics {
 
   private MemoryBudgetMetrics() {}
@@ -24,6 +27,10 @@ public final class MemoryBudgetMetrics {
     Gauge.builder("bytestream.memory.budget.capacity", budget, MemoryBudget::capacityBytes)
         .description("The whole memory budget")
         .baseUnit("bytes")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("bytestream.memory.budget.waiting", budget, MemoryBudget::waitingReservations)
+        .description("Reservations waiting for bytes of the memory budget now")
         .strongReference(true)
         .register(registry);
   }

@@ -6,6 +6,13 @@ import static dev.bytestreams3.service.bytestream.ByteStreamClient.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import build.bazel.remote.execution.v2.ActionCacheGrpc;
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
+import build.bazel.remote.execution.v2.GetActionResultRequest;
+import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
@@ -65,7 +72,8 @@ class ObservedServerTest {
         new CallRecorder(List.of(new RpcMetrics(registry), new RpcLog(events)), Clock.systemUTC());
     server =
         CacheServer.start(
-            "127.0.0.1", 0, store, true, new ServerOptions(Optional.empty(), List.of(recorder)));
+            "127.0.0.1", 0, store, true,
+            new ServerOptions(Optional.empty(), List.of(recorder, new CacheLookupMetrics(registry))));
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     client = new ByteStreamClient(channel);
   }
@@ -158,17 +166,72 @@ class ObservedServerTest {
   }
 
   @Test
-  void memoryBudget_inUseIsAGauge() {
+  void memoryBudget_inUseAndWaitingAreGauges() {
     MemoryBudget budget = new MemoryBudget(10_000);
     MemoryBudgetMetrics.register(budget, registry);
     try (MemoryBudget.Reservation r = budget.tryReserve(4096)) {
       assertThat(metrics.scrape())
           .contains("bytestream_memory_budget_used_bytes 4096")
-          .contains("bytestream_memory_budget_capacity_bytes 10000");
+          .contains("bytestream_memory_budget_capacity_bytes 10000")
+          .contains("bytestream_memory_budget_waiting 0");
+      CompletableFuture<MemoryBudget.Reservation> waiting = budget.reserve(8000);
+      assertThat(metrics.scrape()).contains("bytestream_memory_budget_waiting 1");
+      r.close();
+      waiting.join().close();
     }
     assertThat(metrics.scrape())
         .contains("bytestream_memory_budget_used_bytes 0")
-        .contains("bytestream_memory_budget_peak_bytes 4096");
+        .contains("bytestream_memory_budget_peak_bytes 8000")
+        .contains("bytestream_memory_budget_waiting 0");
+  }
+
+  private static Digest digestOf(byte[] data) {
+    return Digest.newBuilder().setHash(sha256(data)).setSizeBytes(data.length).build();
+  }
+
+  @Test
+  void cacheLookups_countActionResultHitsAndMisses_andEachDistinctBlobAsked() throws Exception {
+    String lookups = "bytestream_cache_lookups_total";
+    // Present from the start, so a hit ratio exists before the first lookup.
+    assertThat(sample(lookups, "kind=\"action_result\",result=\"hit\"")).isZero();
+    assertThat(sample(lookups, "kind=\"blob\",result=\"miss\"")).isZero();
+
+    byte[] stored = randomBytes(3000, 5);
+    client.writeAll(upload(stored), stored);
+    Digest present = digestOf(stored);
+    Digest absent1 = digestOf(randomBytes(10, 6));
+    Digest absent2 = digestOf(randomBytes(11, 7));
+    var cas = ContentAddressableStorageGrpc.newBlockingStub(channel);
+    assertThat(
+            cas.findMissingBlobs(
+                    FindMissingBlobsRequest.newBuilder()
+                        .setInstanceName("ci")
+                        .addBlobDigests(present)
+                        .addBlobDigests(absent1)
+                        .addBlobDigests(absent2)
+                        .addBlobDigests(absent1)
+                        .build())
+                .getMissingBlobDigestsCount())
+        .isEqualTo(2);
+
+    var ac = ActionCacheGrpc.newBlockingStub(channel);
+    Digest action = digestOf(randomBytes(40, 8));
+    GetActionResultRequest get =
+        GetActionResultRequest.newBuilder().setInstanceName("ci").setActionDigest(action).build();
+    assertThatThrownBy(() -> ac.getActionResult(get)).hasMessageContaining("NOT_FOUND");
+    ac.updateActionResult(
+        UpdateActionResultRequest.newBuilder()
+            .setInstanceName("ci")
+            .setActionDigest(action)
+            .setActionResult(ActionResult.newBuilder().setExitCode(0))
+            .build());
+    assertThat(ac.getActionResult(get).getExitCode()).isZero();
+    ac.getActionResult(get);
+
+    assertThat(sample(lookups, "kind=\"blob\",result=\"hit\"")).isEqualTo(1);
+    assertThat(sample(lookups, "kind=\"blob\",result=\"miss\"")).isEqualTo(2);
+    assertThat(sample(lookups, "kind=\"action_result\",result=\"hit\"")).isEqualTo(2);
+    assertThat(sample(lookups, "kind=\"action_result\",result=\"miss\"")).isEqualTo(1);
   }
 
   @Test
