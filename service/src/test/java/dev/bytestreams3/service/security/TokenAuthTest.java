@@ -181,7 +181,7 @@ class TokenAuthTest {
     assertStatus(
         () -> as(READER).writeAll(upload("team-b", data), data),
         Status.Code.PERMISSION_DENIED,
-        "may not write 'team-b'");
+        "the token may not write anything (google.bytestream.ByteStream/Write)");
   }
 
   @Test

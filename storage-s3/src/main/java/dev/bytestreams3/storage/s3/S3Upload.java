@@ -85,20 +85,47 @@ final class S3Upload implements Upload {
     this.checksums = store.config().checksumMode() == S3StoreConfig.ChecksumMode.WHEN_SUPPORTED;
   }
 
+  /** S3's largest object: 5 TiB. */
+  static final long MAX_OBJECT_BYTES = 5L << 40;
+
   /** A new upload; nothing is sent to S3 until a part is full or the upload finishes. */
   static S3Upload fresh(S3BlobStore store, UploadSpec spec, String objectKey) {
+    checkBufferable(store, spec);
+    return new S3Upload(
+        store, spec, objectKey, partSizeOf(store, spec), 0, ContentVerifier.start(spec), null, 1);
+  }
+
+  /** The part size of a new upload: the configured one, raised so the declared size fits. */
+  private static long partSizeOf(S3BlobStore store, UploadSpec spec) {
     long partSize = store.config().partSizeBytes();
     if (spec.expectedSize() > 0) {
       long needed = (spec.expectedSize() + MAX_PARTS - 1) / MAX_PARTS;
       partSize = Math.max(partSize, (needed + MIB - 1) / MIB * MIB);
     }
-    if (partSize > Integer.MAX_VALUE - 8) {
+    return partSize;
+  }
+
+  /**
+   * Refuses, before anything is reserved or sent, an upload whose declared size S3 cannot store or
+   * whose parts would be larger than one buffer of the memory budget may be.
+   */
+  static void checkBufferable(S3BlobStore store, UploadSpec spec) {
+    if (spec.expectedSize() > MAX_OBJECT_BYTES) {
       throw new StorageException(
           Reason.INVALID_REQUEST,
-          spec.key() + ": " + spec.expectedSize() + " bytes do not fit in " + MAX_PARTS
-              + " parts this store can buffer");
+          spec.key() + " declares " + spec.expectedSize() + " bytes (expected: <= "
+              + MAX_OBJECT_BYTES + ", S3's largest object)");
     }
-    return new S3Upload(store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1);
+    long partSize = partSizeOf(store, spec);
+    long largest = Math.min(store.budget().maxReservationBytes(), Integer.MAX_VALUE - 8);
+    if (partSize > largest || !store.budget().admits(partSize)) {
+      throw new StorageException(
+          Reason.INVALID_REQUEST,
+          spec.key() + " declares " + spec.expectedSize() + " bytes, which need parts of "
+              + partSize + " bytes to fit in " + MAX_PARTS + " parts (expected: parts <= "
+              + largest + " bytes, the largest buffer this server's memory budget allows; blobs"
+              + " up to " + largest / MIB * MIB * MAX_PARTS + " bytes fit)");
+    }
   }
 
   /** Resumes the upload in {@code record} after the committed parts among {@code parts}. */
