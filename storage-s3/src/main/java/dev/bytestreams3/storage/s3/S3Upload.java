@@ -118,7 +118,7 @@ final class S3Upload implements Upload {
     }
     long partSize = partSizeOf(store, spec);
     long largest = Math.min(store.budget().maxReservationBytes(), Integer.MAX_VALUE - 8);
-    if (partSize > largest || !store.budget().admits(partSize)) {
+    if (!store.budget().admits(partSize) || partSize > largest) {
       throw new StorageException(
           Reason.INVALID_REQUEST,
           spec.key() + " declares " + spec.expectedSize() + " bytes, which need parts of "
