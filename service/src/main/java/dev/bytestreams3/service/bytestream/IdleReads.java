@@ -62,12 +62,15 @@ final class IdleReads extends ServerCallStreamObserver<ReadResponse> {
     if (handler != null) {
       handler.run();
     }
-    call.onError(
-        Status.DEADLINE_EXCEEDED
-            .withDescription(
-                "the client read nothing for " + IdleLimits.words(idle.progress())
-                    + "; the server ends streams idle that long")
-            .asRuntimeException());
+    synchronized (this) {
+      // Under the lock that sends: a message on its way cannot meet the close.
+      call.onError(
+          Status.DEADLINE_EXCEEDED
+              .withDescription(
+                  "the client read nothing for " + IdleLimits.words(idle.progress())
+                      + "; the server ends streams idle that long")
+              .asRuntimeException());
+    }
   }
 
   private void stop() {
@@ -81,36 +84,32 @@ final class IdleReads extends ServerCallStreamObserver<ReadResponse> {
     }
   }
 
-  private synchronized boolean isEnded() {
-    return ended;
-  }
-
   @Override
-  public void onNext(ReadResponse value) {
-    synchronized (this) {
-      lastProgressNanos = System.nanoTime();
-    }
-    if (!isEnded()) {
+  public synchronized void onNext(ReadResponse value) {
+    lastProgressNanos = System.nanoTime();
+    if (!ended) {
       call.onNext(value);
     }
   }
 
   @Override
   public void onError(Throwable t) {
-    boolean wasEnded = isEnded();
-    stop();
-    if (!wasEnded) {
-      call.onError(t);
+    synchronized (this) {
+      if (!ended) {
+        call.onError(t);
+      }
     }
+    stop();
   }
 
   @Override
   public void onCompleted() {
-    boolean wasEnded = isEnded();
-    stop();
-    if (!wasEnded) {
-      call.onCompleted();
+    synchronized (this) {
+      if (!ended) {
+        call.onCompleted();
+      }
     }
+    stop();
   }
 
   @Override
