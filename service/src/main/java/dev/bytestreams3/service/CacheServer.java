@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.bytestreams3.service.actioncache.ActionCacheService;
 import dev.bytestreams3.service.bytestream.ByteStreamService;
+import dev.bytestreams3.service.bytestream.IdleLimits;
 import dev.bytestreams3.service.bytestream.OpeningMessages;
 import dev.bytestreams3.service.bytestream.TransportThreadCalls;
 import dev.bytestreams3.service.capabilities.CapabilitiesService;
@@ -11,6 +12,7 @@ import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.cas.ContentAddressableStorageService;
 import dev.bytestreams3.service.config.ConfigLoader;
+import dev.bytestreams3.service.config.GrpcConnectionLimits;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.DigestFunctions;
@@ -83,6 +85,17 @@ public final class CacheServer {
 
   /** The services this server offers over {@code store}, configured by {@code config}. */
   public static List<BindableService> services(BlobStore store, ServerConfig config) {
+    return services(store, config, idleLimits(config));
+  }
+
+  /** How long streams may stay idle, as {@code config} says. */
+  public static IdleLimits idleLimits(ServerConfig config) {
+    return new IdleLimits(config.writeFirstMessageTimeout(), config.streamIdleTimeout());
+  }
+
+  /** As {@link #services(BlobStore, ServerConfig)}, ending idle streams as {@code idle} says. */
+  public static List<BindableService> services(
+      BlobStore store, ServerConfig config, IdleLimits idle) {
     requireNonNull(store, "store");
     requireNonNull(config, "config");
     DigestFunctions digests = digestFunctions();
@@ -95,7 +108,7 @@ public final class CacheServer {
     return List.of(
         new ByteStreamService(
             store, names, layout, config.objectOverwrite(), limits, presence,
-            openingMessages(config)),
+            openingMessages(config), idle),
         new ContentAddressableStorageService(store, digests, instances, layout, presence, limits),
         new ActionCacheService(
             store, digests, instances, layout, presence, config.inlineOutputLimitBytes(),
@@ -109,7 +122,7 @@ public final class CacheServer {
     requireNonNull(store, "store");
     return start(
         config.bindAddress(), config.grpcPort(), services(store, config), options,
-        maxInboundMessageBytes(config), config.grpcStreamWindowBytes());
+        maxInboundMessageBytes(config), config.grpcStreamWindowBytes(), config.grpcConnections());
   }
 
   /** First messages of writes may hold a quarter of the memory budget on top of it. */
@@ -185,7 +198,26 @@ public final class CacheServer {
       int maxInboundMessageBytes,
       int streamWindowBytes)
       throws IOException {
+    return start(
+        bindAddress, port, services, options, maxInboundMessageBytes, streamWindowBytes,
+        GrpcConnectionLimits.defaults());
+  }
+
+  /**
+   * As {@link #start(String, int, List, ServerOptions, int, int)}, each connection held to {@code
+   * connections}.
+   */
+  public static CacheServer start(
+      String bindAddress,
+      int port,
+      List<BindableService> services,
+      ServerOptions options,
+      int maxInboundMessageBytes,
+      int streamWindowBytes,
+      GrpcConnectionLimits connections)
+      throws IOException {
     requireNonNull(options, "options");
+    requireNonNull(connections, "connections");
     List<ServerInterceptor> interceptors = options.interceptors();
     requireNonNull(services, "services");
     requireNonNull(interceptors, "interceptors");
@@ -212,7 +244,21 @@ public final class CacheServer {
             // budget. A fixed window also turns off gRPC's automatic growth, which lets every
             // stream of a fast connection buffer up to 8 MiB.
             .flowControlWindow(streamWindowBytes)
-            .callExecutor(new TransportThreadCalls());
+            .callExecutor(new TransportThreadCalls())
+            // Dead peers and forgotten connections go away; no connection opens calls without end.
+            .keepAliveTime(connections.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+            .keepAliveTimeout(connections.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+            // Clients may ping as often as the server does (Bazel's --grpc_keepalive_time).
+            .permitKeepAliveTime(10, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .maxConnectionIdle(connections.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
+            .maxConcurrentCallsPerConnection(connections.maxConcurrentStreams());
+    if (!connections.maxConnectionAge().isZero()) {
+      netty
+          .maxConnectionAge(connections.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
+          .maxConnectionAgeGrace(
+              connections.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS);
+    }
     options.tls().ifPresent(netty::sslContext);
     String twinName = "bytestream-s3-" + java.util.UUID.randomUUID();
     ServerBuilder<?> inProcess =

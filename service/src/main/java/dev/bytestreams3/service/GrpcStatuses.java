@@ -13,8 +13,24 @@ public final class GrpcStatuses {
 
   private GrpcStatuses() {}
 
+  /**
+   * The longest description a status carries: longer ones are cut, so that a message can never
+   * outgrow the trailers a client accepts (8 KiB of headers by default).
+   */
+  static final int MAX_DESCRIPTION_CHARS = 1024;
+
   /** Returns the status for {@code t}, keeping {@code t} as its cause. */
   public static Status of(Throwable t) {
+    Status s = unbounded(t);
+    String d = s.getDescription();
+    if (d != null && d.length() > MAX_DESCRIPTION_CHARS) {
+      return s.withDescription(
+          d.substring(0, MAX_DESCRIPTION_CHARS) + "... (" + d.length() + " characters, cut)");
+    }
+    return s;
+  }
+
+  private static Status unbounded(Throwable t) {
     Throwable c = unwrap(t);
     if (c instanceof StatusRuntimeException e) {
       return e.getStatus();

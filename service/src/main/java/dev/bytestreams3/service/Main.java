@@ -1,5 +1,6 @@
 package dev.bytestreams3.service;
 
+import dev.bytestreams3.service.bytestream.IdleLimits;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.config.StoreFactory;
@@ -14,6 +15,7 @@ import dev.bytestreams3.service.http.MetricsEndpoint;
 import dev.bytestreams3.service.observe.CacheLookupMetrics;
 import dev.bytestreams3.service.observe.CallRecorder;
 import dev.bytestreams3.service.observe.EventLog;
+import dev.bytestreams3.service.observe.IdleStreamMetrics;
 import dev.bytestreams3.service.observe.MemoryBudgetMetrics;
 import dev.bytestreams3.service.observe.MetricsText;
 import dev.bytestreams3.service.observe.ReadinessMetrics;
@@ -65,6 +67,8 @@ public final class Main {
     StoreFactory stores = new StoreFactory(config, List.of(new S3RequestMetrics(metrics)));
     BlobStore store = stores.open();
     MemoryBudgetMetrics.register(stores.budget(), metrics);
+    IdleLimits idle = CacheServer.idleLimits(config);
+    IdleStreamMetrics.register(idle, metrics);
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
     new ProcessorMetrics().bindTo(metrics);
@@ -73,10 +77,11 @@ public final class Main {
         CacheServer.start(
             config.bindAddress(),
             config.grpcPort(),
-            CacheServer.services(store, config),
+            CacheServer.services(store, config, idle),
             options,
             CacheServer.maxInboundMessageBytes(config),
-            config.grpcStreamWindowBytes());
+            config.grpcStreamWindowBytes(),
+            config.grpcConnections());
     events.info(
         "start",
         "message", "bytestream-s3 serving gRPC on " + config.bindAddress() + ":" + server.port(),

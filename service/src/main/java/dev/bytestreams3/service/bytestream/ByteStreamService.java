@@ -13,6 +13,7 @@ import dev.bytestreams3.service.GrpcStatuses;
 import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.compression.ZstdBlobs;
+import dev.bytestreams3.service.resource.ClientText;
 import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.service.resource.ResourceNameParser;
@@ -37,6 +38,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   private final CasLimits limits;
   private final BlobPresence presence;
   private final OpeningMessages opening;
+  private final IdleLimits idle;
 
   /**
    * @param objectOverwrite whether a write may replace an existing plain object
@@ -52,6 +54,34 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       CasLimits limits,
       BlobPresence presence,
       OpeningMessages opening) {
+    this(
+        store, names, layout, objectOverwrite, limits, presence, opening,
+        new IdleLimits(DEFAULT_FIRST_MESSAGE_TIMEOUT, DEFAULT_PROGRESS_TIMEOUT));
+  }
+
+  /** How long a Write may take to send its first message, unless configured. */
+  public static final java.time.Duration DEFAULT_FIRST_MESSAGE_TIMEOUT =
+      java.time.Duration.ofSeconds(10);
+
+  /** How long a stream may make no progress on the client's side, unless configured. */
+  public static final java.time.Duration DEFAULT_PROGRESS_TIMEOUT =
+      java.time.Duration.ofSeconds(60);
+
+  /**
+   * As the constructor above, ending idle streams as {@code idle} says.
+   *
+   * @param idle how long writes and reads may keep the server waiting
+   */
+  public ByteStreamService(
+      BlobStore store,
+      ResourceNameParser names,
+      KeyLayout layout,
+      boolean objectOverwrite,
+      CasLimits limits,
+      BlobPresence presence,
+      OpeningMessages opening,
+      IdleLimits idle) {
+    this.idle = requireNonNull(idle, "idle");
     this.store = requireNonNull(store, "store");
     this.names = requireNonNull(names, "names");
     this.layout = requireNonNull(layout, "layout");
@@ -71,16 +101,16 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       if (name.kind() == ResourceName.Kind.BLOB_UPLOAD) {
         throw Status.INVALID_ARGUMENT
             .withDescription(
-                "resource_name '" + request.getResourceName()
-                    + "' is an upload name; read '{instance}/blobs/{hash}/{size}'")
+                "resource_name " + ClientText.quote(request.getResourceName())
+                    + " is an upload name; read '{instance}/blobs/{hash}/{size}'")
             .asRuntimeException();
       }
       rejectCompressed(name);
       if (isZstd(name) && request.getReadLimit() != 0) {
         throw Status.INVALID_ARGUMENT
             .withDescription(
-                "read_limit " + request.getReadLimit() + " on compressed resource '"
-                    + request.getResourceName() + "' (expected: 0; a compressed read runs to the"
+                "read_limit " + request.getReadLimit() + " on compressed resource "
+                    + ClientText.quote(request.getResourceName()) + " (expected: 0; a compressed read runs to the"
                     + " end, read_offset counts uncompressed bytes)")
             .asRuntimeException();
       }
@@ -104,7 +134,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             Status.OUT_OF_RANGE
                 .withDescription(
                     "read_offset " + request.getReadOffset() + " is past the end of "
-                        + request.getResourceName() + " (0 bytes)")
+                        + ClientText.quote(request.getResourceName()) + " (0 bytes)")
                 .asRuntimeException());
       } else {
         if (isZstd(name)) {
@@ -117,14 +147,17 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       }
       return;
     }
-    new ReadCall(store, call, request, name, layout.keyOf(name), isZstd(name)).start();
+    new ReadCall(
+            store, new IdleReads(call, idle).watch(), request, name, layout.keyOf(name),
+            isZstd(name))
+        .start();
   }
 
   @Override
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> responses) {
     ServerCallStreamObserver<WriteResponse> call =
         (ServerCallStreamObserver<WriteResponse>) responses;
-    WriteCall w = new WriteCall(store, names, uploads, limits, presence, opening, call);
+    WriteCall w = new WriteCall(store, names, uploads, limits, presence, opening, idle, call);
     w.start();
     return w;
   }
@@ -138,8 +171,8 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       if (name.kind() == ResourceName.Kind.BLOB) {
         throw Status.INVALID_ARGUMENT
             .withDescription(
-                "resource_name '" + request.getResourceName()
-                    + "' is not an upload name; use '{instance}/uploads/{uuid}/blobs/...'")
+                "resource_name " + ClientText.quote(request.getResourceName())
+                    + " is not an upload name; use '{instance}/uploads/{uuid}/blobs/...'")
             .asRuntimeException();
       }
       rejectCompressed(name);
@@ -182,7 +215,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     if (!s.known() && !name.isBlob()) {
       // The ByteStream contract for a resource no write has reached.
       throw Status.NOT_FOUND
-          .withDescription("no write to '" + resource + "' has reached this server")
+          .withDescription("no write to " + ClientText.quote(resource) + " has reached this server")
           .asRuntimeException();
     }
     if (s.complete() && name.isBlob() && s.committedSize() != name.size()) {
@@ -208,8 +241,8 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         && !isZstd(name)) {
       throw Status.INVALID_ARGUMENT
           .withDescription(
-              "compressor '" + name.compressor().get()
-                  + "' is not supported (supported: identity, zstd)")
+              "compressor " + ClientText.quote(name.compressor().get())
+                  + " is not supported (supported: identity, zstd)")
           .asRuntimeException();
     }
   }

@@ -28,7 +28,8 @@ public final class OpeningMessages {
     if (maxMessageBytes <= 0) {
       throw new IllegalArgumentException("maxMessageBytes: " + maxMessageBytes + " (expected: > 0)");
     }
-    this.budget = new MemoryBudget(capacityBytes);
+    // Room for at least one message of the largest size, however small the share.
+    this.budget = new MemoryBudget(Math.max(capacityBytes, maxMessageBytes));
     this.maxMessageBytes = maxMessageBytes;
   }
 

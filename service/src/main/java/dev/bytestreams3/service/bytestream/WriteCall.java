@@ -6,6 +6,7 @@ import dev.bytestreams3.service.GrpcStatuses;
 import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.compression.ZstdDecoder;
+import dev.bytestreams3.service.resource.ClientText;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.storage.BlobStore;
@@ -16,6 +17,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -33,6 +35,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private final BlobPresence presence;
   private final ServerCallStreamObserver<WriteResponse> call;
   private final OpeningMessages opening;
+  private final IdleLimits idle;
 
   /**
    * Once the upload is open, the next message is asked for ahead of the store while fewer bytes
@@ -43,6 +46,17 @@ final class WriteCall implements StreamObserver<WriteRequest> {
 
   /** The share of {@link #opening} this call holds until its first message is stored. */
   private MemoryBudget.Reservation openingShare;
+
+  /** The share while it is asked for; cancelled, it leaves the queue when the call ends. */
+  private CompletableFuture<MemoryBudget.Reservation> pendingShare;
+
+  /** Whether the first message has arrived. */
+  private boolean received;
+
+  /** When the message asked for last was asked for, in {@link System#nanoTime()}. */
+  private long askedAtNanos;
+
+  private java.util.concurrent.ScheduledFuture<?> idleCheck;
 
   /** The last step of this call; the next one runs after it. */
   private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
@@ -78,6 +92,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       CasLimits limits,
       BlobPresence presence,
       OpeningMessages opening,
+      IdleLimits idle,
       ServerCallStreamObserver<WriteResponse> call) {
     this.store = store;
     this.names = names;
@@ -86,6 +101,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     this.presence = presence;
     this.call = call;
     this.opening = opening;
+    this.idle = idle;
   }
 
   /**
@@ -96,22 +112,63 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   void start() {
     call.disableAutoRequest();
     call.setOnCancelHandler(this::cancelled);
-    opening
-        .reserve()
-        .thenAccept(
-            r -> {
-              synchronized (this) {
-                if (!done) {
-                  openingShare = r;
-                  r = null;
-                }
-              }
-              if (r == null) {
-                ask();
-              } else {
-                r.close();
-              }
-            });
+    CompletableFuture<MemoryBudget.Reservation> share = opening.reserve();
+    synchronized (this) {
+      pendingShare = share;
+    }
+    share.whenComplete(
+        (r, err) -> {
+          if (err != null) {
+            // Cancelled because the call ended, or refused: nothing is held either way.
+            fail(err);
+            return;
+          }
+          synchronized (this) {
+            pendingShare = null;
+            if (!done) {
+              openingShare = r;
+              r = null;
+            }
+          }
+          if (r == null) {
+            ask();
+            scheduleIdleCheck(idle.firstMessage().toNanos());
+          } else {
+            r.close();
+          }
+        });
+  }
+
+  private synchronized void scheduleIdleCheck(long nanos) {
+    if (!done) {
+      idleCheck = idle.after(nanos, this::checkIdle);
+    }
+  }
+
+  /**
+   * Ends the call when the client has kept the server waiting for a message longer than the
+   * limit; the time the store keeps the client waiting does not count.
+   */
+  private void checkIdle() {
+    Duration limit;
+    synchronized (this) {
+      if (done) {
+        return;
+      }
+      limit = received ? idle.progress() : idle.firstMessage();
+      long idleFor = asked ? System.nanoTime() - askedAtNanos : 0;
+      if (idleFor < limit.toNanos()) {
+        idleCheck = idle.after(limit.toNanos() - idleFor, this::checkIdle);
+        return;
+      }
+    }
+    idle.countEnded();
+    fail(
+        Status.DEADLINE_EXCEEDED
+            .withDescription(
+                "the Write sent no " + (received ? "further " : "") + "message for "
+                    + IdleLimits.words(limit) + "; the server ends streams idle that long")
+            .asRuntimeException());
   }
 
   @Override
@@ -126,12 +183,14 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     }
     boolean more;
     synchronized (this) {
+      received = true;
       asked = false;
       waitingBytes += request.getData().size();
       more =
           upload != null && !request.getFinishWrite() && !finishWrite && !done
               && waitingBytes < AHEAD_BYTES;
       asked = more;
+      askedAtNanos = System.nanoTime();
     }
     if (more) {
       call.request(1);
@@ -143,6 +202,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private void ask() {
     synchronized (this) {
       asked = true;
+      askedAtNanos = System.nanoTime();
     }
     call.request(1);
   }
@@ -180,15 +240,15 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private CompletableFuture<Void> handle(WriteRequest request) {
     if (finishWrite) {
       throw invalid(
-          "a WriteRequest arrived after the one with finish_write for '" + resource + "'");
+          "a WriteRequest arrived after the one with finish_write for " + ClientText.quote(resource));
     }
     if (resource == null) {
       return first(request);
     }
     if (!request.getResourceName().isEmpty() && !request.getResourceName().equals(resource)) {
       throw invalid(
-          "resource_name '" + request.getResourceName() + "' differs from this Write's first one, '"
-              + resource + "'");
+          "resource_name " + ClientText.quote(request.getResourceName())
+              + " differs from this Write's first one, " + ClientText.quote(resource));
     }
     long expected = decoder != null ? compressedReceived : clientOffset;
     if (request.getWriteOffset() != expected) {
@@ -207,8 +267,8 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     name = names.parse(resource);
     if (name.kind() == ResourceName.Kind.BLOB) {
       throw invalid(
-          "resource_name '" + resource
-              + "' is not an upload name; write to '{instance}/uploads/{uuid}/blobs/{hash}/{size}'");
+          "resource_name " + ClientText.quote(resource)
+              + " is not an upload name; write to '{instance}/uploads/{uuid}/blobs/{hash}/{size}'");
     }
     ByteStreamService.rejectCompressed(name);
     boolean zstd = ByteStreamService.isZstd(name);
@@ -217,13 +277,13 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       return CompletableFuture.completedFuture(null);
     }
     if (name.isBlob()) {
-      limits.checkBlobSize(name.size(), "blob '" + resource + "'");
+      limits.checkBlobSize(name.size(), "blob " + ClientText.quote(resource));
     }
     if (zstd) {
       if (request.getWriteOffset() != 0) {
         throw invalid(
-            "write_offset " + request.getWriteOffset() + " on compressed upload '" + resource
-                + "' (expected: 0; compressed uploads start over rather than resume)");
+            "write_offset " + request.getWriteOffset() + " on compressed upload " + ClientText.quote(resource)
+                + " (expected: 0; compressed uploads start over rather than resume)");
       }
       decoder = new ZstdDecoder();
     }
@@ -283,7 +343,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     }
     throw invalid(
         "write_offset " + offset + " does not match the committed size " + opened.committedSize()
-            + " of '" + resource + "'; resume from the committed_size QueryWriteStatus returns");
+            + " of " + ClientText.quote(resource) + "; resume from the committed_size QueryWriteStatus returns");
   }
 
   /** Makes {@code u} this call's upload, or lets it go when the call already ended. */
@@ -329,7 +389,10 @@ final class WriteCall implements StreamObserver<WriteRequest> {
             waitingBytes -= size;
             // With the bytes taken, the client may send more, unless that was asked already.
             more = !asked && !done && waitingBytes < AHEAD_BYTES;
-            asked |= more;
+            if (more) {
+              asked = true;
+              askedAtNanos = System.nanoTime();
+            }
           }
           releaseOpeningShare();
           if (more) {
@@ -342,7 +405,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     long after = upload.position() + more;
     if (name.isBlob() && after > name.size()) {
       throw invalid(
-          "'" + resource + "' declares " + name.size() + " bytes, but the "
+          ClientText.quote(resource) + " declares " + name.size() + " bytes, but the "
               + (decoder != null ? "decompressed " : "") + "data reaches byte " + after);
     }
   }
@@ -409,12 +472,23 @@ final class WriteCall implements StreamObserver<WriteRequest> {
 
   private void releaseOpeningShare() {
     MemoryBudget.Reservation share;
+    CompletableFuture<MemoryBudget.Reservation> pending;
+    java.util.concurrent.ScheduledFuture<?> check;
     synchronized (this) {
       share = openingShare;
       openingShare = null;
+      pending = done ? pendingShare : null;
+      check = done ? idleCheck : null;
     }
     if (share != null) {
       share.close();
+    }
+    if (pending != null) {
+      // Still waiting for the share: leave the queue now rather than when its turn comes.
+      pending.cancel(false);
+    }
+    if (check != null) {
+      check.cancel(false);
     }
   }
 

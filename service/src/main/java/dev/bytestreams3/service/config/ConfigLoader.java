@@ -69,7 +69,15 @@ public final class ConfigLoader {
           new Setting("max-cas-blob-size-bytes", "0", "Largest blob the CAS accepts; 0 means no limit."),
           new Setting("inline-output-limit-bytes", "1048576", "Most bytes GetActionResult inlines (stdout, stderr, output files) in one answer."),
           new Setting("existence-cache-entries", "100000", "Blobs remembered as present, sparing FindMissingBlobs and action-cache checks a request to the store; 0 turns the cache off."),
-          new Setting("existence-checks-in-flight", "16", "Existence checks the server runs against the store at once, across all calls."));
+          new Setting("existence-checks-in-flight", "16", "Existence checks the server runs against the store at once, across all calls."),
+          new Setting("write-first-message-timeout-seconds", "10", "A Write that sends no first message this long after the server asks for it is ended (DEADLINE_EXCEEDED) and returns its memory."),
+          new Setting("stream-idle-timeout-seconds", "60", "A Write that sends nothing more, or a Read whose client takes nothing, for this long is ended (DEADLINE_EXCEEDED) and returns its memory."),
+          new Setting("grpc-keepalive-time-seconds", "60", "The server pings a gRPC connection quiet this long, to find dead peers."),
+          new Setting("grpc-keepalive-timeout-seconds", "20", "A connection that leaves a ping unanswered this long is closed."),
+          new Setting("grpc-max-connection-idle-seconds", "600", "A gRPC connection without calls this long is closed gracefully (clients reconnect)."),
+          new Setting("grpc-max-connection-age-seconds", "3600", "A gRPC connection this old is asked to go away (GOAWAY); its calls may run on for the grace below. 0 for no limit."),
+          new Setting("grpc-max-connection-age-grace-seconds", "600", "How long calls may run on a connection asked to go away before it is closed."),
+          new Setting("grpc-max-concurrent-streams", "1000", "Calls one gRPC connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)."));
 
   private ConfigLoader() {}
 
@@ -140,6 +148,11 @@ public final class ConfigLoader {
       throw new IllegalArgumentException(
           "--part-size-bytes: " + partSize + " (expected: >= 5242880, S3's smallest part)");
     }
+    if (v.optional("bucket").isPresent() && budget / 4 < partSize) {
+      throw new IllegalArgumentException(
+          "--memory-budget-bytes: " + budget + " (expected: >= 4 x --part-size-bytes = "
+              + 4 * partSize + "; one part buffer may take at most a quarter of the budget)");
+    }
     String checksum = v.get("checksum-mode");
     if (!checksum.equals("when-required") && !checksum.equals("when-supported")) {
       throw new IllegalArgumentException(
@@ -194,7 +207,16 @@ public final class ConfigLoader {
         v.longIn("max-cas-blob-size-bytes", 0, Long.MAX_VALUE),
         v.longIn("inline-output-limit-bytes", 0, 1L << 30),
         (int) v.longIn("existence-cache-entries", 0, 100_000_000),
-        (int) v.longIn("existence-checks-in-flight", 1, 1024));
+        (int) v.longIn("existence-checks-in-flight", 1, 1024),
+        Duration.ofSeconds(v.longIn("write-first-message-timeout-seconds", 1, 86400)),
+        Duration.ofSeconds(v.longIn("stream-idle-timeout-seconds", 1, 86400)),
+        new GrpcConnectionLimits(
+            Duration.ofSeconds(v.longIn("grpc-keepalive-time-seconds", 10, 86400)),
+            Duration.ofSeconds(v.longIn("grpc-keepalive-timeout-seconds", 1, 3600)),
+            Duration.ofSeconds(v.longIn("grpc-max-connection-idle-seconds", 1, 30L * 86400)),
+            Duration.ofSeconds(v.longIn("grpc-max-connection-age-seconds", 0, 365L * 86400)),
+            Duration.ofSeconds(v.longIn("grpc-max-connection-age-grace-seconds", 0, 86400)),
+            (int) v.longIn("grpc-max-concurrent-streams", 1, 1_000_000)));
   }
 
   /** The allow-list: empty for every instance; an empty item stands for the unnamed instance. */

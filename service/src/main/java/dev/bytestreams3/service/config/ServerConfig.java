@@ -49,7 +49,10 @@ public record ServerConfig(
     long maxCasBlobSizeBytes,
     long inlineOutputLimitBytes,
     int existenceCacheEntries,
-    int existenceChecksInFlight) {
+    int existenceChecksInFlight,
+    Duration writeFirstMessageTimeout,
+    Duration streamIdleTimeout,
+    GrpcConnectionLimits grpcConnections) {
 
   /** Whether the HTTP port is on ({@code --http-port} is not -1). */
   public boolean servesHttp() {

@@ -36,9 +36,17 @@ public final class StoreFactory implements AutoCloseable {
    */
   public StoreFactory(ServerConfig config, List<ExecutionInterceptor> s3Interceptors) {
     this.config = requireNonNull(config, "config");
-    this.budget = new MemoryBudget(config.memoryBudgetBytes());
+    this.budget =
+        new MemoryBudget(
+            config.memoryBudgetBytes(), config.memoryBudgetBytes() / MAX_RESERVATION_SHARE);
     this.s3Interceptors = List.copyOf(requireNonNull(s3Interceptors, "s3Interceptors"));
   }
+
+  /**
+   * One buffer (a part, a read segment) may take at most one in this many bytes of the budget, so
+   * that no single upload or read can hold it against the others.
+   */
+  public static final int MAX_RESERVATION_SHARE = 4;
 
   /** The budget every buffer of the store is reserved from. */
   public MemoryBudget budget() {

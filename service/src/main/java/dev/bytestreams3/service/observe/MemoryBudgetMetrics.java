@@ -1,6 +1,7 @@
 package dev.bytestreams3.service.observe;
 
 import dev.bytestreams3.storage.MemoryBudget;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -24,13 +25,31 @@ public final class MemoryBudgetMetrics {
         .baseUnit("bytes")
         .strongReference(true)
         .register(registry);
-    Gauge.builder("bytestream.memory.budget.capacity", budget, MemoryBudget::capacityBytes)
-        .description("The whole memory budget")
+    Gauge.builder("bytestream.memory.budget.waiting", budget, MemoryBudget::waiting)
+        .description("Reservations waiting for the memory budget now")
+        .strongReference(true)
+        .register(registry);
+    FunctionCounter.builder("bytestream.memory.budget.waits", budget, MemoryBudget::waitsTotal)
+        .description("Reservations that had to wait for the memory budget")
+        .register(registry);
+    FunctionCounter.builder(
+            "bytestream.memory.budget.wait", budget, b -> b.waitNanosTotal() / 1e9)
+        .description("Time granted reservations spent waiting for the memory budget, added up")
+        .baseUnit("seconds")
+        .register(registry);
+    FunctionCounter.builder("bytestream.memory.budget.refused", budget, MemoryBudget::refusedTotal)
+        .description(
+            "Requests refused because one buffer would exceed the largest share of the budget"
+                + " (a quarter), such as uploads declaring sizes whose parts would")
+        .register(registry);
+    Gauge.builder("bytestream.memory.budget.max.reservation", budget, MemoryBudget::maxReservationBytes)
+        .description("The most bytes one buffer may reserve")
         .baseUnit("bytes")
         .strongReference(true)
         .register(registry);
-    Gauge.builder("bytestream.memory.budget.waiting", budget, MemoryBudget::waitingReservations)
-        .description("Reservations waiting for bytes of the memory budget now")
+    Gauge.builder("bytestream.memory.budget.capacity", budget, MemoryBudget::capacityBytes)
+        .description("The whole memory budget")
+        .baseUnit("bytes")
         .strongReference(true)
         .register(registry);
   }

@@ -36,22 +36,22 @@ public final class Instances {
       String problem = BlobKey.problem(instance);
       if (problem != null) {
         throw new IllegalArgumentException(
-            "instance_name '" + instance + "' is invalid: " + problem.replace("key", "name"));
+            "instance_name " + ClientText.quote(instance) + " is invalid: " + problem.replace("key", "name"));
       }
       for (String segment : instance.split("/")) {
         if (ResourceNameParser.RESERVED.contains(segment)) {
           throw new IllegalArgumentException(
-              "instance_name '" + instance + "' has reserved word '" + segment + "'");
+              "instance_name " + ClientText.quote(instance) + " has reserved word '" + segment + "'");
         }
       }
       if (instance.equals(KeyLayout.OBJECTS) || instance.startsWith(KeyLayout.OBJECTS + "/")) {
         throw new IllegalArgumentException(
-            "instance_name '" + instance + "' may not begin with '" + KeyLayout.OBJECTS + "'");
+            "instance_name " + ClientText.quote(instance) + " may not begin with '" + KeyLayout.OBJECTS + "'");
       }
     }
     if (allowed.isPresent() && !allowed.get().contains(instance)) {
       throw new IllegalArgumentException(
-          "instance_name '" + instance + "' is not served here (served: "
+          "instance_name " + ClientText.quote(instance) + " is not served here (served: "
               + String.join(", ", new TreeSet<>(allowed.get()).stream()
                   .map(n -> n.isEmpty() ? "'' (unnamed)" : "'" + n + "'").toList())
               + ")");

@@ -35,6 +35,25 @@ public final class KeyLayout {
         : objectKey(name.objectName());
   }
 
+  /**
+   * Why {@code name} has no valid key in this layout, or {@code null} when it has one. A name
+   * shorter than {@link BlobKey#MAX_BYTES} can still make a longer key with the layout's prefix.
+   */
+  String problemOf(ResourceName name) {
+    String key =
+        name.isBlob()
+            ? prefix(name.instance()) + "cas/" + name.function().id() + "/" + name.hash()
+            : OBJECTS + "/" + name.objectName();
+    int bytes = key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (bytes > BlobKey.MAX_BYTES) {
+      return "its store key would be " + bytes + " bytes (expected: <= " + BlobKey.MAX_BYTES
+          + "; the key is the name after '" + OBJECTS + "/' for objects, the instance and '/cas/"
+          + "{function}/{hash}' for blobs)";
+    }
+    String problem = BlobKey.problem(key);
+    return problem == null ? null : "its store key is invalid: " + problem;
+  }
+
   private static String prefix(String instance) {
     return instance.isEmpty() ? "" : instance + "/";
   }

@@ -26,6 +26,8 @@ public final class ResourceNameParser {
 
   static final Set<String> KNOWN_COMPRESSORS = Set.of("identity", "zstd", "deflate", "brotli");
 
+  private static final KeyLayout LAYOUT = new KeyLayout();
+
   private final DigestFunctions digests;
   private final Instances instances;
 
@@ -43,13 +45,25 @@ public final class ResourceNameParser {
   /** Parses {@code name}; throws {@link IllegalArgumentException} naming what is wrong. */
   public ResourceName parse(String name) {
     requireNonNull(name, "name");
+    ResourceName parsed = parseShape(name);
+    // A name within the key limit may still make a key past it once the store's layout adds its
+    // prefix ('objects/', or 'cas/{function}/' after the instance): refuse it here, as a name.
+    String keyProblem = LAYOUT.problemOf(parsed);
+    if (keyProblem != null) {
+      throw new IllegalArgumentException(
+          "resource_name " + ClientText.quote(name) + " is invalid: " + keyProblem);
+    }
+    return parsed;
+  }
+
+  private ResourceName parseShape(String name) {
     if (name.isEmpty()) {
       throw new IllegalArgumentException("resource_name is empty");
     }
     String keyProblem = BlobKey.problem(name);
     if (keyProblem != null) {
       throw new IllegalArgumentException(
-          "resource_name '" + printable(name) + "' is invalid: " + keyProblem.replace("key", "name"));
+          "resource_name " + ClientText.quote(name) + " is invalid: " + keyProblem.replace("key", "name"));
     }
     List<String> s = Arrays.asList(name.split("/", -1));
     int uploads = s.indexOf("uploads");
@@ -57,13 +71,12 @@ public final class ResourceNameParser {
     if (uploads >= 0 && (blobs < 0 || uploads < blobs)) {
       if (uploads + 2 >= s.size()) {
         throw new IllegalArgumentException(
-            "resource_name '" + name + "' has no '{uuid}/blobs/...' after 'uploads'");
+            "resource_name " + ClientText.quote(name) + " has no '{uuid}/blobs/...' after 'uploads'");
       }
       String uuid = s.get(uploads + 1);
       if (!s.get(uploads + 2).equals("blobs") && !s.get(uploads + 2).equals("compressed-blobs")) {
         throw new IllegalArgumentException(
-            "resource_name '" + name + "' expected 'blobs' or 'compressed-blobs' after 'uploads/"
-                + uuid + "'");
+            "resource_name " + ClientText.quote(name) + " expected 'blobs' or 'compressed-blobs' after 'uploads/{uuid}'");
       }
       return blob(name, Kind.BLOB_UPLOAD, s, uploads, uuid, uploads + 2, true);
     }
@@ -81,19 +94,19 @@ public final class ResourceNameParser {
     Optional<String> compressor = Optional.empty();
     if (s.get(at).equals("compressed-blobs")) {
       if (i >= s.size()) {
-        throw new IllegalArgumentException("resource_name '" + name + "' has no compressor");
+        throw new IllegalArgumentException("resource_name " + ClientText.quote(name) + " has no compressor");
       }
       String c = s.get(i++);
       if (!KNOWN_COMPRESSORS.contains(c)) {
         throw new IllegalArgumentException(
-            "resource_name '" + name + "' names unknown compressor '" + c + "'");
+            "resource_name " + ClientText.quote(name) + " names unknown compressor " + ClientText.quote(c));
       }
       compressor = Optional.of(c);
     }
     List<String> rest = s.subList(i, s.size());
     if (rest.size() < 2) {
       throw new IllegalArgumentException(
-          "resource_name '" + name + "' expected '{hash}/{size}' after '" + s.get(at) + "'");
+          "resource_name " + ClientText.quote(name) + " expected '{hash}/{size}' after '" + s.get(at) + "'");
     }
     HashFunction function;
     String hash;
@@ -107,15 +120,15 @@ public final class ResourceNameParser {
       consumed = 3;
     } else if (!isHex(rest.get(0)) && rest.size() >= 3 && isHex(rest.get(1))) {
       throw new IllegalArgumentException(
-          "resource_name '" + name + "' names digest function '" + rest.get(0)
-              + "', which this server does not support (supported: " + supported() + ")");
+          "resource_name " + ClientText.quote(name) + " names digest function " + ClientText.quote(rest.get(0))
+              + ", which this server does not support (supported: " + supported() + ")");
     } else {
       hash = rest.get(0);
       sizeText = rest.get(1);
       consumed = 2;
       if (!isHex(hash)) {
         throw new IllegalArgumentException(
-            "resource_name '" + name + "' has hash '" + hash + "', which is not lower-case hex");
+            "resource_name " + ClientText.quote(name) + " has hash " + ClientText.quote(hash) + ", which is not lower-case hex");
       }
       function =
           digests
@@ -123,19 +136,19 @@ public final class ResourceNameParser {
               .orElseThrow(
                   () ->
                       new IllegalArgumentException(
-                          "resource_name '" + name + "' has a hash of " + hash.length()
+                          "resource_name " + ClientText.quote(name) + " has a hash of " + hash.length()
                               + " hex digits, which matches no digest function of this server"
                               + " (supported: " + supported() + ")"));
     }
     if (!isHex(hash) || hash.length() != function.digestLength() * 2) {
       throw new IllegalArgumentException(
-          "resource_name '" + name + "' has hash '" + hash + "' (expected: "
+          "resource_name " + ClientText.quote(name) + " has hash " + ClientText.quote(hash) + " (expected: "
               + function.digestLength() * 2 + " lower-case hex digits for " + function.id() + ")");
     }
     long size = parseSize(name, sizeText);
     if (rest.size() > consumed && !allowMetadata) {
       throw new IllegalArgumentException(
-          "resource_name '" + name + "' has extra segments after the size");
+          "resource_name " + ClientText.quote(name) + " has extra segments after the size");
     }
     return new ResourceName(kind, instance, uuid, compressor, function, hash, size, "");
   }
@@ -144,12 +157,12 @@ public final class ResourceNameParser {
     for (String seg : segments) {
       if (RESERVED.contains(seg)) {
         throw new IllegalArgumentException(
-            "resource_name '" + name + "' has reserved word '" + seg + "' in its instance name");
+            "resource_name " + ClientText.quote(name) + " has reserved word '" + seg + "' in its instance name");
       }
     }
     if (!segments.isEmpty() && segments.get(0).equals(KeyLayout.OBJECTS)) {
       throw new IllegalArgumentException(
-          "resource_name '" + name + "': an instance name may not begin with '"
+          "resource_name " + ClientText.quote(name) + ": an instance name may not begin with '"
               + KeyLayout.OBJECTS + "'");
     }
     return instances.check(String.join("/", segments));
@@ -158,13 +171,13 @@ public final class ResourceNameParser {
   private static long parseSize(String name, String text) {
     if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(Character::isDigit)) {
       throw new IllegalArgumentException(
-          "resource_name '" + name + "' has size '" + text + "' (expected: a non-negative integer)");
+          "resource_name " + ClientText.quote(name) + " has size " + ClientText.quote(text) + " (expected: a non-negative integer)");
     }
     try {
       return Long.parseLong(text);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
-          "resource_name '" + name + "' has size '" + text + "' (expected: a non-negative integer)");
+          "resource_name " + ClientText.quote(name) + " has size " + ClientText.quote(text) + " (expected: a non-negative integer)");
     }
   }
 
@@ -194,11 +207,4 @@ public final class ResourceNameParser {
     return true;
   }
 
-  private static String printable(String s) {
-    StringBuilder b = new StringBuilder();
-    for (char c : s.toCharArray()) {
-      b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-    }
-    return b.toString();
-  }
 }

@@ -39,6 +39,10 @@ final class AccessRules {
           Map.entry(REAPI + "ContentAddressableStorage/BatchReadBlobs", Need.READ),
           Map.entry(REAPI + "ContentAddressableStorage/GetTree", Need.READ),
           Map.entry(REAPI + "ContentAddressableStorage/BatchUpdateBlobs", Need.WRITE),
+          // Not implemented here: listed so that a token holder hears UNIMPLEMENTED, as the
+          // capabilities say, rather than a refusal that suggests another token would do.
+          Map.entry(REAPI + "ContentAddressableStorage/SplitBlob", Need.READ),
+          Map.entry(REAPI + "ContentAddressableStorage/SpliceBlob", Need.WRITE),
           Map.entry(REAPI + "ActionCache/GetActionResult", Need.READ),
           Map.entry(REAPI + "ActionCache/UpdateActionResult", Need.WRITE),
           Map.entry(REAPI + "Capabilities/GetCapabilities", Need.READ));

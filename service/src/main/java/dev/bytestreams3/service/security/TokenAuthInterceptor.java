@@ -3,6 +3,7 @@ package dev.bytestreams3.service.security;
 import static java.util.Objects.requireNonNull;
 
 import dev.bytestreams3.service.GrpcStatuses;
+import dev.bytestreams3.service.resource.ClientText;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.service.security.AccessRules.Need;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
@@ -46,7 +47,20 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
     if (need == Need.NOTHING) {
       return next.startCall(call, headers);
     }
-    String header = headers.get(AUTHORIZATION);
+    Iterable<String> all = headers.getAll(AUTHORIZATION);
+    String header = null;
+    if (all != null) {
+      for (String h : all) {
+        if (header != null) {
+          // Proxies disagree on which of two headers counts; refuse rather than guess.
+          return refuse(
+              call,
+              Status.UNAUTHENTICATED.withDescription(
+                  "more than one authorization header (expected: exactly one)"));
+        }
+        header = h;
+      }
+    }
     if (header == null) {
       return refuse(
           call,
@@ -74,7 +88,18 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     Right.Access access = need == Need.WRITE ? Right.Access.WRITE : Right.Access.READ;
+    if (!grants.get().allowsAnywhere(access)) {
+      // Refused before the service starts the call, so it reserves nothing for it.
+      return refuse(
+          call,
+          Status.PERMISSION_DENIED.withDescription(
+              "the token may not " + verb(access) + " anything (" + method + ")"));
+    }
     return new Checked<>(next.startCall(call, headers), call, grants.get(), access, method);
+  }
+
+  private static String verb(Right.Access access) {
+    return access == Right.Access.WRITE ? "write" : "read";
   }
 
   private static <ReqT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, ?> call, Status status) {
@@ -115,6 +140,9 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
         if (denied != null) {
           refused = true;
           call.close(denied, new Metadata());
+          // The service started this call and may hold memory for it; to the service, a refused
+          // call is a cancelled one, so it returns what it holds now.
+          super.onCancel();
           return;
         }
       }
@@ -135,6 +163,20 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
       }
     }
 
+    @Override
+    public void onCancel() {
+      if (!refused) {
+        super.onCancel();
+      }
+    }
+
+    @Override
+    public void onComplete() {
+      if (!refused) {
+        super.onComplete();
+      }
+    }
+
     private Status check(ReqT message) {
       Optional<String> scope;
       try {
@@ -150,8 +192,8 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
         return null;
       }
       return Status.PERMISSION_DENIED.withDescription(
-          "the token may not " + (access == Right.Access.WRITE ? "write" : "read") + " '"
-              + scope.get() + "' (" + method + ")");
+          "the token may not " + verb(access) + " " + ClientText.quote(scope.get()) + " ("
+              + method + ")");
     }
   }
 }

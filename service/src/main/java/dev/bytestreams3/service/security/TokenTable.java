@@ -141,6 +141,16 @@ public final class TokenTable {
       this.grants = grants;
     }
 
+    /** Whether these grants allow {@code access} to some name. */
+    boolean allowsAnywhere(Right.Access access) {
+      for (Grant g : grants) {
+        if (g.right().covers(access)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
     /** Whether these grants allow {@code access} to {@code name}. */
     boolean allow(String name, Right.Access access) {
       for (Grant g : grants) {

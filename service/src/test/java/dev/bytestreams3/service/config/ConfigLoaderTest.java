@@ -82,4 +82,20 @@ class ConfigLoaderTest {
       assertThat(readme).contains("`--" + s.name() + "`").contains("`" + s.env() + "`");
     }
   }
+
+  @Test
+  void s3Budget_mustHoldFourParts() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    new String[] {"--bucket=b", "--memory-budget-bytes=33554431"}, Map.of()))
+        .hasMessage(
+            "--memory-budget-bytes: 33554431 (expected: >= 4 x --part-size-bytes = 33554432; one"
+                + " part buffer may take at most a quarter of the budget)");
+    ServerConfig c =
+        ConfigLoader.load(new String[] {"--bucket=b", "--memory-budget-bytes=33554432"}, Map.of());
+    assertThat(c.streamIdleTimeout()).hasSeconds(60);
+    assertThat(c.writeFirstMessageTimeout()).hasSeconds(10);
+    assertThat(c.grpcConnections().maxConcurrentStreams()).isEqualTo(1000);
+  }
 }

@@ -181,7 +181,7 @@ class TokenAuthTest {
     assertStatus(
         () -> as(READER).writeAll(upload("team-b", data), data),
         Status.Code.PERMISSION_DENIED,
-        "may not write 'team-b'");
+        "the token may not write anything (google.bytestream.ByteStream/Write)");
   }
 
   @Test
@@ -262,5 +262,52 @@ class TokenAuthTest {
     assertThat(logLines.get(1))
         .contains("method=google.bytestream.ByteStream/Read", "status=PERMISSION_DENIED",
             "resource=team-a/blobs/");
+  }
+
+  @Test
+  void twoAuthorizationHeaders_areUnauthenticated_notLastWins() {
+    byte[] data = randomBytes(100, 10);
+    Metadata two = new Metadata();
+    two.put(TokenAuthInterceptor.AUTHORIZATION, "Bearer " + TEAM_B);
+    two.put(TokenAuthInterceptor.AUTHORIZATION, "Bearer " + TEAM_A);
+    Channel c = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(two));
+    assertStatus(
+        () -> new ByteStreamClient(c).writeAll(upload("team-a", data), data),
+        Status.Code.UNAUTHENTICATED,
+        "more than one authorization header (expected: exactly one)");
+    assertStatus(
+        () -> as(TEAM_A).read(blob("team-a", data), 0, 0), Status.Code.NOT_FOUND, "");
+  }
+
+  @Test
+  void splitBlob_isUnimplemented_forATokenThatMayRead() {
+    Metadata m = new Metadata();
+    m.put(TokenAuthInterceptor.AUTHORIZATION, "Bearer " + TEAM_A);
+    Channel c = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(m));
+    var cas =
+        build.bazel.remote.execution.v2.ContentAddressableStorageGrpc.newBlockingStub(c);
+    assertStatus(
+        () ->
+            cas.splitBlob(
+                build.bazel.remote.execution.v2.SplitBlobRequest.newBuilder()
+                    .setInstanceName("team-a")
+                    .build()),
+        Status.Code.UNIMPLEMENTED,
+        "");
+    assertStatus(
+        () ->
+            cas.spliceBlob(
+                build.bazel.remote.execution.v2.SpliceBlobRequest.newBuilder()
+                    .setInstanceName("team-a")
+                    .build()),
+        Status.Code.UNIMPLEMENTED,
+        "");
+    // Without a token it is refused like any other call.
+    assertStatus(
+        () ->
+            build.bazel.remote.execution.v2.ContentAddressableStorageGrpc.newBlockingStub(channel)
+                .splitBlob(build.bazel.remote.execution.v2.SplitBlobRequest.getDefaultInstance()),
+        Status.Code.UNAUTHENTICATED,
+        "no bearer token");
   }
 }

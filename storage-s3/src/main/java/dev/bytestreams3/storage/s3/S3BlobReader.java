@@ -14,13 +14,17 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * Reads a range of one object as ranged GETs of one segment each. At most {@code
  * maxSegmentsInFlight} segments are held at once, counting the one being delivered, each reserved
  * from the memory budget before it is requested; a new one is requested only when the reader has
- * consumed one, so a slow reader holds the store back instead of filling memory.
+ * consumed one, so a slow reader holds the store back instead of filling memory. Segments beyond
+ * the next one are read ahead only while the budget is at most half reserved.
  *
  * <p>Every GET asks for the object the reader was opened on (its ETag in {@code If-Match}): when
  * the object is replaced meanwhile, S3 answers 412 and the read ends with {@link
  * Reason#CONFLICT}, never mixing bytes of two objects.
  */
 final class S3BlobReader implements BlobReader {
+
+  /** Read-ahead of all readers together stays within one in this many bytes of the budget. */
+  static final int READ_AHEAD_SHARE = 2;
 
   private final S3BlobStore store;
   private final String objectKey;
@@ -46,7 +50,8 @@ final class S3BlobReader implements BlobReader {
     this.blobSize = blobSize;
     this.nextStart = start;
     this.end = end;
-    this.segmentBytes = segmentBytes;
+    // One segment is one reservation, which the budget caps.
+    this.segmentBytes = (int) Math.min(segmentBytes, store.budget().maxReservationBytes());
     this.maxSegments = maxSegments;
   }
 
@@ -71,7 +76,21 @@ final class S3BlobReader implements BlobReader {
     }
     while (pending.size() < maxSegments && nextStart < end) {
       int length = (int) Math.min(segmentBytes, end - nextStart);
-      pending.add(new Segment(nextStart, length));
+      Segment next;
+      if (pending.isEmpty()) {
+        // The segment the reader needs next: it waits for the budget like any other buffer.
+        next = new Segment(nextStart, length, store.budget().reserve(length));
+      } else {
+        // Read-ahead: only while the budget has room to spare, so slow readers cannot hold much
+        // of it beyond what they are reading now.
+        MemoryBudget.Reservation r =
+            store.budget().tryReserve(length, store.budget().capacityBytes() / READ_AHEAD_SHARE);
+        if (r == null) {
+          break;
+        }
+        next = new Segment(nextStart, length, CompletableFuture.completedFuture(r));
+      }
+      pending.add(next);
       nextStart += length;
     }
     Segment s = pending.poll();
@@ -128,8 +147,8 @@ final class S3BlobReader implements BlobReader {
     private final CompletableFuture<ChunkedBuffer> data;
     private volatile CompletableFuture<ChunkedBuffer> request;
 
-    Segment(long start, int length) {
-      reservation = store.budget().reserve(length);
+    Segment(long start, int length, CompletableFuture<MemoryBudget.Reservation> reservation) {
+      this.reservation = reservation;
       data =
           reservation
               .thenCompose(

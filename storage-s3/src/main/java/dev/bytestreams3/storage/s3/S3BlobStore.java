@@ -291,6 +291,7 @@ public final class S3BlobStore implements BlobStore {
     String objectKey;
     try {
       objectKey = keys.object(spec.key());
+      S3Upload.checkBufferable(this, spec);
     } catch (StorageException e) {
       return failed(e);
     }

@@ -83,25 +83,52 @@ final class S3Upload implements Upload {
     this.slots = new Permits(store.config().maxPartsInFlight());
   }
 
+  /** S3's largest object: 5 TiB. */
+  static final long MAX_OBJECT_BYTES = 5L << 40;
+
   /** A new upload; nothing is sent to S3 until a part is full or the upload finishes. */
   static S3Upload fresh(S3BlobStore store, UploadSpec spec, String objectKey) {
-    long partSize = store.config().partSizeBytes();
-    if (spec.expectedSize() > 0) {
-      long needed = (spec.expectedSize() + MAX_PARTS - 1) / MAX_PARTS;
-      partSize = Math.max(partSize, (needed + MIB - 1) / MIB * MIB);
-    }
-    if (partSize > Integer.MAX_VALUE - 8) {
-      throw new StorageException(
-          Reason.INVALID_REQUEST,
-          spec.key() + ": " + spec.expectedSize() + " bytes do not fit in " + MAX_PARTS
-              + " parts this store can buffer");
-    }
+    checkBufferable(store, spec);
+    long partSize = partSizeOf(store, spec);
     UploadLedger ledger =
         new UploadLedger(
             store.records(), spec, partSize, S3BlobStore.resumable(spec), Optional.empty(), null,
             new TreeMap<>(), null);
     return new S3Upload(
         store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1, ledger);
+  }
+
+  /** The part size of a new upload: the configured one, raised so the declared size fits. */
+  private static long partSizeOf(S3BlobStore store, UploadSpec spec) {
+    long partSize = store.config().partSizeBytes();
+    if (spec.expectedSize() > 0) {
+      long needed = (spec.expectedSize() + MAX_PARTS - 1) / MAX_PARTS;
+      partSize = Math.max(partSize, (needed + MIB - 1) / MIB * MIB);
+    }
+    return partSize;
+  }
+
+  /**
+   * Refuses, before anything is reserved or sent, an upload whose declared size S3 cannot store or
+   * whose parts would be larger than one buffer of the memory budget may be.
+   */
+  static void checkBufferable(S3BlobStore store, UploadSpec spec) {
+    if (spec.expectedSize() > MAX_OBJECT_BYTES) {
+      throw new StorageException(
+          Reason.INVALID_REQUEST,
+          spec.key() + " declares " + spec.expectedSize() + " bytes (expected: <= "
+              + MAX_OBJECT_BYTES + ", S3's largest object)");
+    }
+    long partSize = partSizeOf(store, spec);
+    long largest = Math.min(store.budget().maxReservationBytes(), Integer.MAX_VALUE - 8);
+    if (!store.budget().admits(partSize) || partSize > largest) {
+      throw new StorageException(
+          Reason.INVALID_REQUEST,
+          spec.key() + " declares " + spec.expectedSize() + " bytes, which need parts of "
+              + partSize + " bytes to fit in " + MAX_PARTS + " parts (expected: parts <= "
+              + largest + " bytes, the largest buffer this server's memory budget allows; blobs"
+              + " up to " + largest / MIB * MIB * MAX_PARTS + " bytes fit)");
+    }
   }
 
   /**

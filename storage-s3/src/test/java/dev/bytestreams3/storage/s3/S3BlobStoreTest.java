@@ -3,6 +3,7 @@ package dev.bytestreams3.storage.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.StorageException;
@@ -234,5 +235,83 @@ class S3BlobStoreTest {
   void configToString_hidesTheSecretKey() {
     S3StoreConfig c = s3.storeConfig().build();
     assertThat(c.toString()).contains(S3MockFixture.ACCESS_KEY).doesNotContain(S3MockFixture.SECRET_KEY);
+  }
+
+  @Test
+  void declaredSizeNeedingPartsBeyondTheLargestShare_isRefusedBeforeAnythingIsReservedOrSent()
+      throws Exception {
+    Recorder recorder = new Recorder();
+    MemoryBudget budget = new MemoryBudget(64L << 20, 16L << 20);
+    try (BlobStore store =
+        S3BlobStore.create(
+            config("oversize").interceptors(List.of(recorder)).build(), budget)) {
+      // 200 GiB in 10,000 parts needs parts of 21 MiB, more than one buffer may hold.
+      StorageException big =
+          failure(
+              store.openUpload(
+                  new UploadSpec(
+                      BlobKey.of("big/blob"), "u1", 200L << 30, Optional.empty(), false)));
+      assertThat(big.reason()).isEqualTo(StorageException.Reason.INVALID_REQUEST);
+      assertThat(big.getMessage())
+          .contains(
+              "big/blob declares 214748364800 bytes, which need parts of 22020096 bytes",
+              "(expected: parts <= 16777216 bytes, the largest buffer this server's memory"
+                  + " budget allows; blobs up to 167772160000 bytes fit)");
+      StorageException beyondS3 =
+          failure(
+              store.openUpload(
+                  new UploadSpec(
+                      BlobKey.of("huge/blob"), "u2", 6L << 40, Optional.empty(), false)));
+      assertThat(beyondS3.getMessage())
+          .contains("huge/blob declares 6597069766656 bytes (expected: <= 5497558138880, S3's"
+              + " largest object)");
+      assertThat(recorder.lines).isEmpty();
+      assertThat(budget.usedBytes()).isZero();
+      assertThat(budget.refusedTotal()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void slowReaders_readAheadOnlyWithinHalfTheBudget_andAnHonestWriteAndReadComplete()
+      throws Exception {
+    MemoryBudget budget = new MemoryBudget(64L << 20, 16L << 20);
+    int segment = 1 << 20;
+    try (BlobStore store =
+        S3BlobStore.create(
+            config("slow-readers").readSegmentBytes(segment).maxSegmentsInFlight(8).build(),
+            budget)) {
+      byte[] stored = bytes(12 << 20, 11);
+      await(store.put(BlobKey.of("shared/blob"), ByteBuffer.wrap(stored)));
+      List<BlobReader> slow = new java.util.ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        BlobReader r = await(store.openReader(BlobKey.of("shared/blob"), 0, 0));
+        // One chunk taken, then nothing more: a reader that stopped.
+        assertThat(await(r.next()).get(0)).isEqualTo(stored[0]);
+        slow.add(r);
+      }
+      // Eight segments each would be 80 MiB, past the whole budget; read-ahead stops at half of
+      // it, and each reader beyond holds only the segment it reads.
+      assertThat(budget.usedBytes()).isLessThanOrEqualTo((32L << 20) + 10L * segment);
+
+      byte[] honest = bytes(6 << 20, 12);
+      Upload u =
+          await(
+              store.openUpload(
+                  new UploadSpec(
+                      BlobKey.of("honest/blob"), "h", honest.length, Optional.empty(), false)));
+      await(u.append(ByteBuffer.wrap(honest)));
+      assertThat(await(u.finish())).isEqualTo(honest.length);
+      try (BlobReader r = await(store.openReader(BlobKey.of("honest/blob"), 0, 0))) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (ByteBuffer b = await(r.next()); b != null; b = await(r.next())) {
+          byte[] chunk = new byte[b.remaining()];
+          b.get(chunk);
+          out.write(chunk);
+        }
+        assertThat(out.toByteArray()).isEqualTo(honest);
+      }
+      slow.forEach(BlobReader::close);
+      assertThat(budget.usedBytes()).isZero();
+    }
   }
 }

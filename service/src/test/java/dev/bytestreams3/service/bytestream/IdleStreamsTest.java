@@ -1,0 +1,236 @@
+package dev.bytestreams3.service.bytestream;
+
+import static dev.bytestreams3.service.bytestream.ByteStreamClient.randomBytes;
+import static dev.bytestreams3.service.bytestream.ByteStreamClient.sha256;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.ByteStreamProto.ReadRequest;
+import com.google.bytestream.ByteStreamProto.ReadResponse;
+import com.google.bytestream.ByteStreamProto.WriteRequest;
+import com.google.bytestream.ByteStreamProto.WriteResponse;
+import com.google.protobuf.ByteString;
+import dev.bytestreams3.service.CacheServer;
+import dev.bytestreams3.service.cas.BlobPresence;
+import dev.bytestreams3.service.cas.CasLimits;
+import dev.bytestreams3.service.resource.Instances;
+import dev.bytestreams3.service.resource.KeyLayout;
+import dev.bytestreams3.service.resource.ResourceNameParser;
+import dev.bytestreams3.storage.MemoryBudget;
+import dev.bytestreams3.storage.local.LocalBlobStore;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Streams that keep the server waiting are ended, return what they hold, and block no one. */
+class IdleStreamsTest {
+
+  private static final int MAX_MESSAGE = 64 * 1024;
+  private static final Duration IDLE = Duration.ofMillis(300);
+
+  @TempDir Path dir;
+
+  private final MemoryBudget budget = new MemoryBudget(16L << 20, 4L << 20);
+  // Room for four first messages: four silent streams would hold it all for good.
+  private final OpeningMessages opening = new OpeningMessages(4 * MAX_MESSAGE, MAX_MESSAGE);
+  private final IdleLimits idle = new IdleLimits(IDLE, IDLE);
+  private LocalBlobStore store;
+  private Server server;
+  private ManagedChannel channel;
+  private final List<StreamObserver<WriteRequest>> open = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    store = new LocalBlobStore(dir.resolve("store"), 1L << 20, 4, budget);
+    ByteStreamService service =
+        new ByteStreamService(
+            store,
+            new ResourceNameParser(CacheServer.digestFunctions(), new Instances(Optional.empty())),
+            new KeyLayout(), true, new CasLimits(4 << 20, 0), new BlobPresence(store, 0, 4),
+            opening, idle);
+    String name = InProcessServerBuilder.generateName();
+    server = InProcessServerBuilder.forName(name).addService(service).build().start();
+    channel = InProcessChannelBuilder.forName(name).build();
+  }
+
+  @AfterEach
+  void stop() {
+    for (StreamObserver<WriteRequest> o : open) {
+      try {
+        o.onError(new IllegalStateException("test over"));
+      } catch (RuntimeException ignored) {
+        // Already ended.
+      }
+    }
+    channel.shutdownNow();
+    server.shutdownNow();
+    store.close();
+  }
+
+  @Test
+  void silentWrites_areEndedAfterTheIdleTime_andAnotherClientsWriteSucceeds() throws Exception {
+    List<CompletableFuture<WriteResponse>> silent = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      CompletableFuture<WriteResponse> answer = new CompletableFuture<>();
+      open.add(ByteStreamGrpc.newStub(channel).write(observer(answer)));
+      silent.add(answer);
+    }
+    waitUntil(() -> opening.usedBytes() == 4L * MAX_MESSAGE);
+
+    byte[] data = randomBytes(1000, 1);
+    long startNanos = System.nanoTime();
+    WriteResponse honest = new ByteStreamClient(channel).writeAll(upload(data), data);
+    assertThat(honest.getCommittedSize()).isEqualTo(data.length);
+    // Forty silent streams ahead of it, four at a time, each ended after 300 ms.
+    assertThat(Duration.ofNanos(System.nanoTime() - startNanos)).isLessThan(Duration.ofSeconds(10));
+
+    for (CompletableFuture<WriteResponse> s : silent) {
+      assertThat(s)
+          .failsWithin(Duration.ofSeconds(10))
+          .withThrowableThat()
+          .satisfies(
+              t -> {
+                Status status = Status.fromThrowable(t);
+                assertThat(status.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+                assertThat(status.getDescription())
+                    .isEqualTo(
+                        "the Write sent no message for 300 ms; the server ends streams idle"
+                            + " that long");
+              });
+    }
+    waitUntil(() -> opening.usedBytes() == 0 && budget.usedBytes() == 0);
+    assertThat(idle.endedTotal()).isEqualTo(40);
+  }
+
+  @Test
+  void writeThatStopsSending_isEndedAndReturnsItsBuffers_andCanResume() throws Exception {
+    byte[] data = randomBytes(3 << 20, 2);
+    String resource = upload(data);
+    CompletableFuture<WriteResponse> answer = new CompletableFuture<>();
+    StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel).write(observer(answer));
+    open.add(requests);
+    requests.onNext(
+        WriteRequest.newBuilder()
+            .setResourceName(resource)
+            .setData(ByteString.copyFrom(data, 0, 1 << 20))
+            .build());
+    assertThat(answer)
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableThat()
+        .satisfies(
+            t ->
+                assertThat(Status.fromThrowable(t).getDescription())
+                    .isEqualTo(
+                        "the Write sent no further message for 300 ms; the server ends streams"
+                            + " idle that long"));
+    waitUntil(() -> opening.usedBytes() == 0 && budget.usedBytes() == 0);
+
+    ByteStreamClient client = new ByteStreamClient(channel);
+    long committed = client.status(resource).getCommittedSize();
+    assertThat(committed).isBetween(0L, (long) (1 << 20));
+    assertThat(
+            client
+                .write(ByteStreamClient.chunks(resource, data, (int) committed, 64 * 1024, true))
+                .getCommittedSize())
+        .isEqualTo(data.length);
+    assertThat(client.read("blobs/" + sha256(data) + "/" + data.length, 0, 0)).isEqualTo(data);
+  }
+
+  @Test
+  void readWhoseClientTakesNothing_isEnded_andReturnsItsReadAhead() throws Exception {
+    byte[] data = randomBytes(5 << 20, 3);
+    ByteStreamClient client = new ByteStreamClient(channel);
+    client.writeAll(upload(data), data);
+    waitUntil(() -> budget.usedBytes() == 0);
+
+    CompletableFuture<Status> ended = new CompletableFuture<>();
+    CompletableFuture<ClientCallStreamObserver<ReadRequest>> started = new CompletableFuture<>();
+    ByteStreamGrpc.newStub(channel)
+        .read(
+            ReadRequest.newBuilder()
+                .setResourceName("blobs/" + sha256(data) + "/" + data.length)
+                .build(),
+            new ClientResponseObserver<ReadRequest, ReadResponse>() {
+              @Override
+              public void beforeStart(ClientCallStreamObserver<ReadRequest> call) {
+                // One message, then nothing more: a client that stopped reading.
+                call.disableAutoRequestWithInitial(1);
+                started.complete(call);
+              }
+
+              @Override
+              public void onNext(ReadResponse value) {}
+
+              @Override
+              public void onError(Throwable t) {
+                ended.complete(Status.fromThrowable(t));
+              }
+
+              @Override
+              public void onCompleted() {
+                ended.complete(Status.OK);
+              }
+            });
+    waitUntil(() -> idle.endedTotal() == 1);
+    waitUntil(() -> budget.usedBytes() == 0);
+    // The status waits behind the messages the client has not taken; taking them delivers it.
+    started.join().request(Integer.MAX_VALUE);
+    Status status = ended.get(10, TimeUnit.SECONDS);
+    assertThat(status.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(status.getDescription())
+        .isEqualTo("the client read nothing for 300 ms; the server ends streams idle that long");
+
+    // A client that keeps reading is not cut, however long the whole read takes.
+    assertThat(client.read("blobs/" + sha256(data) + "/" + data.length, 0, 0)).isEqualTo(data);
+    assertThat(idle.endedTotal()).isEqualTo(1);
+  }
+
+  private static String upload(byte[] data) {
+    return "uploads/" + UUID.randomUUID() + "/blobs/" + sha256(data) + "/" + data.length;
+  }
+
+  private static StreamObserver<WriteResponse> observer(CompletableFuture<WriteResponse> answer) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(WriteResponse value) {
+        answer.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        answer.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
+  }
+
+  private static void waitUntil(BooleanSupplier condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not reached within 10 s");
+      }
+      Thread.sleep(5);
+    }
+  }
+}
