@@ -61,7 +61,7 @@ final class ReadCall {
                 fail(
                     Status.DATA_LOSS
                         .withDescription(
-                            "stored blob " + key + " has " + r.blobSize() + " bytes (expected: "
+                            "stored blob '" + request.getResourceName() + "' has " + r.blobSize() + " bytes (expected: "
                                 + name.size() + ")")
                         .asRuntimeException());
                 return;
@@ -142,7 +142,7 @@ final class ReadCall {
       r.close();
     }
     closeEncoder();
-    call.onError(GrpcStatuses.exception(err));
+    call.onError(GrpcStatuses.exception(err, request.getResourceName(), key));
   }
 
   private void cancelled() {
