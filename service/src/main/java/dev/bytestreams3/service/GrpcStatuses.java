@@ -34,7 +34,10 @@ public final class GrpcStatuses {
     if (c instanceof CancellationException) {
       return Status.CANCELLED.withDescription("cancelled").withCause(c);
     }
-    return Status.INTERNAL.withDescription(withoutClassNames("internal error: " + c)).withCause(c);
+    return Status.INTERNAL
+        .withDescription(
+            c.getMessage() == null ? "internal error" : "internal error: " + withoutClassNames(c.getMessage()))
+        .withCause(c);
   }
 
   /**
@@ -112,8 +115,9 @@ public final class GrpcStatuses {
     return message == null ? null : CLASS_NAME.matcher(message).replaceAll("");
   }
 
+  /** A qualified name of an exception class, and the colon its text follows. */
   private static final Pattern CLASS_NAME =
-      Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?::\\s*|\\b)");
+      Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b:?\\s*");
 
   private static Throwable unwrap(Throwable t) {
     Throwable c = t;

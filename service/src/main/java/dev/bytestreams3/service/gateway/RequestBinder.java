@@ -56,9 +56,9 @@ final class RequestBinder {
     return plain;
   }
 
-  /** A qualified Java class name and its colon, as exception messages start. */
+  /** A qualified name of an exception class and its colon, as exception messages start. */
   private static final java.util.regex.Pattern CLASS_NAME =
-      java.util.regex.Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*: ?");
+      java.util.regex.Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b: ?");
 
   Message bind(
       Message prototype,
