@@ -1,5 +1,6 @@
 package dev.bytestreams3.service;
 
+import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.StorageException;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -7,6 +8,8 @@ import io.grpc.StatusRuntimeException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Turns every failure the services see into the gRPC {@link Status} a client receives. */
 public final class GrpcStatuses {
@@ -39,7 +42,7 @@ public final class GrpcStatuses {
       return e.getStatus();
     }
     if (c instanceof StorageException e) {
-      return forStorage(e).withDescription(e.getMessage()).withCause(e);
+      return forStorage(e).withDescription(withoutClassNames(e.getMessage())).withCause(e);
     }
     if (c instanceof IllegalArgumentException) {
       return Status.INVALID_ARGUMENT.withDescription(c.getMessage()).withCause(c);
@@ -47,12 +50,38 @@ public final class GrpcStatuses {
     if (c instanceof CancellationException) {
       return Status.CANCELLED.withDescription("cancelled").withCause(c);
     }
-    return Status.INTERNAL.withDescription("internal error: " + c).withCause(c);
+    return Status.INTERNAL
+        .withDescription(
+            c.getMessage() == null ? "internal error" : "internal error: " + withoutClassNames(c.getMessage()))
+        .withCause(c);
+  }
+
+  /**
+   * Returns the status for {@code t} in a call about {@code resourceName}: the store's key of it,
+   * {@code key}, is a detail of our layout, so a message names the resource as the client sent it.
+   */
+  public static Status of(Throwable t, String resourceName, BlobKey key) {
+    Status s = of(t);
+    if (!(unwrap(t) instanceof StorageException e) || s.getDescription() == null) {
+      return s;
+    }
+    if (e.reason() == StorageException.Reason.NOT_FOUND) {
+      return s.withDescription("'" + resourceName + "' not found");
+    }
+    // The key may follow a prefix of the bucket's (an S3 object key): the prefix goes too.
+    return s.withDescription(
+        s.getDescription()
+            .replaceAll("\\S*" + Pattern.quote(key.value()), Matcher.quoteReplacement("'" + resourceName + "'")));
   }
 
   /** Returns {@link #of} as an exception for a {@code StreamObserver}. */
   public static StatusRuntimeException exception(Throwable t) {
     return of(t).asRuntimeException();
+  }
+
+  /** Returns {@link #of(Throwable, String, BlobKey)} as an exception for a {@code StreamObserver}. */
+  public static StatusRuntimeException exception(Throwable t, String resourceName, BlobKey key) {
+    return of(t, resourceName, key).asRuntimeException();
   }
 
   /** Returns {@link #of} in the form carried inside batch responses. */
@@ -95,6 +124,18 @@ public final class GrpcStatuses {
         return Status.INTERNAL;
     }
   }
+
+  /**
+   * {@code message} without the qualified names of Java classes that a cause's text brings
+   * ({@code java.io.IOException: ...}): the client learns what failed, not how we are built.
+   */
+  static String withoutClassNames(String message) {
+    return message == null ? null : CLASS_NAME.matcher(message).replaceAll("");
+  }
+
+  /** A qualified name of an exception class, and the colon its text follows. */
+  private static final Pattern CLASS_NAME =
+      Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b:?\\s*");
 
   private static Throwable unwrap(Throwable t) {
     Throwable c = t;

@@ -96,6 +96,7 @@ public final class Main {
           new GatewaySettings(
               config.httpRulesFile(),
               config.httpIgnoreUnknownFields(),
+              config.httpEmitUnpopulated(),
               config.httpMaxMessageBytes(),
               config.httpUnaryTimeout());
       try {

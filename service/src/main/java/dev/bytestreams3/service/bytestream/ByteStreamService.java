@@ -17,6 +17,7 @@ import dev.bytestreams3.service.resource.ClientText;
 import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.service.resource.ResourceNameParser;
+import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.UploadStatus;
 import io.grpc.Status;
@@ -166,6 +167,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   public void queryWriteStatus(
       QueryWriteStatusRequest request, StreamObserver<QueryWriteStatusResponse> responses) {
     CompletableFuture<QueryWriteStatusResponse> answer;
+    BlobKey asked;
     try {
       ResourceName name = names.parse(request.getResourceName());
       if (name.kind() == ResourceName.Kind.BLOB) {
@@ -176,6 +178,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             .asRuntimeException();
       }
       rejectCompressed(name);
+      asked = isZstd(name) ? layout.keyOf(name) : uploads.specOf(name).key();
       if (isEmptyBlob(name)) {
         answer = CompletableFuture.completedFuture(status(0, true));
       } else if (isZstd(name)) {
@@ -202,7 +205,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     answer.whenComplete(
         (r, err) -> {
           if (err != null) {
-            responses.onError(GrpcStatuses.exception(err));
+            responses.onError(GrpcStatuses.exception(err, request.getResourceName(), asked));
           } else {
             responses.onNext(r);
             responses.onCompleted();

@@ -143,7 +143,7 @@ final class ReadCall {
       r.close();
     }
     closeEncoder();
-    call.onError(GrpcStatuses.exception(err));
+    call.onError(GrpcStatuses.exception(err, request.getResourceName(), key));
   }
 
   private void cancelled() {

@@ -513,7 +513,10 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     }
     releaseOpeningShare();
     closeDecoder();
-    call.onError(GrpcStatuses.exception(err));
+    call.onError(
+        resource != null && spec != null
+            ? GrpcStatuses.exception(err, resource, spec.key())
+            : GrpcStatuses.exception(err));
   }
 
   private void cancelled() {

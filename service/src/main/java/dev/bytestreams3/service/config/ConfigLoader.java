@@ -55,7 +55,8 @@ public final class ConfigLoader {
           new Setting("read-segments-in-flight", "4", "Ranged GETs of one read in flight (read-ahead, within the memory budget)."),
           new Setting("http-port", "8080", "HTTP port of the JSON gateway, raw byte routes, upload page and health checks; 0 picks a free one, -1 turns HTTP off."),
           new Setting("http-rules", "", "A google.api.Service YAML file whose http.rules map gRPC methods to HTTP (default: the shipped ByteStream rules); REAPI annotations apply unless a rule replaces them."),
-          new Setting("http-ignore-unknown-fields", "false", "Whether the gateway ignores JSON fields and query parameters the request message lacks (otherwise: 400)."),
+          new Setting("http-strict-json", "false", "Strict proto3 JSON in the gateway: unknown JSON fields and query parameters are 400 and default values are left out of responses (default: grpc-gateway v2's behaviour, which ignores them and emits every field)."),
+          new Setting("http-ignore-unknown-fields", "", "Overrides the unknown-field part of --http-strict-json: true ignores JSON fields and query parameters the request message lacks, false answers 400 (default: true unless --http-strict-json)."),
           new Setting("http-max-message-bytes", "16777216", "Longest JSON message the gateway accepts: a unary body or one message of a streamed body."),
           new Setting("http-unary-timeout-seconds", "30", "Deadline of non-streaming gateway calls without a Grpc-Timeout header; 0 for none."),
           new Setting("log-format", "text", "Format of the server's log lines on standard output: text (key=value) or json (one object per line)."),
@@ -193,7 +194,10 @@ public final class ConfigLoader {
         (int) v.longIn("read-segments-in-flight", 1, 64),
         (int) v.longIn("http-port", -1, 65535),
         v.optional("http-rules").map(Path::of),
-        v.bool("http-ignore-unknown-fields"),
+        v.optional("http-ignore-unknown-fields")
+            .map(x -> v.bool("http-ignore-unknown-fields"))
+            .orElse(!v.bool("http-strict-json")),
+        !v.bool("http-strict-json"),
         (int) v.longIn("http-max-message-bytes", 1024, 1L << 30),
         Duration.ofSeconds(v.longIn("http-unary-timeout-seconds", 0, 86400)),
         LogFormat.parse(v.get("log-format")),

@@ -36,6 +36,7 @@ public record ServerConfig(
     int httpPort,
     Optional<Path> httpRulesFile,
     boolean httpIgnoreUnknownFields,
+    boolean httpEmitUnpopulated,
     int httpMaxMessageBytes,
     Duration httpUnaryTimeout,
     LogFormat logFormat,

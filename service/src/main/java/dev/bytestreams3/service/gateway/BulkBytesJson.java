@@ -43,7 +43,7 @@ final class BulkBytesJson {
   }
 
   /** One line of a server stream: {@code {"result":{...}}} and a newline, as bytes. */
-  static byte[] resultLine(Message m) {
+  static byte[] resultLine(Message m, JsonMessages json) {
     List<FieldDescriptor> bulk = new ArrayList<>(1);
     for (FieldDescriptor f : m.getDescriptorForType().getFields()) {
       if (f.getType() == FieldDescriptor.Type.BYTES && !f.isRepeated() && m.hasField(f)
@@ -52,7 +52,7 @@ final class BulkBytesJson {
       }
     }
     if (bulk.isEmpty()) {
-      return ("{\"result\":" + JsonMessages.print(m) + "}\n").getBytes(StandardCharsets.UTF_8);
+      return ("{\"result\":" + json.print(m) + "}\n").getBytes(StandardCharsets.UTF_8);
     }
     Message.Builder rest = m.toBuilder();
     List<byte[]> heads = new ArrayList<>(bulk.size());
@@ -63,7 +63,7 @@ final class BulkBytesJson {
       heads.add(head);
       size += head.length + Base64Coding.encodedLength(((ByteString) m.getField(f)).size()) + 2;
     }
-    String others = JsonMessages.print(rest);
+    String others = json.printWithout(rest.build(), java.util.Set.copyOf(bulk));
     byte[] tail = others.substring(1, others.length() - 1).getBytes(StandardCharsets.UTF_8);
     byte[] out = new byte[size + tail.length - (tail.length == 0 ? 1 : 0)];
     System.arraycopy(RESULT_OPEN, 0, out, 0, RESULT_OPEN.length);

@@ -7,6 +7,7 @@ import io.grpc.Status;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -70,5 +71,21 @@ final class CallSetup {
       return CallOptions.DEFAULT;
     }
     return CallOptions.DEFAULT.withDeadlineAfter(defaultTimeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * What sets the deadline of {@link #options} with the same arguments, in words the client
+   * knows; empty when the call has none.
+   */
+  static Optional<String> deadlineSource(RequestHeaders headers, Duration defaultTimeout) {
+    String t = headers.get("grpc-timeout");
+    if (t != null) {
+      return Optional.of("Grpc-Timeout: " + t.trim());
+    }
+    if (defaultTimeout.isZero()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "the gateway's limit of " + defaultTimeout.toMillis() + " ms for calls without Grpc-Timeout");
   }
 }

@@ -5,7 +5,6 @@ import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpObject;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.stream.SubscriptionOption;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.ClientCall;
@@ -31,6 +30,7 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
   private final Metadata metadata;
   private final Message prototype;
   private final RequestBinder binder;
+  private final Replies replies;
   private final JsonObjectSplitter splitter;
   private final EventExecutor loop;
   private final CompletableFuture<HttpResponse> result = new CompletableFuture<>();
@@ -47,12 +47,14 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
       Metadata metadata,
       Message prototype,
       RequestBinder binder,
+      Replies replies,
       int maxMessageBytes,
       ServiceRequestContext ctx) {
     this.call = call;
     this.metadata = metadata;
     this.prototype = prototype;
     this.binder = binder;
+    this.replies = replies;
     this.splitter = new JsonObjectSplitter(maxMessageBytes, prototype.getDescriptorForType());
     this.loop = ctx.eventLoop();
   }
@@ -60,7 +62,13 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
   HttpResponse run(HttpRequest req) {
     call.start(
         new ClientCall.Listener<>() {
+          private Metadata headers;
           private Message response;
+
+          @Override
+          public void onHeaders(Metadata h) {
+            headers = h;
+          }
 
           @Override
           public void onReady() {
@@ -74,7 +82,9 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
 
           @Override
           public void onClose(Status status, Metadata trailers) {
-            loop.execute(() -> closed(status, response));
+            Metadata h = headers;
+            Message r = response;
+            loop.execute(() -> closed(status, r, h, trailers));
           }
         },
         metadata);
@@ -171,7 +181,8 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
     // Nothing is finished on a cut body: the service keeps what it committed, publishes nothing.
     call.cancel("the HTTP request body failed", t);
     result.complete(
-        new GatewayError(Status.CANCELLED.withDescription("the request body was cut: " + t))
+        new GatewayError(
+            Status.CANCELLED.withDescription("the request body was cut off: the connection closed or the stream was reset"))
             .toResponse());
   }
 
@@ -182,7 +193,7 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
     result.complete(e.toResponse());
   }
 
-  private void closed(Status status, Message response) {
+  private void closed(Status status, Message response, Metadata headers, Metadata trailers) {
     boolean wasEnded = ended;
     ended = true;
     if (body != null && !wasEnded) {
@@ -191,17 +202,18 @@ final class ClientStreamExchange implements Subscriber<HttpObject> {
     if (result.isDone()) {
       return;
     }
-    if (!status.isOk()) {
-      result.complete(new GatewayError(status).toResponse());
-    } else if (response == null) {
-      result.complete(
-          new GatewayError(Status.INTERNAL.withDescription("the call returned no message"))
-              .toResponse());
-    } else {
-      result.complete(
-          HttpResponse.of(
-              GatewayService.okJson(MediaType.JSON_UTF_8),
-              HttpData.ofUtf8(JsonMessages.print(response))));
+    try {
+      if (!status.isOk()) {
+        result.complete(replies.failure(status, headers, trailers));
+      } else if (response == null) {
+        result.complete(
+            replies.failure(
+                Status.INTERNAL.withDescription("the call returned no message"), headers, trailers));
+      } else {
+        result.complete(replies.message(response, headers, trailers));
+      }
+    } catch (GatewayError e) {
+      result.complete(e.toResponse());
     }
   }
 }

@@ -9,7 +9,6 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.QueryParams;
-import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.CallOptions;
@@ -17,10 +16,12 @@ import io.grpc.Channel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -28,16 +29,20 @@ import java.util.Set;
 /** Matches a request to an HTTP rule and hands it to the exchange for the method's kind. */
 final class GatewayService implements HttpService {
 
+  private static final String METHOD_OVERRIDE = "x-http-method-override";
+
   private final Channel channel;
   private final List<HttpRules.BoundRoute> routes;
   private final GatewaySettings settings;
   private final RequestBinder binder;
+  private final JsonMessages json;
 
   GatewayService(Channel channel, List<HttpRules.BoundRoute> routes, GatewaySettings settings) {
     this.channel = channel;
     this.routes = List.copyOf(routes);
     this.settings = settings;
     this.binder = new RequestBinder(settings.ignoreUnknownFields());
+    this.json = new JsonMessages(settings.emitUnpopulated());
   }
 
   int routeCount() {
@@ -60,7 +65,18 @@ final class GatewayService implements HttpService {
       path = path.substring(0, q);
     }
     String method = req.method().name();
+    // grpc-gateway's answer to URLs too long for a proxy: a form-encoded POST is a GET whose
+    // query is the body, when no POST rule takes the path; X-HTTP-Method-Override on a POST
+    // names the method, and its body is read as a form too.
+    String override = req.headers().get(METHOD_OVERRIDE);
+    boolean overridden = method.equals("POST") && override != null && !override.isBlank();
+    boolean form = overridden || method.equals("POST") && isForm(req.headers().contentType());
+    if (overridden) {
+      method = override.trim().toUpperCase(Locale.ROOT);
+    }
     Set<String> allowed = new LinkedHashSet<>();
+    HttpRules.BoundRoute getRoute = null;
+    Map<String, String> getVars = null;
     for (HttpRules.BoundRoute r : routes) {
       Optional<Map<String, String>> vars = r.rule().template().match(path);
       if (vars.isEmpty()) {
@@ -68,9 +84,16 @@ final class GatewayService implements HttpService {
       }
       if (!r.rule().httpMethod().equals(method)) {
         allowed.add(r.rule().httpMethod());
+        if (getRoute == null && r.rule().httpMethod().equals("GET")) {
+          getRoute = r;
+          getVars = vars.get();
+        }
         continue;
       }
-      return call(ctx, req, r, vars.get());
+      return call(ctx, req, r, vars.get(), form && !r.rule().hasBody());
+    }
+    if (form && getRoute != null) {
+      return call(ctx, req, getRoute, getVars, true);
     }
     if (!allowed.isEmpty()) {
       GatewayError e =
@@ -87,17 +110,25 @@ final class GatewayService implements HttpService {
         HttpStatus.NOT_FOUND);
   }
 
+  private static boolean isForm(MediaType type) {
+    return type != null && type.is(MediaType.FORM_DATA);
+  }
+
   @SuppressWarnings("unchecked")
   private HttpResponse call(
-      ServiceRequestContext ctx, HttpRequest req, HttpRules.BoundRoute route, Map<String, String> vars) {
+      ServiceRequestContext ctx,
+      HttpRequest req,
+      HttpRules.BoundRoute route,
+      Map<String, String> vars,
+      boolean formQuery) {
     MethodDescriptor<Message, Message> md = (MethodDescriptor<Message, Message>) route.method();
     Metadata metadata = CallSetup.metadata(req.headers());
     switch (md.getType()) {
       case CLIENT_STREAMING:
-        CallOptions streamOptions = CallSetup.options(req.headers(), java.time.Duration.ZERO);
+        CallOptions streamOptions = CallSetup.options(req.headers(), Duration.ZERO);
         return new ClientStreamExchange(
                 channel.newCall(md, streamOptions), metadata, prototypeOf(md), binder,
-                settings.maxMessageBytes(), ctx)
+                replies(req, Duration.ZERO), settings.maxMessageBytes(), ctx)
             .run(req);
       case UNARY:
       case SERVER_STREAMING:
@@ -109,9 +140,10 @@ final class GatewayService implements HttpService {
             HttpStatus.NOT_IMPLEMENTED);
     }
     boolean unary = md.getType() == MethodDescriptor.MethodType.UNARY;
-    CallOptions options =
-        CallSetup.options(req.headers(), unary ? settings.unaryTimeout() : java.time.Duration.ZERO);
-    Map<String, List<String>> query = query(ctx);
+    Duration defaultTimeout = unary ? settings.unaryTimeout() : Duration.ZERO;
+    CallOptions options = CallSetup.options(req.headers(), defaultTimeout);
+    Replies replies = replies(req, defaultTimeout);
+    Map<String, List<String>> urlQuery = query(ctx.query());
     ctx.setMaxRequestLength(settings.maxMessageBytes());
     return HttpResponse.of(
         req.aggregate()
@@ -121,10 +153,19 @@ final class GatewayService implements HttpService {
                     if (err != null) {
                       throw tooLargeOr(err);
                     }
+                    Map<String, List<String>> query = urlQuery;
+                    if (formQuery) {
+                      // The form's fields come first, then the URL's, as grpc-gateway reads them.
+                      query = query(agg.contentUtf8());
+                      for (Map.Entry<String, List<String>> e : urlQuery.entrySet()) {
+                        query.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).addAll(e.getValue());
+                      }
+                      agg = AggregatedHttpRequest.of(agg.headers());
+                    }
                     Message request = bind(route, md, vars, query, agg);
                     return unary
-                        ? new UnaryExchange(channel.newCall(md, options), metadata).run(request)
-                        : new ServerStreamExchange(channel.newCall(md, options), metadata)
+                        ? new UnaryExchange(channel.newCall(md, options), metadata, replies).run(request)
+                        : new ServerStreamExchange(channel.newCall(md, options), metadata, replies)
                             .run(request);
                   } catch (GatewayError e) {
                     return e.toResponse();
@@ -158,12 +199,16 @@ final class GatewayService implements HttpService {
           HttpStatus.REQUEST_ENTITY_TOO_LARGE);
     }
     return new GatewayError(
-        Status.CANCELLED.withDescription("the request body could not be read: " + c));
+        Status.CANCELLED.withDescription(
+            "the request body could not be read: the connection closed or the stream was reset"));
   }
 
-  private static Map<String, List<String>> query(ServiceRequestContext ctx) {
+  private Replies replies(HttpRequest req, Duration defaultTimeout) {
+    return new Replies(req.headers(), json, CallSetup.deadlineSource(req.headers(), defaultTimeout));
+  }
+
+  private static Map<String, List<String>> query(String raw) {
     Map<String, List<String>> out = new LinkedHashMap<>();
-    String raw = ctx.query();
     if (raw == null || raw.isEmpty()) {
       return out;
     }
@@ -177,7 +222,4 @@ final class GatewayService implements HttpService {
         ((MethodDescriptor.PrototypeMarshaller<?>) md.getRequestMarshaller()).getMessagePrototype();
   }
 
-  static ResponseHeaders okJson(MediaType type) {
-    return ResponseHeaders.builder(HttpStatus.OK).contentType(type).build();
-  }
 }

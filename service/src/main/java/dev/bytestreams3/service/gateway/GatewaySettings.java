@@ -13,13 +13,19 @@ import java.util.Optional;
  *     shipped ByteStream rules
  * @param ignoreUnknownFields whether JSON fields and query parameters the request message lacks
  *     are ignored (otherwise they are INVALID_ARGUMENT)
+ * @param emitUnpopulated whether responses carry every field, default values included
+ *     ({@code "complete":false}); otherwise default values are left out
  * @param maxMessageBytes the longest JSON message accepted: a unary body or one message of a
  *     client stream
  * @param unaryTimeout the deadline of calls that are not streams, when the client sets no
  *     {@code Grpc-Timeout}; zero for none
  */
 public record GatewaySettings(
-    Optional<Path> rulesFile, boolean ignoreUnknownFields, int maxMessageBytes, Duration unaryTimeout) {
+    Optional<Path> rulesFile,
+    boolean ignoreUnknownFields,
+    boolean emitUnpopulated,
+    int maxMessageBytes,
+    Duration unaryTimeout) {
 
   public GatewaySettings {
     requireNonNull(rulesFile, "rulesFile");
@@ -29,8 +35,16 @@ public record GatewaySettings(
     }
   }
 
-  /** The shipped rules, unknown fields rejected, 16 MiB messages, 30 s unary deadline. */
+  /**
+   * grpc-gateway v2's defaults: the shipped rules, unknown fields ignored, unpopulated fields
+   * emitted; 16 MiB messages, 30 s unary deadline.
+   */
   public static GatewaySettings defaults() {
-    return new GatewaySettings(Optional.empty(), false, 16 << 20, Duration.ofSeconds(30));
+    return new GatewaySettings(Optional.empty(), true, true, 16 << 20, Duration.ofSeconds(30));
+  }
+
+  /** These settings with the strict proto3 JSON mapping: unknown fields rejected, defaults left out. */
+  public GatewaySettings strictJson() {
+    return new GatewaySettings(rulesFile, false, false, maxMessageBytes, unaryTimeout);
   }
 }

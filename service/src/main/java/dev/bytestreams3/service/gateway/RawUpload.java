@@ -182,7 +182,7 @@ final class RawUpload implements Subscriber<HttpObject> {
                   .contentType(MediaType.JSON_UTF_8)
                   .set(RawRoutes.COMMITTED_SIZE, Long.toString(response.getCommittedSize()))
                   .build(),
-              HttpData.ofUtf8(JsonMessages.print(response))));
+              HttpData.ofUtf8(JsonMessages.OMITTING_DEFAULTS.print(response))));
     }
   }
 }

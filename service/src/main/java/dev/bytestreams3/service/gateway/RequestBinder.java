@@ -32,9 +32,33 @@ final class RequestBinder {
       parser.merge(json, builder);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw GatewayError.invalid(what + " is not a valid " + builder.getDescriptorForType().getFullName()
-          + ": " + e.getMessage());
+          + ": " + reason(e));
     }
   }
+
+  /**
+   * What the JSON parser found wrong, without the names of the library's exception classes that
+   * its messages carry ({@code com.google.common.io.BaseEncoding$DecodingException: ...}).
+   */
+  private static String reason(Exception e) {
+    Throwable deepest = e;
+    while (deepest.getCause() != null && deepest.getCause() != deepest) {
+      deepest = deepest.getCause();
+    }
+    String m = deepest.getMessage() != null ? deepest.getMessage() : e.getMessage();
+    if (m == null) {
+      return "it cannot be parsed";
+    }
+    String plain = CLASS_NAME.matcher(m).replaceAll("");
+    if (deepest.getClass().getName().endsWith("DecodingException")) {
+      return "a bytes field is not base64: " + plain;
+    }
+    return plain;
+  }
+
+  /** A qualified name of an exception class and its colon, as exception messages start. */
+  private static final java.util.regex.Pattern CLASS_NAME =
+      java.util.regex.Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b: ?");
 
   Message bind(
       Message prototype,
@@ -44,6 +68,7 @@ final class RequestBinder {
       String body) {
     Message.Builder b = prototype.newBuilderForType();
     if (!rule.body().equals("*")) {
+      rejectRepeatedScalars(b.getDescriptorForType(), query, rule.body());
       for (Map.Entry<String, List<String>> q : query.entrySet()) {
         if (q.getKey().equals(rule.body())) {
           continue;
@@ -96,6 +121,47 @@ final class RequestBinder {
         }
       }
     }
+  }
+
+  /**
+   * A field that is not repeated takes one value: given twice, under one spelling or two
+   * ({@code read_offset} and {@code readOffset}), it is INVALID_ARGUMENT, as in grpc-gateway.
+   */
+  private static void rejectRepeatedScalars(
+      Descriptor type, Map<String, List<String>> query, String bodyField) {
+    Map<FieldDescriptor, List<String>> values = new java.util.LinkedHashMap<>();
+    Map<FieldDescriptor, String> firstName = new java.util.HashMap<>();
+    for (Map.Entry<String, List<String>> q : query.entrySet()) {
+      FieldDescriptor f = q.getKey().equals(bodyField) ? null : fieldAt(type, q.getKey());
+      if (f == null || f.isRepeated()) {
+        continue;
+      }
+      firstName.putIfAbsent(f, q.getKey());
+      List<String> all = values.computeIfAbsent(f, x -> new java.util.ArrayList<>());
+      all.addAll(q.getValue());
+      if (all.size() > 1) {
+        throw GatewayError.invalid(
+            "query parameter " + firstName.get(f) + " is given " + all.size() + " times ("
+                + String.join(", ", all) + "); it takes one value");
+      }
+    }
+  }
+
+  /** The field a dotted path names, or null when it names none. */
+  private static FieldDescriptor fieldAt(Descriptor root, String fieldPath) {
+    Descriptor d = root;
+    FieldDescriptor f = null;
+    for (String part : fieldPath.split("\\.")) {
+      if (d == null) {
+        return null;
+      }
+      f = field(d, part);
+      if (f == null) {
+        return null;
+      }
+      d = f.getJavaType() == FieldDescriptor.JavaType.MESSAGE ? f.getMessageType() : null;
+    }
+    return f;
   }
 
   private static FieldDescriptor field(Descriptor d, String name) {

@@ -4,30 +4,30 @@ import com.google.protobuf.Message;
 import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpResponseWriter;
-import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.ResponseHeaders;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
 
 /**
- * One server-streaming call as a chunked NDJSON response: a {@code {"result":...}} line per
+ * One server-streaming call as a chunked response of JSON lines ({@code application/json}, or
+ * {@code application/x-ndjson} when the client asks for it): a {@code {"result":...}} line per
  * message, each written as it comes. A message is requested only once the HTTP connection took
  * the one before the last, so a slow HTTP reader slows the call. A failure before the first message
  * gets its mapped HTTP status and one {@code {"error":...}} line; after it, a last error line.
  */
 final class ServerStreamExchange {
 
-  static final MediaType NDJSON = MediaType.parse("application/x-ndjson");
-
   private final ClientCall<Message, Message> call;
   private final Metadata metadata;
+  private final Replies replies;
   private final HttpResponseWriter response = HttpResponse.streaming();
   private boolean headersSent;
 
-  ServerStreamExchange(ClientCall<Message, Message> call, Metadata metadata) {
+  ServerStreamExchange(ClientCall<Message, Message> call, Metadata metadata, Replies replies) {
     this.call = call;
     this.metadata = metadata;
+    this.replies = replies;
   }
 
   HttpResponse run(Message request) {
@@ -40,17 +40,23 @@ final class ServerStreamExchange {
             });
     call.start(
         new ClientCall.Listener<>() {
+          private Metadata headers;
+
+          @Override
+          public void onHeaders(Metadata h) {
+            headers = h;
+          }
+
           @Override
           public void onMessage(Message m) {
             byte[] line;
             try {
-              line = BulkBytesJson.resultLine(m);
+              line = replies.resultLine(m);
             } catch (GatewayError e) {
               call.cancel("cannot print a response", e);
               return;
             }
-            sendHeadersOnce(ResponseHeaders.builder(com.linecorp.armeria.common.HttpStatus.OK)
-                .contentType(NDJSON).build());
+            sendHeadersOnce(replies.streamHeaders(Status.OK, headers));
             if (response.tryWrite(HttpData.wrap(line))) {
               response.whenConsumed().thenRun(() -> call.request(1));
             }
@@ -58,15 +64,10 @@ final class ServerStreamExchange {
 
           @Override
           public void onClose(Status status, Metadata trailers) {
-            if (status.isOk()) {
-              sendHeadersOnce(ResponseHeaders.builder(com.linecorp.armeria.common.HttpStatus.OK)
-                  .contentType(NDJSON).build());
-            } else {
-              sendHeadersOnce(ResponseHeaders.builder(HttpStatuses.of(status.getCode()))
-                  .contentType(NDJSON)
-                  .add("grpc-status", Integer.toString(status.getCode().value()))
-                  .build());
-              response.tryWrite(HttpData.ofUtf8(GatewayError.streamLine(status)));
+            Status s = replies.inClientTerms(status);
+            sendHeadersOnce(replies.streamHeaders(s, headers != null ? headers : trailers));
+            if (!s.isOk()) {
+              response.tryWrite(replies.errorLine(s));
             }
             response.close();
           }

@@ -1,9 +1,7 @@
 package dev.bytestreams3.service.gateway;
 
 import com.google.protobuf.Message;
-import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.common.MediaType;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -14,17 +12,25 @@ final class UnaryExchange {
 
   private final ClientCall<Message, Message> call;
   private final Metadata metadata;
+  private final Replies replies;
 
-  UnaryExchange(ClientCall<Message, Message> call, Metadata metadata) {
+  UnaryExchange(ClientCall<Message, Message> call, Metadata metadata, Replies replies) {
     this.call = call;
     this.metadata = metadata;
+    this.replies = replies;
   }
 
   HttpResponse run(Message request) {
     CompletableFuture<HttpResponse> result = new CompletableFuture<>();
     call.start(
         new ClientCall.Listener<>() {
+          private Metadata headers;
           private Message response;
+
+          @Override
+          public void onHeaders(Metadata h) {
+            headers = h;
+          }
 
           @Override
           public void onMessage(Message m) {
@@ -35,16 +41,13 @@ final class UnaryExchange {
           public void onClose(Status status, Metadata trailers) {
             try {
               if (!status.isOk()) {
-                result.complete(new GatewayError(status).toResponse());
+                result.complete(replies.failure(status, headers, trailers));
               } else if (response == null) {
                 result.complete(
-                    new GatewayError(Status.INTERNAL.withDescription("the call returned no message"))
-                        .toResponse());
+                    replies.failure(
+                        Status.INTERNAL.withDescription("the call returned no message"), headers, trailers));
               } else {
-                result.complete(
-                    HttpResponse.of(
-                        GatewayService.okJson(MediaType.JSON_UTF_8),
-                        HttpData.ofUtf8(JsonMessages.print(response))));
+                result.complete(replies.message(response, headers, trailers));
               }
             } catch (GatewayError e) {
               result.complete(e.toResponse());

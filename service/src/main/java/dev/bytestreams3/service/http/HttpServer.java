@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The HTTP port: HTTP/1.1 and cleartext HTTP/2 on one socket, serving whatever {@link HttpRoutes}
- * it is given. Requests have no length limit and no server-wide timeout, because uploads and
+ * The HTTP port: HTTP/1.1 and cleartext HTTP/2 on one socket (and HTTP/1.0, answered without
+ * chunks), serving whatever {@link HttpRoutes} it is given. Requests have no length limit and no server-wide timeout, because uploads and
  * downloads through it are long streams; the routes bound their own work.
  */
 public final class HttpServer {
@@ -60,7 +60,8 @@ public final class HttpServer {
     } else {
       b.http(address);
     }
-    b.maxRequestLength(0)
+    b.childChannelPipelineCustomizer(Http10Responses::install)
+        .maxRequestLength(0)
         .requestTimeout(Duration.ZERO)
         .idleTimeout(Duration.ofMinutes(5))
         .gracefulShutdownTimeout(Duration.ZERO, shutdownGrace);

@@ -339,7 +339,7 @@ class ByteStreamServiceTest {
     restart(false);
     byte[] data = randomBytes(1000, 21);
     client.writeAll("files/a.txt", data);
-    assertStatus(() -> client.writeAll("files/a.txt", data), Status.Code.ALREADY_EXISTS, "files/a.txt already exists");
+    assertStatus(() -> client.writeAll("files/a.txt", data), Status.Code.ALREADY_EXISTS, "'files/a.txt' already exists");
     assertThat(client.read("files/a.txt", 0, 0)).isEqualTo(data);
   }
 

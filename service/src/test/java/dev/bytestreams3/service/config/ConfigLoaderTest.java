@@ -66,6 +66,28 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void httpJson_defaultsToGrpcGatewayV2_strictJsonRestoresTheStrictMapping() {
+    ServerConfig d = ConfigLoader.load(new String[0], Map.of());
+    assertThat(d.httpIgnoreUnknownFields()).isTrue();
+    assertThat(d.httpEmitUnpopulated()).isTrue();
+    ServerConfig strict = ConfigLoader.load(new String[] {"--http-strict-json=true"}, Map.of());
+    assertThat(strict.httpIgnoreUnknownFields()).isFalse();
+    assertThat(strict.httpEmitUnpopulated()).isFalse();
+    // The older flag still decides the unknown-field part when it is given.
+    ServerConfig mixed =
+        ConfigLoader.load(
+            new String[] {"--http-ignore-unknown-fields=true"}, Map.of("BS3_HTTP_STRICT_JSON", "true"));
+    assertThat(mixed.httpIgnoreUnknownFields()).isTrue();
+    assertThat(mixed.httpEmitUnpopulated()).isFalse();
+    ServerConfig rejecting =
+        ConfigLoader.load(new String[] {"--http-ignore-unknown-fields=false"}, Map.of());
+    assertThat(rejecting.httpIgnoreUnknownFields()).isFalse();
+    assertThat(rejecting.httpEmitUnpopulated()).isTrue();
+    assertThatThrownBy(() -> ConfigLoader.load(new String[] {"--http-strict-json=yes"}, Map.of()))
+        .hasMessage("--http-strict-json: 'yes' (expected: true or false)");
+  }
+
+  @Test
   void secrets_neverAppearInTheLoggedConfiguration() {
     ServerConfig c =
         ConfigLoader.load(

@@ -149,7 +149,7 @@ class GatewayTest {
     String blob = "blobs/" + sha256(data) + "/" + data.length;
     HttpResponse<String> r = h.get("/v1/" + blob + ":read");
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/x-ndjson"));
+    assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
     assertThat(results(r.body())).isEqualTo(data);
     assertThat(readOverGrpc(blob)).isEqualTo(data);
 
@@ -191,7 +191,7 @@ class GatewayTest {
     assertThat(lines).hasSize(1);
     JsonObject err = JsonParser.parseString(lines[0]).getAsJsonObject().getAsJsonObject("error");
     assertThat(err.get("code").getAsInt()).isEqualTo(5);
-    assertThat(err.get("message").getAsString()).contains("not found").contains(sha256(new byte[] {1}));
+    assertThat(err.get("message").getAsString()).isEqualTo("'" + missing + "' not found");
 
     HttpResponse<String> off = h.get("/v1/files/nothing:read?read_offset=-1");
     assertThat(off.statusCode()).isEqualTo(400);
@@ -229,7 +229,8 @@ class GatewayTest {
 
   @Test
   void badBodies_getPreciseStatusesAndNothingBecomesVisible() throws Exception {
-    start(new GatewaySettings(Optional.empty(), false, 4096, Duration.ofSeconds(30)));
+    // Strict JSON (--http-strict-json): unknown fields and query parameters are errors.
+    start(new GatewaySettings(Optional.empty(), false, false, 4096, Duration.ofSeconds(30)));
     String first = "{\"resourceName\":\"files/x\",\"writeOffset\":\"0\",\"data\":\"AAAA\"}\n";
 
     HttpResponse<String> malformed = h.send("POST", "/v1/bytestream:write", BodyPublishers.ofString(first + "{\"data\": nope}\n"));
@@ -284,7 +285,7 @@ class GatewayTest {
 
   @Test
   void ignoreUnknownFields_letsThemThrough() throws Exception {
-    start(new GatewaySettings(Optional.empty(), true, 1 << 20, Duration.ofSeconds(30)));
+    start(new GatewaySettings(Optional.empty(), true, true, 1 << 20, Duration.ofSeconds(30)));
     String body = "{\"resourceName\":\"files/y\",\"colour\":\"red\",\"data\":\"AAEC\",\"finishWrite\":true}";
     HttpResponse<String> w = h.send("POST", "/v1/bytestream:write", BodyPublishers.ofString(body));
     assertThat(w.statusCode()).as(w.body()).isEqualTo(200);
@@ -332,12 +333,14 @@ class GatewayTest {
     assertThat(r.body()).isEqualTo("{\"missingBlobDigests\":[{\"hash\":\"team/a\",\"sizeBytes\":\"3\"}]}");
 
     HttpResponse<String> empty = h.send("POST", "/v2/blobs:findMissing", BodyPublishers.ofString("{}"));
-    // Default values are left out, as the proto3 JSON mapping prints them.
-    assertThat(empty.body()).isEqualTo("{\"missingBlobDigests\":[{}]}");
+    // Every field is printed, default values too, as grpc-gateway v2 prints them.
+    assertThat(empty.body()).isEqualTo("{\"missingBlobDigests\":[{\"hash\":\"\",\"sizeBytes\":\"0\"}]}");
 
     HttpResponse<String> ar = h.get("/v2/main/actionResults/" + "e".repeat(64) + "/42?inline_stdout=true");
     assertThat(ar.statusCode()).as(ar.body()).isEqualTo(200);
-    assertThat(ar.body()).isEqualTo("{\"exitCode\":42,\"stdoutRaw\":\"" + Base64.getEncoder().encodeToString(("main:" + "e".repeat(64) + ":true").getBytes(StandardCharsets.UTF_8)) + "\"}");
+    assertThat(ar.body()).isEqualTo("{\"outputFiles\":[],\"outputDirectories\":[],\"exitCode\":42,\"stdoutRaw\":\""
+        + Base64.getEncoder().encodeToString(("main:" + "e".repeat(64) + ":true").getBytes(StandardCharsets.UTF_8))
+        + "\",\"stderrRaw\":\"\",\"outputFileSymlinks\":[],\"outputDirectorySymlinks\":[],\"outputSymlinks\":[]}");
   }
 
   @Test
@@ -356,7 +359,7 @@ class GatewayTest {
         "      put: /put-here",
         "      body: '*'",
         ""));
-    start(new GatewaySettings(Optional.of(rules), false, 1 << 20, Duration.ofSeconds(30)));
+    start(new GatewaySettings(Optional.of(rules), true, true, 1 << 20, Duration.ofSeconds(30)));
     HttpResponse<String> w = h.send("PUT", "/put-here", BodyPublishers.ofString(ndjson("files/z", new byte[] {7, 8, 9}, 10, 0, true)));
     assertThat(w.statusCode()).as(w.body()).isEqualTo(200);
     assertThat(results(h.get("/files/files/z").body())).containsExactly(7, 8, 9);

@@ -78,9 +78,16 @@ class JsonObjectSplitterTest {
     }
 
     WriteRequest w = writes(body, body.length()).get(0);
-    String line = new String(BulkBytesJson.resultLine(w), StandardCharsets.UTF_8);
+    String line = new String(BulkBytesJson.resultLine(w, JsonMessages.OMITTING_DEFAULTS), StandardCharsets.UTF_8);
     assertThat(line).isEqualTo("{\"result\":{\"data\":\"" + Base64.getEncoder().encodeToString(data)
         + "\",\"resourceName\":\"files/a\",\"writeOffset\":\"7\"}}\n");
+    // With every field emitted, the bulk field is printed once and the unset one as its default.
+    String full = new String(BulkBytesJson.resultLine(w, new JsonMessages(true)), StandardCharsets.UTF_8);
+    assertThat(full).isEqualTo("{\"result\":{\"data\":\"" + Base64.getEncoder().encodeToString(data)
+        + "\",\"resourceName\":\"files/a\",\"writeOffset\":\"7\",\"finishWrite\":false}}\n");
+    WriteRequest small = WriteRequest.newBuilder().setWriteOffset(7).build();
+    assertThat(new String(BulkBytesJson.resultLine(small, new JsonMessages(true)), StandardCharsets.UTF_8))
+        .isEqualTo("{\"result\":{\"resourceName\":\"\",\"writeOffset\":\"7\",\"finishWrite\":false,\"data\":\"\"}}\n");
   }
 
   @Test
