@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A server process whose S3 goes dark for a few seconds (connections accepted, nothing answered)
  * while many writes of different contents run at once over gRPC and HTTP: single-message CAS
- * writes, two uploads of one digest, plain objects and a multipart blob. Once S3 is back, every
+ * writes, two uploads of one digest, plain objects and a multipart blob whose parts fill the
+ * memory budget, so that the small writes wait for memory. Once S3 is back, every
  * write either failed with a status a client retries, or stored exactly its own bytes; no correct
  * write is told that its content hashes to something else.
  */
@@ -50,6 +51,9 @@ class BlackHoleOverS3Test {
       List<String> args = new ArrayList<>(s3.serverArgsVia(hole.endpoint()));
       args.add("--prefix=hole-" + UUID.randomUUID() + "/");
       args.add("--part-size-bytes=" + PART);
+      // Room for three parts: the multipart write's parts, held while S3 is dark, fill it, so the
+      // small writes after it wait for memory until S3 answers again.
+      args.add("--memory-budget-bytes=" + 3 * PART);
       try (ServerProcess server = ServerProcess.start(List.of(), args);
           Streams grpc = new Streams(server.target())) {
         String base = "http://127.0.0.1:" + server.httpPort();
@@ -63,6 +67,10 @@ class BlackHoleOverS3Test {
         hole.goDark();
         List<Attempt> attempts = new ArrayList<>();
         long seed = 100;
+        byte[] big = randomBytes(3 * PART + 4321, seed++);
+        attempts.add(grpcWrite("gRPC multipart CAS write", grpc,
+            Streams.uploadName("cas", big), Streams.blobName("cas", big), big, 64 * 1024));
+        Thread.sleep(1_000);
         for (int i = 0; i < 24; i++) {
           byte[] data = randomBytes(1000, seed++);
           attempts.add(grpcWrite("gRPC one-message CAS write " + i, grpc,
@@ -78,9 +86,6 @@ class BlackHoleOverS3Test {
           String name = "files/hole/" + UUID.randomUUID();
           attempts.add(grpcWrite("gRPC plain object " + i, grpc, name, name, data, data.length));
         }
-        byte[] big = randomBytes(2 * PART + 4321, seed++);
-        attempts.add(grpcWrite("gRPC multipart CAS write", grpc,
-            Streams.uploadName("cas", big), Streams.blobName("cas", big), big, 64 * 1024));
         for (int i = 0; i < 8; i++) {
           byte[] data = randomBytes(1000, seed++);
           attempts.add(ndjsonWrite("NDJSON one-message CAS write " + i, base,
