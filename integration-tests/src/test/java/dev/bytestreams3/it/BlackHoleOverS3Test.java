@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A server process whose S3 goes dark for a few seconds (connections accepted, nothing answered)
  * while many writes of different contents run at once over gRPC and HTTP: single-message CAS
- * writes, two uploads of one digest, plain objects and a multipart blob whose parts fill the
+ * writes, two uploads of one digest, retries under one upload name after a client deadline, plain objects and a multipart blob whose parts fill the
  * memory budget, so that the small writes wait for memory. Once S3 is back, every
  * write either failed with a status a client retries, or stored exactly its own bytes; no correct
  * write is told that its content hashes to something else.
@@ -85,6 +85,23 @@ class BlackHoleOverS3Test {
           byte[] data = randomBytes(1000 + 37 * i, seed++);
           String name = "files/hole/" + UUID.randomUUID();
           attempts.add(grpcWrite("gRPC plain object " + i, grpc, name, name, data, data.length));
+        }
+        for (int i = 0; i < 4; i++) {
+          // A client that gives up after a second and sends the same upload again, as Bazel
+          // retries under the same upload name, while its first attempt may still be running.
+          byte[] data = randomBytes(1000, seed++);
+          String upload = Streams.uploadName("cas", data);
+          CompletableFuture<String> outcome =
+              grpc.writeWithin(1_000, upload, data)
+                  .response
+                  .handle((r, err) -> err)
+                  .thenCompose(
+                      err ->
+                          err == null
+                              ? CompletableFuture.completedFuture("stored")
+                              : grpcWrite("", grpc, upload, "", data, data.length).outcome());
+          attempts.add(new Attempt("gRPC CAS write " + i + " retried under its upload name",
+              Streams.blobName("cas", data), data, outcome));
         }
         for (int i = 0; i < 8; i++) {
           byte[] data = randomBytes(1000, seed++);
