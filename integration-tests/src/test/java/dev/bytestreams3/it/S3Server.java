@@ -33,6 +33,18 @@ final class S3Server implements AutoCloseable {
         "--checksum-mode=when-required");
   }
 
+  /** {@link #serverArgs()}, but reaching S3 through {@code endpoint} (a proxy in front of it). */
+  List<String> serverArgsVia(java.net.URI endpoint) {
+    return serverArgs().stream()
+        .map(a -> a.startsWith("--endpoint=") ? "--endpoint=" + endpoint : a)
+        .toList();
+  }
+
+  /** The S3 server's own endpoint. */
+  java.net.URI endpoint() {
+    return s3.endpoint();
+  }
+
   /** A store configuration reaching this S3 server directly, beside the server under test. */
   S3StoreConfig.Builder storeConfig() {
     return s3.storeConfig();

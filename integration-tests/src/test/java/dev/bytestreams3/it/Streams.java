@@ -88,9 +88,22 @@ final class Streams implements AutoCloseable {
   Upload write(
       String name, byte[] data, int from, int to, int chunk, boolean finish, boolean halfClose,
       long pauseMillis) {
+    return write(async, name, data, from, to, chunk, finish, halfClose, pauseMillis);
+  }
+
+  /** All of {@code data} in one message that finishes {@code name}, given up after {@code millis}. */
+  Upload writeWithin(long millis, String name, byte[] data) {
+    return write(
+        async.withDeadlineAfter(millis, TimeUnit.MILLISECONDS), name, data, 0, data.length,
+        data.length, true, true, 0);
+  }
+
+  private Upload write(
+      ByteStreamGrpc.ByteStreamStub stub, String name, byte[] data, int from, int to, int chunk,
+      boolean finish, boolean halfClose, long pauseMillis) {
     Upload u = new Upload();
     Semaphore ready = new Semaphore(0);
-    async.write(
+    stub.write(
         new ClientResponseObserver<WriteRequest, WriteResponse>() {
           WriteResponse last;
 
