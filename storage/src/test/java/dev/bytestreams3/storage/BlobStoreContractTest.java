@@ -133,9 +133,9 @@ public abstract class BlobStoreContractTest {
     BlobKey k = key();
     byte[] data = bytes(1000, 1);
     await(store.put(k, ByteBuffer.wrap(data)));
-    assertThat(await(store.get(k)).array()).isEqualTo(data);
+    assertThat(await(store.get(k, Long.MAX_VALUE)).array()).isEqualTo(data);
     assertThat(await(store.size(k))).isEqualTo(OptionalLong.of(1000));
-    assertThat(reasonOf(store.get(key()))).isEqualTo(StorageException.Reason.NOT_FOUND);
+    assertThat(reasonOf(store.get(key(), Long.MAX_VALUE))).isEqualTo(StorageException.Reason.NOT_FOUND);
     assertThat(await(store.size(key()))).isEmpty();
   }
 
@@ -320,7 +320,7 @@ public abstract class BlobStoreContractTest {
     Upload u = await(store.openUpload(unverified(k, true)));
     append(u, new byte[] {9, 8}, 0, 2);
     assertThat(await(u.finish())).isEqualTo(2);
-    assertThat(await(store.get(k)).array()).isEqualTo(new byte[] {9, 8});
+    assertThat(await(store.get(k, Long.MAX_VALUE)).array()).isEqualTo(new byte[] {9, 8});
   }
 
   @Test
@@ -330,7 +330,7 @@ public abstract class BlobStoreContractTest {
     append(u, new byte[] {4, 5, 6}, 0, 3);
     await(store.put(k, ByteBuffer.wrap(new byte[] {1})));
     assertThat(reasonOf(u.finish())).isEqualTo(StorageException.Reason.ALREADY_EXISTS);
-    assertThat(await(store.get(k)).array()).isEqualTo(new byte[] {1});
+    assertThat(await(store.get(k, Long.MAX_VALUE)).array()).isEqualTo(new byte[] {1});
   }
 
   @Test

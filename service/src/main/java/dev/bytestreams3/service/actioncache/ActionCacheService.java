@@ -29,6 +29,12 @@ import java.util.function.Supplier;
  */
 public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
 
+  /**
+   * The largest stored action result read back. Results arrive through UpdateActionResult, one
+   * gRPC message each, so any larger object at a result's key is refused rather than buffered.
+   */
+  static final long MAX_RESULT_BYTES = 16L << 20;
+
   private final BlobStore store;
   private final DigestFunctions digests;
   private final Instances instances;
@@ -68,7 +74,7 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
           BlobDigest action = digests.resolve(request.getDigestFunction(), request.getActionDigest());
           BlobKey key = layout.actionResultKey(instance, action.function(), action.hash());
           return store
-              .get(key)
+              .get(key, MAX_RESULT_BYTES)
               .exceptionally(
                   err -> {
                     StorageException e = StorageException.from(err);
@@ -87,7 +93,7 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
                                 if (missing.isPresent()) {
                                   throw miss(
                                       "action result for " + action + " refers to "
-                                          + missing.get() + ", which the CAS no longer holds");
+                                          + missing.get());
                                 }
                                 return inliner.inline(instance, action.function(), request, result);
                               }));
