@@ -129,6 +129,32 @@ public abstract class BlobStoreContractTest {
   }
 
   @Test
+  void get_blobLargerThanAllowed_isTooLarge_namingItsSize_andAtTheLimitReturnsIt() throws Exception {
+    BlobKey k = key();
+    byte[] data = bytes(3 * 1024 * 1024 + 7, 4);
+    await(store.put(k, ByteBuffer.wrap(data)));
+    CompletableFuture<ByteBuffer> refused = store.get(k, data.length - 1);
+    StorageException e = null;
+    try {
+      refused.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (Exception x) {
+      e = StorageException.from(x);
+    }
+    assertThat(e).isNotNull();
+    assertThat(e.reason()).isEqualTo(StorageException.Reason.TOO_LARGE);
+    // The size comes from the store's own record of the blob, read before any byte of it.
+    assertThat(e.getMessage())
+        .contains(k.toString())
+        .contains("is " + data.length + " bytes (expected: <= " + (data.length - 1) + ")");
+    assertThat(reasonOf(store.get(k, 1))).isEqualTo(StorageException.Reason.TOO_LARGE);
+    assertThat(reasonOf(store.get(key(), 1))).isEqualTo(StorageException.Reason.NOT_FOUND);
+
+    ByteBuffer exact = await(store.get(k, data.length));
+    assertThat(exact.remaining()).isEqualTo(data.length);
+    assertThat(exact.array()).isEqualTo(data);
+  }
+
+  @Test
   void put_thenGetAndSize_returnTheBytes() throws Exception {
     BlobKey k = key();
     byte[] data = bytes(1000, 1);

@@ -23,6 +23,7 @@ final class BoundedBytesTransformer
   private final long maxBytes;
   private volatile CompletableFuture<ByteBuffer> result;
   private volatile long contentLength;
+  private volatile StorageException refusal;
 
   BoundedBytesTransformer(String what, long maxBytes) {
     this.what = what;
@@ -47,8 +48,19 @@ final class BoundedBytesTransformer
   }
 
   private StorageException tooLarge(String size) {
-    return new StorageException(
-        Reason.TOO_LARGE, what + " is " + size + " (expected: <= " + maxBytes + ")");
+    StorageException e =
+        new StorageException(
+            Reason.TOO_LARGE, what + " is " + size + " (expected: <= " + maxBytes + ")");
+    refusal = e;
+    return e;
+  }
+
+  /**
+   * Why this transformer refused the object, if it did. The SDK reports the refusal wrapped as a
+   * client failure, which alone would read as a store outage.
+   */
+  StorageException refusal() {
+    return refusal;
   }
 
   @Override

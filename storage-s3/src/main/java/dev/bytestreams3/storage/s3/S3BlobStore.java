@@ -508,14 +508,17 @@ public final class S3BlobStore implements BlobStore {
     } catch (StorageException e) {
       return failed(e);
     }
-    long allowed = Math.min(maxBytes, MAX_GET_BYTES);
-    return call(
-        "GET",
-        objectKey,
-        () ->
-            client.getObject(
-                r -> r.bucket(bucket()).key(objectKey),
-                new BoundedBytesTransformer(key.toString(), allowed)));
+    BoundedBytesTransformer body =
+        new BoundedBytesTransformer(key.toString(), Math.min(maxBytes, MAX_GET_BYTES));
+    return call("GET", objectKey, () -> client.getObject(r -> r.bucket(bucket()).key(objectKey), body))
+        .handle(
+            (data, err) -> {
+              if (err != null) {
+                StorageException refused = body.refusal();
+                throw refused != null ? refused : StorageException.from(err);
+              }
+              return data;
+            });
   }
 
   /**
@@ -596,15 +599,17 @@ public final class S3BlobStore implements BlobStore {
 
   /** The bytes of the record object at {@code recordKey}, empty when there is none. */
   private CompletableFuture<Optional<byte[]>> fetchRecord(String recordKey) {
+    BoundedBytesTransformer body =
+        new BoundedBytesTransformer(
+            "upload record s3://" + bucket() + "/" + recordKey, IdleUploadSweep.MAX_RECORD_BYTES);
     return client
-        .getObject(
-            r -> r.bucket(bucket()).key(recordKey),
-            new BoundedBytesTransformer(
-                "upload record s3://" + bucket() + "/" + recordKey,
-                IdleUploadSweep.MAX_RECORD_BYTES))
+        .getObject(r -> r.bucket(bucket()).key(recordKey), body)
         .handle(
             (bytes, err) -> {
               if (err != null) {
+                if (body.refusal() != null) {
+                  throw body.refusal();
+                }
                 if (S3Errors.isNotFound(err)) {
                   return Optional.empty();
                 }
