@@ -23,12 +23,11 @@ final class TreePageToken {
 
   private static final int VERSION = 1;
   private static final int ROOT_PREFIX_BYTES = 8;
-  /** Hash bytes of the longest digest we serve (SHA-512), with room for its length and size. */
-  private static final int MAX_ENTRY_BYTES = 1 + 64 + 10;
-
-  /** The most characters a token of {@code maxDirectories} entries can have. */
-  static int maxChars(int maxDirectories) {
-    long bytes = 1 + ROOT_PREFIX_BYTES + 5 + (long) maxDirectories * MAX_ENTRY_BYTES;
+  /** The most characters a token of {@code maxDirectories} digests made with {@code function} has. */
+  static int maxChars(HashFunction function, int maxDirectories) {
+    // Per directory: the hash with its length byte, and a size of up to ten varint bytes.
+    long entry = 1 + function.digestLength() + 10;
+    long bytes = 1 + ROOT_PREFIX_BYTES + 5 + maxDirectories * entry;
     return (int) ((bytes + 2) / 3 * 4);
   }
 
@@ -60,7 +59,7 @@ final class TreePageToken {
    *     of another root; the message never repeats the token
    */
   static List<BlobDigest> decode(String token, BlobDigest root, int maxDirectories) {
-    int maxChars = maxChars(maxDirectories);
+    int maxChars = maxChars(root.function(), maxDirectories);
     if (token.length() > maxChars) {
       throw new IllegalArgumentException(
           "page_token is " + token.length() + " characters (expected: <= " + maxChars
