@@ -67,19 +67,36 @@ final class BoundedBytesTransformer
   public void onStream(SdkPublisher<ByteBuffer> publisher) {
     CompletableFuture<ByteBuffer> done = result;
     long announced = contentLength;
+    if (done.isDone()) {
+      // Refused from its length: take none of the body.
+      publisher.subscribe(
+          new Subscriber<ByteBuffer>() {
+            @Override
+            public void onSubscribe(Subscription s) {
+              s.cancel();
+            }
+
+            @Override
+            public void onNext(ByteBuffer b) {}
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onComplete() {}
+          });
+      return;
+    }
     publisher.subscribe(
         new Subscriber<ByteBuffer>() {
           private Subscription subscription;
+          // The announced length is at most maxBytes here (a longer one was refused above).
           private ByteBuffer target =
               ByteBuffer.allocate((int) (announced >= 0 ? announced : Math.min(maxBytes, 64 * 1024)));
 
           @Override
           public void onSubscribe(Subscription s) {
             subscription = s;
-            if (done.isDone()) {
-              s.cancel();
-              return;
-            }
             s.request(Long.MAX_VALUE);
           }
 
