@@ -91,11 +91,17 @@ final class HeapStore implements BlobStore {
   }
 
   @Override
-  public CompletableFuture<ByteBuffer> get(BlobKey key) {
+  public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {
     Blob b = blobs.get(key);
-    return b == null
-        ? CompletableFuture.failedFuture(new StorageException(Reason.NOT_FOUND, key + " not found"))
-        : CompletableFuture.completedFuture(ByteBuffer.wrap(b.whole()).asReadOnlyBuffer());
+    if (b == null) {
+      return CompletableFuture.failedFuture(new StorageException(Reason.NOT_FOUND, key + " not found"));
+    }
+    if (b.size() > maxBytes) {
+      return CompletableFuture.failedFuture(
+          new StorageException(
+              Reason.TOO_LARGE, key + " is " + b.size() + " bytes (expected: <= " + maxBytes + ")"));
+    }
+    return CompletableFuture.completedFuture(ByteBuffer.wrap(b.whole()).asReadOnlyBuffer());
   }
 
   @Override

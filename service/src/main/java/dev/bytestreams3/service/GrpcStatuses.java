@@ -110,6 +110,7 @@ public final class GrpcStatuses {
       case SIZE_MISMATCH:
       case DIGEST_MISMATCH:
       case INVALID_REQUEST:
+      case TOO_LARGE:
         return Status.INVALID_ARGUMENT;
       case UNAVAILABLE:
         return Status.UNAVAILABLE;

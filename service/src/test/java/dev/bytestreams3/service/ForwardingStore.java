@@ -52,8 +52,8 @@ public abstract class ForwardingStore implements BlobStore {
   }
 
   @Override
-  public CompletableFuture<ByteBuffer> get(BlobKey key) {
-    return inner.get(key);
+  public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {
+    return inner.get(key, maxBytes);
   }
 
   @Override

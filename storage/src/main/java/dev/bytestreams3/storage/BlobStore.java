@@ -24,6 +24,9 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface BlobStore extends AutoCloseable {
 
+  /** The most bytes {@link #get} returns, whatever the caller allows: what one array can hold. */
+  long MAX_GET_BYTES = Integer.MAX_VALUE - 16;
+
   /** Returns the size of the published blob at {@code key}, or empty when there is none. */
   CompletableFuture<OptionalLong> size(BlobKey key);
 
@@ -52,8 +55,13 @@ public interface BlobStore extends AutoCloseable {
   /** Stores a small blob in one request, replacing any blob at {@code key}. */
   CompletableFuture<Void> put(BlobKey key, ByteBuffer data);
 
-  /** Reads a whole small blob; fails with {@code NOT_FOUND} when there is none. */
-  CompletableFuture<ByteBuffer> get(BlobKey key);
+  /**
+   * Reads a whole small blob into memory. Fails with {@code NOT_FOUND} when there is none, and
+   * with {@link StorageException.Reason#TOO_LARGE} when it holds more than {@code maxBytes}: the
+   * size is checked before anything is buffered, so the caller never holds more than it allowed
+   * whatever the blob's size. {@code maxBytes} above {@link #MAX_GET_BYTES} is that limit.
+   */
+  CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes);
 
   /** Releases the store's threads and connections. */
   @Override

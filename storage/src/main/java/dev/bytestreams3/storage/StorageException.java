@@ -15,6 +15,8 @@ public final class StorageException extends RuntimeException {
     OUT_OF_RANGE,
     /** Content ended at a size other than the one declared. */
     SIZE_MISMATCH,
+    /** A blob larger than the caller may hold in memory; nothing of it was buffered. */
+    TOO_LARGE,
     /** Content does not hash to the declared digest. */
     DIGEST_MISMATCH,
     /** A request the store cannot serve as asked (for example, larger than a backend limit). */

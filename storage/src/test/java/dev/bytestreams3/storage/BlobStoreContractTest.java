@@ -129,13 +129,39 @@ public abstract class BlobStoreContractTest {
   }
 
   @Test
+  void get_blobLargerThanAllowed_isTooLarge_namingItsSize_andAtTheLimitReturnsIt() throws Exception {
+    BlobKey k = key();
+    byte[] data = bytes(3 * 1024 * 1024 + 7, 4);
+    await(store.put(k, ByteBuffer.wrap(data)));
+    CompletableFuture<ByteBuffer> refused = store.get(k, data.length - 1);
+    StorageException e = null;
+    try {
+      refused.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (Exception x) {
+      e = StorageException.from(x);
+    }
+    assertThat(e).isNotNull();
+    assertThat(e.reason()).isEqualTo(StorageException.Reason.TOO_LARGE);
+    // The size comes from the store's own record of the blob, read before any byte of it.
+    assertThat(e.getMessage())
+        .contains(k.toString())
+        .contains("is " + data.length + " bytes (expected: <= " + (data.length - 1) + ")");
+    assertThat(reasonOf(store.get(k, 1))).isEqualTo(StorageException.Reason.TOO_LARGE);
+    assertThat(reasonOf(store.get(key(), 1))).isEqualTo(StorageException.Reason.NOT_FOUND);
+
+    ByteBuffer exact = await(store.get(k, data.length));
+    assertThat(exact.remaining()).isEqualTo(data.length);
+    assertThat(exact.array()).isEqualTo(data);
+  }
+
+  @Test
   void put_thenGetAndSize_returnTheBytes() throws Exception {
     BlobKey k = key();
     byte[] data = bytes(1000, 1);
     await(store.put(k, ByteBuffer.wrap(data)));
-    assertThat(await(store.get(k)).array()).isEqualTo(data);
+    assertThat(await(store.get(k, Long.MAX_VALUE)).array()).isEqualTo(data);
     assertThat(await(store.size(k))).isEqualTo(OptionalLong.of(1000));
-    assertThat(reasonOf(store.get(key()))).isEqualTo(StorageException.Reason.NOT_FOUND);
+    assertThat(reasonOf(store.get(key(), Long.MAX_VALUE))).isEqualTo(StorageException.Reason.NOT_FOUND);
     assertThat(await(store.size(key()))).isEmpty();
   }
 
@@ -320,7 +346,7 @@ public abstract class BlobStoreContractTest {
     Upload u = await(store.openUpload(unverified(k, true)));
     append(u, new byte[] {9, 8}, 0, 2);
     assertThat(await(u.finish())).isEqualTo(2);
-    assertThat(await(store.get(k)).array()).isEqualTo(new byte[] {9, 8});
+    assertThat(await(store.get(k, Long.MAX_VALUE)).array()).isEqualTo(new byte[] {9, 8});
   }
 
   @Test
@@ -330,7 +356,7 @@ public abstract class BlobStoreContractTest {
     append(u, new byte[] {4, 5, 6}, 0, 3);
     await(store.put(k, ByteBuffer.wrap(new byte[] {1})));
     assertThat(reasonOf(u.finish())).isEqualTo(StorageException.Reason.ALREADY_EXISTS);
-    assertThat(await(store.get(k)).array()).isEqualTo(new byte[] {1});
+    assertThat(await(store.get(k, Long.MAX_VALUE)).array()).isEqualTo(new byte[] {1});
   }
 
   @Test

@@ -33,6 +33,12 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
 
   private static final Logger log = LoggerFactory.getLogger(ActionCacheService.class);
 
+  /**
+   * The largest stored action result read back. Results arrive through UpdateActionResult, one
+   * gRPC message each, so any larger object at a result's key is refused rather than buffered.
+   */
+  static final long MAX_RESULT_BYTES = 16L << 20;
+
   private final BlobStore store;
   private final DigestFunctions digests;
   private final Instances instances;
@@ -72,7 +78,7 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
           BlobDigest action = digests.resolve(request.getDigestFunction(), request.getActionDigest());
           BlobKey key = layout.actionResultKey(instance, action.function(), action.hash());
           return store
-              .get(key)
+              .get(key, MAX_RESULT_BYTES)
               .exceptionally(
                   err -> {
                     StorageException e = StorageException.from(err);

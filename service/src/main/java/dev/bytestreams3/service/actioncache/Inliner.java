@@ -79,7 +79,7 @@ final class Inliner {
     left[0] -= size;
     reads.add(
         store
-            .get(layout.casKey(instance, function, digest.getHash()))
+            .get(layout.casKey(instance, function, digest.getHash()), size)
             .thenAccept(
                 data -> {
                   ByteString bytes = ByteString.copyFrom(data);

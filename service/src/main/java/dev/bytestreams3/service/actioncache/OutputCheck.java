@@ -34,6 +34,12 @@ final class OutputCheck {
 
   private static final Logger log = LoggerFactory.getLogger(OutputCheck.class);
 
+  /**
+   * The largest Tree blob read to check the files it names; an action result whose output
+   * directory has a larger Tree is not served (its files cannot be checked without holding it).
+   */
+  static final long MAX_TREE_BYTES = 16L << 20;
+
   private final BlobStore store;
   private final KeyLayout layout;
   private final BlobPresence presence;
@@ -79,8 +85,8 @@ final class OutputCheck {
   }
 
   /**
-   * Completes with a description of the first blob missing or unreadable, or empty when all are
-   * present.
+   * Completes with why the result may not be served (the first blob missing, or a Tree too large
+   * to check), or empty when every blob it names is present.
    */
   CompletableFuture<Optional<String>> missing(
       String instance, HashFunction function, ActionResult result) {
@@ -96,6 +102,10 @@ final class OutputCheck {
               if (m.isPresent() || result.getOutputDirectoriesCount() == 0) {
                 return CompletableFuture.completedFuture(m);
               }
+              Optional<String> tooLarge = oversizeTree(function, result);
+              if (tooLarge.isPresent()) {
+                return CompletableFuture.completedFuture(tooLarge);
+              }
               return treeFiles(instance, function, result)
                   .thenCompose(
                       t ->
@@ -103,6 +113,19 @@ final class OutputCheck {
                               ? CompletableFuture.completedFuture(t.problem())
                               : firstMissing(instance, t.files()));
             });
+  }
+
+  /** Describes the first output directory whose Tree is too large to read, if there is one. */
+  private Optional<String> oversizeTree(HashFunction function, ActionResult result) {
+    for (OutputDirectory out : result.getOutputDirectoriesList()) {
+      BlobDigest tree = resolve(digests, function, out.getTreeDigest(), "output directory");
+      if (tree.size() > MAX_TREE_BYTES) {
+        return Optional.of(
+            "the tree " + tree + " of output directory '" + out.getPath() + "', larger than the "
+                + MAX_TREE_BYTES + " bytes read to check the files it names");
+      }
+    }
+    return Optional.empty();
   }
 
   private CompletableFuture<Optional<String>> firstMissing(String instance, List<BlobDigest> ds) {
@@ -119,7 +142,8 @@ final class OutputCheck {
                 missing.isEmpty()
                     ? Optional.empty()
                     : Optional.of(
-                        missing.size() + " missing blob(s), first " + keys.get(missing.iterator().next())
+                        missing.size() + " missing blob(s), first "
+                            + keys.get(missing.iterator().next())
                             + ", which the CAS no longer holds"));
   }
 
@@ -142,12 +166,13 @@ final class OutputCheck {
       BlobKey key = layout.casKey(instance, tree.function(), tree.hash());
       each.add(
           store
-              .get(key)
+              .get(key, tree.size())
               .handle(
                   (data, err) -> {
                     if (err != null) {
                       StorageException e = StorageException.from(err);
-                      if (e.reason() == StorageException.Reason.NOT_FOUND) {
+                      if (e.reason() == StorageException.Reason.NOT_FOUND
+                          || e.reason() == StorageException.Reason.TOO_LARGE) {
                         return problem(what + ", which the CAS no longer holds");
                       }
                       throw e;

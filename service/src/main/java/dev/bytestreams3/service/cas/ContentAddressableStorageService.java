@@ -21,6 +21,8 @@ import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.StorageException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -46,6 +48,11 @@ public final class ContentAddressableStorageService
   private final BlobPresence presence;
   private final CasLimits limits;
   private final TreePages trees;
+  /** Whole-blob reads of BatchReadBlobs running at once, across all calls. */
+  private final AsyncPermits batchReads = new AsyncPermits(BATCH_READS_IN_FLIGHT);
+
+  /** How many BatchReadBlobs store reads run at once, across all calls; the rest wait their turn. */
+  static final int BATCH_READS_IN_FLIGHT = 16;
 
   public ContentAddressableStorageService(
       BlobStore store,
@@ -99,9 +106,11 @@ public final class ContentAddressableStorageService
         responses,
         () -> {
           String instance = instances.check(request.getInstanceName());
+          // The limit counts what the blobs become, not what they take on the wire: a compressed
+          // entry costs its declared, uncompressed size.
           long total = 0;
           for (BatchUpdateBlobsRequest.Request r : request.getRequestsList()) {
-            total += r.getData().size();
+            total = saturatedAdd(total, Math.max(r.getDigest().getSizeBytes(), r.getData().size()));
           }
           limits.checkBatch("BatchUpdateBlobs", total);
           List<CompletableFuture<BatchUpdateBlobsResponse.Response>> each = new ArrayList<>();
@@ -167,7 +176,7 @@ public final class ContentAddressableStorageService
           String instance = instances.check(request.getInstanceName());
           long total = 0;
           for (Digest d : request.getDigestsList()) {
-            total += Math.max(0, d.getSizeBytes());
+            total = saturatedAdd(total, Math.max(0, d.getSizeBytes()));
           }
           limits.checkBatch("BatchReadBlobs", total);
           boolean zstd = request.getAcceptableCompressorsList().contains(Compressor.Value.ZSTD);
@@ -202,8 +211,20 @@ public final class ContentAddressableStorageService
       return CompletableFuture.completedFuture(ByteBuffer.allocate(0));
     }
     BlobKey key = layout.casKey(instance, d.function(), d.hash());
-    return store
-        .get(key)
+    // The read may hold no more than the digest declares (which the batch limit bounds): a larger
+    // blob at the key is refused before any of it is buffered.
+    return batchReads
+        .run(() -> store.get(key, d.size()))
+        .exceptionally(
+            err -> {
+              StorageException e = StorageException.from(err);
+              if (e.reason() == StorageException.Reason.TOO_LARGE) {
+                throw new IllegalArgumentException(
+                    "blob " + d.hash() + " has more than " + d.size() + " bytes (expected: "
+                        + d.size() + ", the requested size)");
+              }
+              throw e;
+            })
         .thenApply(
             data -> {
               if (data.remaining() != d.size()) {
@@ -218,25 +239,17 @@ public final class ContentAddressableStorageService
 
   @Override
   public void getTree(GetTreeRequest request, StreamObserver<GetTreeResponse> responses) {
-    CompletableFuture<List<GetTreeResponse>> pages;
     try {
       String instance = instances.check(request.getInstanceName());
-      pages = trees.pages(instance, request);
+      trees.stream(instance, request, (ServerCallStreamObserver<GetTreeResponse>) responses);
     } catch (RuntimeException e) {
       responses.onError(GrpcStatuses.exception(e));
-      return;
     }
-    pages.whenComplete(
-        (ps, err) -> {
-          if (err != null) {
-            responses.onError(GrpcStatuses.exception(err));
-            return;
-          }
-          for (GetTreeResponse p : ps) {
-            responses.onNext(p);
-          }
-          responses.onCompleted();
-        });
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return sum < 0 ? Long.MAX_VALUE : sum;
   }
 
   private static <T> CompletableFuture<T> attempt(Supplier<CompletableFuture<T>> work) {

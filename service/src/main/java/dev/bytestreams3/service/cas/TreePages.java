@@ -5,31 +5,49 @@ import build.bazel.remote.execution.v2.DirectoryNode;
 import build.bazel.remote.execution.v2.GetTreeRequest;
 import build.bazel.remote.execution.v2.GetTreeResponse;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.bytestreams3.service.GrpcStatuses;
 import dev.bytestreams3.service.resource.BlobDigest;
 import dev.bytestreams3.service.resource.DigestFunctions;
 import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.StorageException;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Walks a directory tree breadth-first from its root, level by level with one store read per
- * distinct directory, and cuts it into pages. Directories missing from the CAS are left out with
- * their subtrees (GetTree returns whatever part of the tree exists), and so are directories whose
- * digest names another size than the blob stored under its hash; a missing root is
- * {@code NOT_FOUND}. A page token is the position in the walk where the next page starts, so any
- * replica continues a walk another one began.
+ * Walks a directory tree breadth-first and streams it in pages, each sent as soon as it is read
+ * and only while the client takes them, so a call holds one page at a time. Every directory is
+ * read with the size its digest declares as the cap, a few at a time. Directories missing from
+ * the CAS (or held there with another size) are left out with their subtrees, as GetTree returns
+ * whatever part of the tree exists; a missing root is {@code NOT_FOUND}.
+ *
+ * <p>Each page carries a token naming the directories still to visit ({@link TreePageToken}), so
+ * any replica continues the walk from it without reading the tree again from the root. A call
+ * visits a directory it has seen once only; a walk continued from a token may repeat a subtree
+ * shared across the pages of the two calls.
  */
 final class TreePages {
 
   static final int DEFAULT_PAGE_SIZE = 1000;
   static final int MAX_PAGE_SIZE = 10_000;
-  private static final String TOKEN_PREFIX = "dirs:";
+  /** Directory reads one call runs at once. */
+  static final int READS_IN_FLIGHT = 16;
+  /** The most directory bytes in one page, so a page fits a gRPC message with its token. */
+  static final long MAX_PAGE_BYTES = 3L << 20;
+  /** The largest directory read; it fills a page alone. */
+  static final long MAX_DIRECTORY_BYTES = MAX_PAGE_BYTES;
+  /** The most directories a walk has waiting at once, which bounds its memory and its token. */
+  static final int MAX_PENDING = 10_000;
+  /** The most directories a call remembers as seen; past it, shared subtrees may repeat. */
+  static final int MAX_SEEN = 20_000;
 
   private final BlobStore store;
   private final DigestFunctions digests;
@@ -41,7 +59,13 @@ final class TreePages {
     this.layout = layout;
   }
 
-  CompletableFuture<List<GetTreeResponse>> pages(String instance, GetTreeRequest request) {
+  /**
+   * Streams the tree {@code request} asks for to {@code responses}.
+   *
+   * @throws IllegalArgumentException when the request is malformed; nothing has been sent then
+   */
+  void stream(
+      String instance, GetTreeRequest request, ServerCallStreamObserver<GetTreeResponse> responses) {
     BlobDigest root = digests.resolve(request.getDigestFunction(), request.getRootDigest());
     if (request.getPageSize() < 0) {
       throw new IllegalArgumentException(
@@ -51,146 +75,224 @@ final class TreePages {
         request.getPageSize() == 0
             ? DEFAULT_PAGE_SIZE
             : Math.min(request.getPageSize(), MAX_PAGE_SIZE);
-    int start = offset(request.getPageToken());
-    Walk walk = new Walk(instance, root);
-    return walk.fetch(List.of(root), true)
-        .thenApply(
-            dirs -> {
-              if (start > dirs.size()) {
-                throw new IllegalArgumentException(
-                    "page_token '" + request.getPageToken() + "' is past the end of the tree ("
-                        + dirs.size() + " directories)");
-              }
-              List<GetTreeResponse> pages = new ArrayList<>();
-              int i = start;
-              do {
-                int end = Math.min(dirs.size(), i + pageSize);
-                pages.add(
-                    GetTreeResponse.newBuilder()
-                        .addAllDirectories(dirs.subList(i, end))
-                        .setNextPageToken(end < dirs.size() ? TOKEN_PREFIX + end : "")
-                        .build());
-                i = end;
-              } while (i < dirs.size());
-              return pages;
-            });
+    Walk walk =
+        request.getPageToken().isEmpty()
+            ? new Walk(instance, root, List.of(root), true, pageSize, responses)
+            : new Walk(
+                instance,
+                root,
+                TreePageToken.decode(request.getPageToken(), root, MAX_PENDING),
+                false,
+                pageSize,
+                responses);
+    walk.start();
   }
 
-  private static int offset(String token) {
-    if (token.isEmpty()) {
-      return 0;
-    }
-    try {
-      if (token.startsWith(TOKEN_PREFIX)) {
-        int n = Integer.parseInt(token.substring(TOKEN_PREFIX.length()));
-        if (n >= 0) {
-          return n;
-        }
-      }
-    } catch (NumberFormatException e) {
-      // Falls through to the message below.
-    }
-    throw new IllegalArgumentException(
-        "page_token '" + token + "' was not issued by this server");
-  }
-
-  /** One walk; remembers the directories already seen, so shared subtrees appear once. */
+  /** One call's walk: the directories still to visit, those seen, and the page being filled. */
   private final class Walk {
     private final String instance;
     private final BlobDigest root;
-    /** Digests already walked, size and all: a hash with a wrong size is not the same directory. */
-    private final Set<BlobDigest> seen = new HashSet<>();
-    private final List<Directory> found = new ArrayList<>();
+    private final int pageSize;
+    private final ServerCallStreamObserver<GetTreeResponse> responses;
+    private final ArrayDeque<BlobDigest> pending = new ArrayDeque<>();
+    private final Set<String> seen = new HashSet<>();
+    private final AtomicBoolean producing = new AtomicBoolean();
+    private volatile boolean rootPending;
+    private volatile boolean finished;
 
-    Walk(String instance, BlobDigest root) {
+    Walk(
+        String instance,
+        BlobDigest root,
+        List<BlobDigest> start,
+        boolean fromRoot,
+        int pageSize,
+        ServerCallStreamObserver<GetTreeResponse> responses) {
       this.instance = instance;
       this.root = root;
+      this.pageSize = pageSize;
+      this.responses = responses;
+      this.rootPending = fromRoot;
+      for (BlobDigest d : start) {
+        pending.add(d);
+        seen.add(d.hash());
+      }
     }
 
-    CompletableFuture<List<Directory>> fetch(List<BlobDigest> level, boolean isRoot) {
+    void start() {
+      responses.setOnCancelHandler(() -> finished = true);
+      responses.setOnReadyHandler(this::pump);
+      pump();
+    }
+
+    /** Reads and sends the next page, if the client is ready for it and none is on its way. */
+    private void pump() {
+      while (!finished && responses.isReady() && producing.compareAndSet(false, true)) {
+        CompletableFuture<GetTreeResponse> page;
+        try {
+          page = nextPage();
+        } catch (RuntimeException e) {
+          page = CompletableFuture.failedFuture(e);
+        }
+        if (!page.isDone()) {
+          page.whenComplete((p, err) -> {
+            if (send(p, err)) {
+              pump();
+            }
+          });
+          return;
+        }
+        // A page read without waiting is sent here, in the loop, rather than by recursion.
+        GetTreeResponse p = page.getNow(null);
+        if (!send(p, null)) {
+          return;
+        }
+      }
+    }
+
+    /** Sends a page or the failure; returns whether the walk goes on. */
+    private boolean send(GetTreeResponse page, Throwable err) {
+      if (finished) {
+        return false;
+      }
+      if (err != null) {
+        finished = true;
+        responses.onError(GrpcStatuses.exception(err));
+        return false;
+      }
+      responses.onNext(page);
+      if (page.getNextPageToken().isEmpty()) {
+        finished = true;
+        responses.onCompleted();
+        return false;
+      }
+      producing.set(false);
+      return true;
+    }
+
+    private CompletableFuture<GetTreeResponse> nextPage() {
+      GetTreeResponse.Builder page = GetTreeResponse.newBuilder();
+      return fill(page, 0)
+          .thenApply(
+              v ->
+                  page.setNextPageToken(pending.isEmpty() ? "" : TreePageToken.encode(root, pending))
+                      .build());
+    }
+
+    /** Reads directories from the front of the walk into {@code page} until it is full. */
+    private CompletableFuture<Void> fill(GetTreeResponse.Builder page, long pageBytes) {
+      List<BlobDigest> batch = new ArrayList<>();
+      long planned = pageBytes;
+      while (batch.size() < READS_IN_FLIGHT
+          && page.getDirectoriesCount() + batch.size() < pageSize
+          && !pending.isEmpty()) {
+        BlobDigest next = pending.peekFirst();
+        if (next.size() > MAX_DIRECTORY_BYTES) {
+          throw new IllegalArgumentException(
+              "directory " + next + " is " + next.size() + " bytes (expected: <= "
+                  + MAX_DIRECTORY_BYTES + ", the largest directory GetTree reads)");
+        }
+        if (page.getDirectoriesCount() + batch.size() > 0 && planned + next.size() > MAX_PAGE_BYTES) {
+          break;
+        }
+        batch.add(pending.pollFirst());
+        planned += next.size();
+      }
+      if (batch.isEmpty()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      boolean isRoot = rootPending;
+      rootPending = false;
       List<CompletableFuture<Directory>> reads = new ArrayList<>();
-      for (BlobDigest d : level) {
+      for (BlobDigest d : batch) {
         reads.add(read(d, isRoot));
       }
       return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
           .thenCompose(
               v -> {
-                List<BlobDigest> next = new ArrayList<>();
+                long bytes = pageBytes;
                 for (CompletableFuture<Directory> r : reads) {
                   Directory dir = r.join();
                   if (dir == null) {
                     continue;
                   }
-                  found.add(dir);
+                  page.addDirectories(dir);
+                  bytes += dir.getSerializedSize();
                   for (DirectoryNode child : dir.getDirectoriesList()) {
-                    BlobDigest c = childDigest(child);
-                    if (c != null && seen.add(c)) {
-                      next.add(c);
-                    }
+                    visitLater(child);
                   }
                 }
-                if (next.isEmpty()) {
-                  return CompletableFuture.completedFuture(found);
-                }
-                return fetch(next, false);
+                return fill(page, bytes);
               });
     }
 
-    private BlobDigest childDigest(DirectoryNode child) {
+    private void visitLater(DirectoryNode child) {
+      BlobDigest c;
       try {
-        return new BlobDigest(
-            root.function(),
-            digests.resolve(DigestFunctions.valueOf(root.function()), child.getDigest()).hash(),
-            child.getDigest().getSizeBytes());
+        c = digests.resolve(DigestFunctions.valueOf(root.function()), child.getDigest());
       } catch (IllegalArgumentException e) {
-        return null;
+        // A child no digest can name is not in the CAS: left out like a missing one.
+        return;
       }
+      if (seen.contains(c.hash())) {
+        return;
+      }
+      if (seen.size() < MAX_SEEN) {
+        seen.add(c.hash());
+      }
+      if (pending.size() >= MAX_PENDING) {
+        throw Status.FAILED_PRECONDITION
+            .withDescription(
+                "the tree of " + root + " has more than " + MAX_PENDING
+                    + " directories waiting to be read at once (the most one walk holds); "
+                    + "ask for its subtrees separately")
+            .asRuntimeException();
+      }
+      pending.addLast(c);
     }
 
+    /** The directory at {@code d}, or null when the CAS holds no blob of that digest. */
     private CompletableFuture<Directory> read(BlobDigest d, boolean isRoot) {
-      if (isRoot) {
-        seen.add(d);
-      }
       if (d.isEmptyBlob()) {
         return CompletableFuture.completedFuture(Directory.getDefaultInstance());
       }
       return store
-          .get(layout.casKey(instance, d.function(), d.hash()))
+          .get(layout.casKey(instance, d.function(), d.hash()), d.size())
           .handle(
               (data, err) -> {
                 if (err != null) {
                   StorageException e = StorageException.from(err);
-                  if (e.reason() != StorageException.Reason.NOT_FOUND) {
+                  if (e.reason() != StorageException.Reason.NOT_FOUND
+                      && e.reason() != StorageException.Reason.TOO_LARGE) {
                     throw e;
                   }
-                  if (isRoot) {
-                    throw Status.NOT_FOUND
-                        .withDescription("root directory " + d + " is not in the CAS")
-                        .asRuntimeException();
-                  }
-                  return null;
+                  return absent(d, isRoot);
                 }
                 if (data.remaining() != d.size()) {
-                  // Blobs are stored by hash alone: one of another size is not the one named.
-                  if (isRoot) {
-                    throw Status.NOT_FOUND
-                        .withDescription(
-                            "root directory " + d + " is not in the CAS (the blob of that hash has "
-                                + data.remaining() + " bytes)")
-                        .asRuntimeException();
-                  }
-                  return null;
+                  return absent(d, isRoot);
                 }
-                try {
-                  return Directory.parseFrom(data);
-                } catch (InvalidProtocolBufferException e) {
-                  if (isRoot) {
-                    throw new IllegalArgumentException(
-                        "root digest " + d + " names a blob that is not a Directory");
-                  }
-                  return null;
-                }
+                return parse(data, d, isRoot);
               });
+    }
+
+    private Directory absent(BlobDigest d, boolean isRoot) {
+      if (isRoot) {
+        throw Status.NOT_FOUND
+            .withDescription("root directory " + d + " is not in the CAS")
+            .asRuntimeException();
+      }
+      return null;
+    }
+
+    private Directory parse(ByteBuffer data, BlobDigest d, boolean isRoot) {
+      try {
+        return Directory.parseFrom(data);
+      } catch (InvalidProtocolBufferException e) {
+        if (isRoot) {
+          throw new IllegalArgumentException(
+              "root digest " + d + " names a blob that is not a Directory");
+        }
+        return null;
+      }
     }
   }
 }

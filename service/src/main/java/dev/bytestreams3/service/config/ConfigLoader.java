@@ -67,7 +67,7 @@ public final class ConfigLoader {
           new Setting("instance-names", "", "Comma-separated instance names served; empty serves every instance. A leading comma admits the unnamed instance, e.g. ',main,ci/linux'."),
           new Setting("action-cache-read-only", "false", "Refuse UpdateActionResult (clients are told update_enabled: false)."),
           new Setting("max-batch-total-size-bytes", "4194304", "Largest total blob size of one BatchUpdateBlobs or BatchReadBlobs call."),
-          new Setting("max-cas-blob-size-bytes", "0", "Largest blob the CAS accepts; 0 means no limit."),
+          new Setting("max-cas-blob-size-bytes", "5497558138880", "Largest blob the CAS accepts, at most S3's object limit of 5 TiB (the default); a larger declared size is refused before anything is reserved."),
           new Setting("inline-output-limit-bytes", "1048576", "Most bytes GetActionResult inlines (stdout, stderr, output files) in one answer."),
           new Setting("existence-cache-entries", "100000", "Blobs remembered as present, sparing FindMissingBlobs and action-cache checks a request to the store; 0 turns the cache off."),
           new Setting("existence-checks-in-flight", "16", "Existence checks the server runs against the store at once, across all calls."),
@@ -208,7 +208,8 @@ public final class ConfigLoader {
         instanceNames(v.get("instance-names")),
         v.bool("action-cache-read-only"),
         v.longIn("max-batch-total-size-bytes", 1024, 1L << 30),
-        v.longIn("max-cas-blob-size-bytes", 0, Long.MAX_VALUE),
+        // S3 stores no object larger than 5 TiB, so no blob can be larger whatever is set.
+        v.longIn("max-cas-blob-size-bytes", 1, 5L << 40),
         v.longIn("inline-output-limit-bytes", 0, 1L << 30),
         (int) v.longIn("existence-cache-entries", 0, 100_000_000),
         (int) v.longIn("existence-checks-in-flight", 1, 1024),

@@ -77,17 +77,21 @@ public final class StoreFactory implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    // The task waits for its sweep on the reaper's own thread, so the delay runs from the end of
+    // one sweep to the start of the next and sweeps never overlap.
     reaper.scheduleWithFixedDelay(
         () ->
             s3.abortIdleUploads(config.uploadIdleTimeout())
-                .whenComplete(
+                .handle(
                     (n, err) -> {
                       if (err != null) {
                         log.warn("aborting idle uploads failed: {}", err.toString());
                       } else if (n > 0) {
                         log.info("aborted {} uploads idle for more than {}", n, config.uploadIdleTimeout());
                       }
-                    }),
+                      return null;
+                    })
+                .join(),
         everySeconds,
         everySeconds,
         TimeUnit.SECONDS);

@@ -197,6 +197,35 @@ class ActionCacheServiceTest {
   }
 
   @Test
+  void get_outputDirectoryWhoseTreeIsLargerThanTheCheckReads_isAMiss_withoutReadingIt()
+      throws Exception {
+    start();
+    byte[] bigTree = new byte[(16 << 20) + 1];
+    new java.util.Random(9).nextBytes(bigTree);
+    Digest treeDigest = digest(bigTree);
+    cache
+        .store()
+        .put(
+            new dev.bytestreams3.service.resource.KeyLayout()
+                .casKey("", dev.bytestreams3.storage.Sha256.FUNCTION, treeDigest.getHash()),
+            java.nio.ByteBuffer.wrap(bigTree))
+        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    Digest action = digest(text("action with a big tree"));
+    update(
+        "", action,
+        ActionResult.newBuilder()
+            .addOutputDirectories(OutputDirectory.newBuilder().setPath("big").setTreeDigest(treeDigest))
+            .build());
+    assertStatus(
+        () -> ac.getActionResult(GetActionResultRequest.newBuilder().setActionDigest(action).build()),
+        Status.Code.NOT_FOUND,
+        "action result for sha256:" + action.getHash() + "/" + action.getSizeBytes()
+            + " refers to the tree sha256:" + treeDigest.getHash()
+            + "/16777217 of output directory 'big', larger than the 16777216 bytes read to check"
+            + " the files it names");
+  }
+
+  @Test
   void update_readOnly_isPermissionDenied_andBadInputIsInvalid() throws Exception {
     start("--action-cache-read-only=true");
     Digest action = digest(text("action 5"));

@@ -437,6 +437,6 @@ class ContentAddressableStorageServiceTest {
         () ->
             cas.getTree(GetTreeRequest.newBuilder().setRootDigest(rootDigest).setPageToken("x").build())
                 .next(),
-        Status.Code.INVALID_ARGUMENT, "page_token 'x' was not issued by this server");
+        Status.Code.INVALID_ARGUMENT, "page_token was not issued by this server");
   }
 }

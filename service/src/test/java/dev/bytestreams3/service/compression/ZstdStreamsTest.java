@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.luben.zstd.Zstd;
 import com.google.protobuf.ByteString;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.Random;
@@ -65,5 +66,32 @@ class ZstdStreamsTest {
         .hasMessage("compressed data holds 1000 bytes (expected: 1001, the digest's size)");
     assertThatThrownBy(() -> ZstdBlobs.decompress(ByteString.copyFromUtf8("not zstd at all"), 10))
         .hasMessageStartingWith("compressed data is not valid zstd");
+  }
+
+  /** Bytes this thread has allocated so far, as the JVM counts them. */
+  private static long allocatedBytes() {
+    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+        .getCurrentThreadAllocatedBytes();
+  }
+
+  @Test
+  void blobs_hugeDeclaredSize_allocatesWhatIsDecoded_notWhatIsDeclared() {
+    ByteString c = ByteString.copyFrom(Zstd.compress(new byte[1024]));
+    long before = allocatedBytes();
+    assertThatThrownBy(() -> ZstdBlobs.decompress(c, 1536L << 20))
+        .hasMessage("compressed data holds 1024 bytes (expected: 1610612736, the digest's size)");
+    assertThat(allocatedBytes() - before).as("bytes allocated").isLessThan(64L << 20);
+    assertThatThrownBy(() -> ZstdBlobs.decompress(c, 6L << 40))
+        .hasMessage("decompressed size 6597069766656 (expected: 0 to 2147483631)");
+  }
+
+  @Test
+  void blobs_bomb_stopsAtTheDeclaredSize() {
+    ByteString bomb = ByteString.copyFrom(Zstd.compress(new byte[256 << 20]));
+    assertThat(bomb.size()).isLessThan(64 * 1024);
+    long before = allocatedBytes();
+    assertThatThrownBy(() -> ZstdBlobs.decompress(bomb, 1 << 20))
+        .hasMessage("compressed data holds more than the digest's 1048576 bytes");
+    assertThat(allocatedBytes() - before).as("bytes allocated").isLessThan(64L << 20);
   }
 }

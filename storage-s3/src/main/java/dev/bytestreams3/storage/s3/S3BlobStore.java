@@ -25,11 +25,11 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
-import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
@@ -37,9 +37,7 @@ import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
-import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.Part;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The S3 store: blobs are objects, uploads are multipart uploads whose committed size S3 itself
@@ -49,6 +47,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public final class S3BlobStore implements BlobStore {
 
   private static final int EXISTENCE_CHECKS_IN_FLIGHT = 16;
+  /** Upload records listed per request by a sweep; S3 answers at most 1,000. */
+  private static final int SWEEP_PAGE_SIZE = 1000;
 
   private final SdkEventLoopGroup eventLoops;
   private final S3AsyncClient client;
@@ -57,6 +57,8 @@ public final class S3BlobStore implements BlobStore {
   private final S3Keys keys;
   private final HashThreads hashThreads;
   private final UploadRecords records;
+  /** The sweep of idle uploads running now, if one is. */
+  private final AtomicReference<CompletableFuture<Integer>> sweeping = new AtomicReference<>();
 
   private S3BlobStore(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
     this.hashThreads = hashThreads;
@@ -505,129 +507,127 @@ public final class S3BlobStore implements BlobStore {
   }
 
   @Override
-  public CompletableFuture<ByteBuffer> get(BlobKey key) {
+  public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {
     String objectKey;
     try {
       objectKey = keys.object(key);
     } catch (StorageException e) {
       return failed(e);
     }
-    return call(
-            "GET",
-            objectKey,
-            () ->
-                client.getObject(
-                    r -> r.bucket(bucket()).key(objectKey), AsyncResponseTransformer.toBytes()))
-        .thenApply(b -> ByteBuffer.wrap(b.asByteArrayUnsafe()));
+    BoundedBytesTransformer body =
+        new BoundedBytesTransformer(key.toString(), Math.min(maxBytes, MAX_GET_BYTES));
+    return call("GET", objectKey, () -> client.getObject(r -> r.bucket(bucket()).key(objectKey), body))
+        .handle(
+            (data, err) -> {
+              if (err != null) {
+                StorageException refused = body.refusal();
+                throw refused != null ? refused : StorageException.from(err);
+              }
+              return data;
+            });
   }
 
   /**
-   * Aborts the multipart uploads under this store's prefix started more than {@code idleFor} ago
-   * whose record has not changed for as long, and deletes records idle that long. Completes with
-   * the number of uploads aborted.
+   * Aborts the multipart uploads this store started whose upload record has not changed for
+   * {@code idleFor}, and deletes those records; only uploads named by the store's own records are
+   * touched, never another application's. A call while a sweep runs joins that sweep rather than
+   * start another. Completes with the number of uploads aborted.
    */
   public CompletableFuture<Integer> abortIdleUploads(Duration idleFor) {
-    Instant cutoff = Instant.now().minus(idleFor);
-    List<MultipartUpload> old = new ArrayList<>();
-    List<S3Object> records = new ArrayList<>();
-    return listUploads(null, null, cutoff, old)
-        .thenCompose(v -> listRecords(null, records))
-        .thenCompose(
-            v -> {
-              // Uploads whose record changed recently are still being written: keep them.
-              List<CompletableFuture<?>> work = new ArrayList<>();
-              Set<String> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
-              for (S3Object o : records) {
-                if (o.lastModified().isBefore(cutoff)) {
-                  work.add(deleteObject(o.key()));
-                } else {
-                  work.add(readRecordAt(o.key()).thenAccept(r -> r.ifPresent(x -> active.add(x.s3UploadId()))));
+    return abortIdleUploads(idleFor, SWEEP_PAGE_SIZE);
+  }
+
+  /** As {@link #abortIdleUploads(Duration)}, listing {@code pageSize} records per request. */
+  CompletableFuture<Integer> abortIdleUploads(Duration idleFor, int pageSize) {
+    CompletableFuture<Integer> mine = new CompletableFuture<>();
+    CompletableFuture<Integer> running = sweeping.compareAndExchange(null, mine);
+    if (running != null) {
+      return running.copy();
+    }
+    CompletableFuture<Integer> sweep;
+    try {
+      sweep = new IdleUploadSweep(this, Instant.now().minus(idleFor), pageSize).run();
+    } catch (RuntimeException e) {
+      sweep = failed(e);
+    }
+    sweep.whenComplete(
+        (n, err) -> {
+          // Cleared first, so that whoever the result wakes may start the next sweep.
+          sweeping.set(null);
+          if (err != null) {
+            mine.completeExceptionally(err);
+          } else {
+            mine.complete(n);
+          }
+        });
+    return mine.copy();
+  }
+
+  /** A record found idle: its content, empty when it does not parse as one. */
+  record IdleRecord(Optional<UploadRecord> record) {}
+
+  /**
+   * The record at {@code recordKey} when it is still unchanged since before {@code cutoff}; empty
+   * when it is gone or was rewritten since (its upload is in use again).
+   */
+  CompletableFuture<Optional<IdleRecord>> readRecordIfIdle(
+      String recordKey, Instant cutoff, long maxBytes) {
+    return client
+        .headObject(r -> r.bucket(bucket()).key(recordKey))
+        .handle(
+            (head, err) -> {
+              if (err != null) {
+                if (S3Errors.isNotFound(err)) {
+                  return Optional.<Instant>empty();
                 }
+                throw S3Errors.map(err, "HEAD upload record", bucket(), recordKey);
               }
-              return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new))
-                  .thenApply(x -> active);
+              return Optional.ofNullable(head.lastModified());
             })
         .thenCompose(
-            active -> {
-              List<CompletableFuture<Void>> aborts = new ArrayList<>();
-              for (MultipartUpload u : old) {
-                if (!active.contains(u.uploadId())) {
-                  aborts.add(abortMultipart(u.key(), u.uploadId()));
-                }
+            modified -> {
+              if (modified.isEmpty() || !modified.get().isBefore(cutoff)) {
+                return CompletableFuture.completedFuture(Optional.<IdleRecord>empty());
               }
-              return CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new))
-                  .thenApply(x -> aborts.size());
-            });
-  }
-
-  private CompletableFuture<Void> listUploads(
-      String keyMarker, String uploadIdMarker, Instant cutoff, List<MultipartUpload> into) {
-    return call(
-            "ListMultipartUploads",
-            keys.prefix(),
-            () ->
-                client.listMultipartUploads(
-                    r -> r.bucket(bucket()).prefix(keys.prefix()).keyMarker(keyMarker).uploadIdMarker(uploadIdMarker)))
-        .thenCompose(
-            page -> {
-              for (MultipartUpload u : page.uploads()) {
-                if (u.initiated() != null && u.initiated().isBefore(cutoff)) {
-                  into.add(u);
-                }
-              }
-              if (Boolean.TRUE.equals(page.isTruncated())) {
-                return listUploads(page.nextKeyMarker(), page.nextUploadIdMarker(), cutoff, into);
-              }
-              return CompletableFuture.completedFuture(null);
-            });
-  }
-
-  private CompletableFuture<Void> listRecords(String token, List<S3Object> into) {
-    return call(
-            "ListObjectsV2",
-            keys.recordsFolder(),
-            () ->
-                client.listObjectsV2(
-                    r -> r.bucket(bucket()).prefix(keys.recordsFolder()).continuationToken(token)))
-        .thenCompose(
-            page -> {
-              into.addAll(page.contents());
-              if (Boolean.TRUE.equals(page.isTruncated())) {
-                return listRecords(page.nextContinuationToken(), into);
-              }
-              return CompletableFuture.completedFuture(null);
-            });
-  }
-
-  private CompletableFuture<Optional<UploadRecord>> readRecordAt(String recordKey) {
-    return fetchRecord(recordKey)
-        .thenApply(
-            found -> {
-              try {
-                return found.map(UploadRecord::parse);
-              } catch (IllegalArgumentException e) {
-                return Optional.empty();
-              }
+              return fetchRecord(recordKey)
+                  .thenApply(
+                      found ->
+                          found.map(
+                              bytes -> {
+                                try {
+                                  return new IdleRecord(Optional.of(UploadRecord.parse(bytes)));
+                                } catch (IllegalArgumentException e) {
+                                  return new IdleRecord(Optional.empty());
+                                }
+                              }));
             });
   }
 
   /** The bytes of the record object at {@code recordKey}, empty when there is none. */
   private CompletableFuture<Optional<byte[]>> fetchRecord(String recordKey) {
+    BoundedBytesTransformer body =
+        new BoundedBytesTransformer(
+            "upload record s3://" + bucket() + "/" + recordKey, IdleUploadSweep.MAX_RECORD_BYTES);
     return client
-        .getObject(r -> r.bucket(bucket()).key(recordKey), AsyncResponseTransformer.toBytes())
+        .getObject(r -> r.bucket(bucket()).key(recordKey), body)
         .handle(
             (bytes, err) -> {
               if (err != null) {
+                if (body.refusal() != null) {
+                  throw body.refusal();
+                }
                 if (S3Errors.isNotFound(err)) {
                   return Optional.empty();
                 }
                 throw S3Errors.map(err, "read upload record", bucket(), recordKey);
               }
-              return Optional.of(bytes.asByteArrayUnsafe());
+              byte[] b = new byte[bytes.remaining()];
+              bytes.get(b);
+              return Optional.of(b);
             });
   }
 
-  private CompletableFuture<Void> deleteObject(String key) {
+  CompletableFuture<Void> deleteObject(String key) {
     return call("DELETE", key, () -> client.deleteObject(r -> r.bucket(bucket()).key(key)))
         .thenApply(r -> null);
   }

@@ -111,7 +111,7 @@ class S3BlobStoreTest {
       append(u, data, 0, data.length);
       assertThat(await(u.finish())).isEqualTo(data.length);
       await(store.put(BlobKey.of("sums/small-" + mode), ByteBuffer.wrap(new byte[] {1, 2})));
-      assertThat(await(store.get(k)).array()).isEqualTo(data);
+      assertThat(await(store.get(k, Long.MAX_VALUE)).array()).isEqualTo(data);
     }
   }
 
@@ -159,7 +159,7 @@ class S3BlobStoreTest {
       assertThat(u.committedSize()).isEqualTo(3 * PART);
       append(u, data, (int) (3 * PART), data.length);
       assertThat(await(u.finish())).isEqualTo(data.length);
-      assertThat(await(second.get(spec.key())).array()).isEqualTo(data);
+      assertThat(await(second.get(spec.key(), Long.MAX_VALUE)).array()).isEqualTo(data);
     }
   }
 
@@ -198,7 +198,7 @@ class S3BlobStoreTest {
   @Test
   void missingKey_isNotFound_namingBucketAndKey() throws Exception {
     try (BlobStore store = S3BlobStore.create(config("errors").build(), new MemoryBudget(1 << 20))) {
-      StorageException e = failure(store.get(BlobKey.of("not/there")));
+      StorageException e = failure(store.get(BlobKey.of("not/there"), 10));
       assertThat(e.reason()).isEqualTo(StorageException.Reason.NOT_FOUND);
       assertThat(e.getMessage()).contains("s3://" + s3.bucket() + "/errors/not/there");
     }
@@ -217,7 +217,7 @@ class S3BlobStoreTest {
                 .requestTimeout(Duration.ofSeconds(20))
                 .build(),
             new MemoryBudget(1 << 20))) {
-      StorageException e = failure(store.get(BlobKey.of("x")));
+      StorageException e = failure(store.get(BlobKey.of("x"), 10));
       assertThat(e.reason()).isEqualTo(StorageException.Reason.UNAVAILABLE);
       assertThat(e.getMessage()).contains("GET s3://" + s3.bucket() + "/x");
     }

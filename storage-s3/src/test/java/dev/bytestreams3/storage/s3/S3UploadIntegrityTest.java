@@ -112,7 +112,7 @@ class S3UploadIntegrityTest {
     Upload e = await(other.openUpload(spec));
     append(e, x, e.committedSize(), x.length);
     assertThat(await(e.finish())).isEqualTo(x.length);
-    assertThat(await(other.get(spec.key())).array()).isEqualTo(x);
+    assertThat(await(other.get(spec.key(), Integer.MAX_VALUE)).array()).isEqualTo(x);
   }
 
   @Test
@@ -223,7 +223,7 @@ class S3UploadIntegrityTest {
     faults.beforeNext("PutObject", () -> other.put(spec.key(), ByteBuffer.wrap(theirs)).join());
     StorageException e = StorageException.from(failureOf(u.finish()));
     assertThat(e.reason()).isEqualTo(StorageException.Reason.ALREADY_EXISTS);
-    assertThat(await(other.get(spec.key())).array()).isEqualTo(theirs);
+    assertThat(await(other.get(spec.key(), Integer.MAX_VALUE)).array()).isEqualTo(theirs);
   }
 
   @Test
@@ -243,7 +243,7 @@ class S3UploadIntegrityTest {
     // key too, so here the key holds the winner's bytes or nothing, never the loser's.
     OptionalLong size = await(other.size(spec.key()));
     if (size.isPresent()) {
-      assertThat(await(other.get(spec.key())).array()).isEqualTo(theirs);
+      assertThat(await(other.get(spec.key(), Integer.MAX_VALUE)).array()).isEqualTo(theirs);
     }
   }
 
@@ -303,7 +303,7 @@ class S3UploadIntegrityTest {
   private void assertHoldsExactlyOrNothing(BlobKey key, byte[] content) throws Exception {
     OptionalLong size = await(other.size(key));
     if (size.isPresent()) {
-      byte[] stored = await(other.get(key)).array();
+      byte[] stored = await(other.get(key, Integer.MAX_VALUE)).array();
       assertThat(sha256(stored)).as("digest of the bytes under " + key).isEqualTo(sha256(content));
       assertThat(stored).isEqualTo(content);
     }

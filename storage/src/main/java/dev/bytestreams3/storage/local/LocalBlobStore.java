@@ -357,12 +357,27 @@ public final class LocalBlobStore implements BlobStore {
   }
 
   @Override
-  public CompletableFuture<ByteBuffer> get(BlobKey key) {
+  public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {
+    long allowed = Math.min(maxBytes, MAX_GET_BYTES);
     return onIo(
         "get " + key,
         () -> {
-          try {
-            return ByteBuffer.wrap(Files.readAllBytes(blobPath(key)));
+          // Size and bytes come from one open file: a blob replaced meanwhile is a new file, so
+          // the size checked is the size read.
+          try (FileChannel ch = FileChannel.open(blobPath(key), StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size > allowed) {
+              throw new StorageException(
+                  Reason.TOO_LARGE, key + " is " + size + " bytes (expected: <= " + allowed + ")");
+            }
+            ByteBuffer data = ByteBuffer.allocate((int) size);
+            while (data.hasRemaining()) {
+              if (ch.read(data, data.position()) < 0) {
+                throw new StorageException(
+                    Reason.INTERNAL, key + " ended at " + data.position() + " of " + size + " bytes");
+              }
+            }
+            return data.flip();
           } catch (NoSuchFileException e) {
             throw new StorageException(Reason.NOT_FOUND, key + " not found", e);
           }
