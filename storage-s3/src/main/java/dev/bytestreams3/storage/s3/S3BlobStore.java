@@ -55,6 +55,9 @@ public final class S3BlobStore implements BlobStore {
   private final MemoryBudget budget;
   private final S3Keys keys;
   private final HashThreads hashThreads;
+  private final dev.bytestreams3.storage.LifecycleCounters lifecycle =
+      new dev.bytestreams3.storage.LifecycleCounters();
+  private final S3Refresher refresher;
 
   private S3BlobStore(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
     this.hashThreads = hashThreads;
@@ -69,6 +72,7 @@ public final class S3BlobStore implements BlobStore {
     this.config = config;
     this.budget = budget;
     this.keys = new S3Keys(config.keyPrefix());
+    this.refresher = new S3Refresher(this, lifecycle);
   }
 
   /** Opens a store with {@code config}, reserving every buffer from {@code budget}. */
@@ -624,6 +628,21 @@ public final class S3BlobStore implements BlobStore {
   private CompletableFuture<Void> deleteObject(String key) {
     return call("DELETE", key, () -> client.deleteObject(r -> r.bucket(bucket()).key(key)))
         .thenApply(r -> null);
+  }
+
+  /** Resets the blob's date when it is past the refresh threshold (see {@link S3Refresher}). */
+  @Override
+  public CompletableFuture<Void> touch(BlobKey key) {
+    try {
+      return refresher.touch(keys.object(key));
+    } catch (StorageException e) {
+      return failed(e);
+    }
+  }
+
+  @Override
+  public dev.bytestreams3.storage.LifecycleCounters lifecycle() {
+    return lifecycle;
   }
 
   @Override
