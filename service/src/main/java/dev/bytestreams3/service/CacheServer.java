@@ -10,6 +10,7 @@ import dev.bytestreams3.service.capabilities.CapabilitiesService;
 import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.cas.ContentAddressableStorageService;
+import dev.bytestreams3.service.cas.PresenceTrackingStore;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.resource.Instances;
@@ -83,14 +84,31 @@ public final class CacheServer {
 
   /** The services this server offers over {@code store}, configured by {@code config}. */
   public static List<BindableService> services(BlobStore store, ServerConfig config) {
-    requireNonNull(store, "store");
+    return services(store, config, presence(store, config));
+  }
+
+  /** The existence cache over {@code store} that {@code config} describes. */
+  public static BlobPresence presence(BlobStore store, ServerConfig config) {
+    return new BlobPresence(
+        store, config.existenceCacheEntries(), config.existenceChecksInFlight(),
+        config.existenceCacheTtl(), java.time.Clock.systemUTC());
+  }
+
+  /**
+   * The services this server offers over {@code backing}, configured by {@code config}, with
+   * {@code presence} as their existence cache; every read they make through the store keeps the
+   * cache true (see {@link PresenceTrackingStore}).
+   */
+  public static List<BindableService> services(
+      BlobStore backing, ServerConfig config, BlobPresence presence) {
+    requireNonNull(backing, "backing");
     requireNonNull(config, "config");
+    requireNonNull(presence, "presence");
+    BlobStore store = new PresenceTrackingStore(backing, presence);
     DigestFunctions digests = digestFunctions();
     Instances instances = new Instances(config.instanceNames());
     KeyLayout layout = new KeyLayout();
     CasLimits limits = new CasLimits(config.maxBatchTotalSizeBytes(), config.maxCasBlobSizeBytes());
-    BlobPresence presence =
-        new BlobPresence(store, config.existenceCacheEntries(), config.existenceChecksInFlight());
     ResourceNameParser names = new ResourceNameParser(digests, instances);
     return List.of(
         new ByteStreamService(

@@ -1,5 +1,6 @@
 package dev.bytestreams3.service;
 
+import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.config.StoreFactory;
@@ -13,6 +14,7 @@ import dev.bytestreams3.service.http.HttpServer;
 import dev.bytestreams3.service.http.MetricsEndpoint;
 import dev.bytestreams3.service.observe.CallRecorder;
 import dev.bytestreams3.service.observe.EventLog;
+import dev.bytestreams3.service.observe.LifecycleMetrics;
 import dev.bytestreams3.service.observe.MemoryBudgetMetrics;
 import dev.bytestreams3.service.observe.MetricsText;
 import dev.bytestreams3.service.observe.RpcLog;
@@ -67,11 +69,13 @@ public final class Main {
     new JvmThreadMetrics().bindTo(metrics);
     new ProcessorMetrics().bindTo(metrics);
     new UptimeMetrics().bindTo(metrics);
+    BlobPresence presence = CacheServer.presence(store, config);
+    LifecycleMetrics.register(store.lifecycle(), presence, metrics);
     CacheServer server =
         CacheServer.start(
             config.bindAddress(),
             config.grpcPort(),
-            CacheServer.services(store, config),
+            CacheServer.services(store, config, presence),
             options,
             CacheServer.maxInboundMessageBytes(config),
             config.grpcStreamWindowBytes());

@@ -69,7 +69,11 @@ public final class ConfigLoader {
           new Setting("max-cas-blob-size-bytes", "0", "Largest blob the CAS accepts; 0 means no limit."),
           new Setting("inline-output-limit-bytes", "1048576", "Most bytes GetActionResult inlines (stdout, stderr, output files) in one answer."),
           new Setting("existence-cache-entries", "100000", "Blobs remembered as present, sparing FindMissingBlobs and action-cache checks a request to the store; 0 turns the cache off."),
-          new Setting("existence-checks-in-flight", "16", "Existence checks the server runs against the store at once, across all calls."));
+          new Setting("existence-checks-in-flight", "16", "Existence checks the server runs against the store at once, across all calls."),
+          new Setting("existence-cache-ttl-seconds", "3600", "How long a blob found present is remembered; with --expiry-age-days, it and the refresh threshold must fit inside the expiry age."),
+          new Setting("expiry-age-days", "0", "Age in days after which the bucket's lifecycle rule deletes an object (the Terraform's expiry_days); blobs in use are refreshed before it. 0: the bucket expires nothing."),
+          new Setting("refresh-threshold-seconds", "", "With --expiry-age-days: a blob in use is copied in place once its date is this old (default: half the expiry age)."),
+          new Setting("max-disk-bytes", "", "Local store: the most bytes of blobs and objects kept; least recently used ones are evicted beyond it (default: half the free space of the data folder's disk at start)."));
 
   private ConfigLoader() {}
 
@@ -157,6 +161,7 @@ public final class ConfigLoader {
       throw new IllegalArgumentException(
           "--tls-client-ca-file needs TLS: set --tls-cert-file and --tls-key-file too");
     }
+    Lifetimes lifetimes = Lifetimes.of(v);
     return new ServerConfig(
         v.get("bind-address"),
         port,
@@ -194,7 +199,37 @@ public final class ConfigLoader {
         v.longIn("max-cas-blob-size-bytes", 0, Long.MAX_VALUE),
         v.longIn("inline-output-limit-bytes", 0, 1L << 30),
         (int) v.longIn("existence-cache-entries", 0, 100_000_000),
-        (int) v.longIn("existence-checks-in-flight", 1, 1024));
+        (int) v.longIn("existence-checks-in-flight", 1, 1024),
+        lifetimes.existenceCacheTtl(),
+        lifetimes.expiryAge(),
+        lifetimes.refreshThreshold(),
+        v.optional("max-disk-bytes").map(x -> v.positiveLong("max-disk-bytes")).orElse(0L));
+  }
+
+  /** The existence cache's TTL and the refresh threshold, checked against the expiry age. */
+  private record Lifetimes(Duration existenceCacheTtl, Duration expiryAge, Duration refreshThreshold) {
+    static Lifetimes of(Values v) {
+      Duration ttl = Duration.ofSeconds(v.longIn("existence-cache-ttl-seconds", 1, 365L * 86400));
+      Duration age = Duration.ofDays(v.longIn("expiry-age-days", 0, 36500));
+      if (age.isZero()) {
+        return new Lifetimes(ttl, age, Duration.ZERO);
+      }
+      Duration threshold =
+          v.optional("refresh-threshold-seconds")
+              .map(x -> Duration.ofSeconds(v.positiveLong("refresh-threshold-seconds")))
+              .orElse(age.dividedBy(2));
+      // A blob reported present is touched then: its date is younger than the threshold, and a
+      // cached answer is repeated for up to the TTL, so the blob must stay that long and leave
+      // the client time to fetch it.
+      if (ttl.plus(threshold).compareTo(age) >= 0) {
+        throw new IllegalArgumentException(
+            "--existence-cache-ttl-seconds (" + ttl.toSeconds() + ") plus the refresh threshold ("
+                + threshold.toSeconds() + " s) must be less than --expiry-age-days ("
+                + age.toDays() + " days = " + age.toSeconds() + " s): a blob reported present"
+                + " could otherwise expire before the answer does");
+      }
+      return new Lifetimes(ttl, age, threshold);
+    }
   }
 
   /** The allow-list: empty for every instance; an empty item stands for the unnamed instance. */

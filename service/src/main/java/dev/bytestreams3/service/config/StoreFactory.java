@@ -100,7 +100,8 @@ public final class StoreFactory implements AutoCloseable {
             .partSizeBytes(c.partSizeBytes())
             .maxPartsInFlight(c.partsInFlight())
             .readSegmentBytes((int) c.readSegmentBytes())
-            .maxSegmentsInFlight(c.readSegmentsInFlight());
+            .maxSegmentsInFlight(c.readSegmentsInFlight())
+            .refreshThreshold(c.refreshThreshold());
     c.region().ifPresent(b::region);
     c.endpoint().ifPresent(b::endpointOverride);
     if (c.accessKeyId().isPresent()) {
