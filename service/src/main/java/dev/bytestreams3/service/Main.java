@@ -26,6 +26,7 @@ import dev.bytestreams3.service.security.TokenAuthInterceptor;
 import dev.bytestreams3.service.security.TokenFile;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.Sha256;
+import dev.bytestreams3.storage.local.LocalBlobStore;
 import io.grpc.ServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -69,6 +70,18 @@ public final class Main {
     new JvmThreadMetrics().bindTo(metrics);
     new ProcessorMetrics().bindTo(metrics);
     new UptimeMetrics().bindTo(metrics);
+    if (store instanceof LocalBlobStore local) {
+      events.info(
+          "local-store",
+          "message",
+          "local store at " + config.dataDir() + " keeps at most " + local.maxBytes()
+              + " bytes of blobs"
+              + (local.defaultMaxBytes()
+                  ? " (default: half of its disk's free space plus what it holds;"
+                      + " set --max-disk-bytes)"
+                  : ""),
+          "max_disk_bytes", local.maxBytes());
+    }
     BlobPresence presence = CacheServer.presence(store, config);
     LifecycleMetrics.register(store.lifecycle(), presence, metrics);
     CacheServer server =

@@ -5,6 +5,9 @@ import static java.util.Objects.requireNonNull;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.local.LocalBlobStore;
+import dev.bytestreams3.storage.local.LocalLimits;
+import java.time.Clock;
+import java.util.OptionalLong;
 import dev.bytestreams3.storage.s3.S3BlobStore;
 import dev.bytestreams3.storage.s3.S3StoreConfig;
 import java.util.List;
@@ -54,7 +57,16 @@ public final class StoreFactory implements AutoCloseable {
   }
 
   private BlobStore openLocal() {
-    return new LocalBlobStore(config.dataDir(), 4L * 1024 * 1024, 8, budget);
+    LocalBlobStore local =
+        new LocalBlobStore(
+            config.dataDir(), 4L * 1024 * 1024, 8, budget,
+            new LocalLimits(
+                config.maxDiskBytes() == 0
+                    ? OptionalLong.empty()
+                    : OptionalLong.of(config.maxDiskBytes()),
+                config.uploadIdleTimeout(),
+                Clock.systemUTC()));
+    return local;
   }
 
   private BlobStore openS3() {
