@@ -58,6 +58,23 @@ final class BazelClient {
     return Optional.of(new BazelClient(binary, dir.resolve("output-root").toAbsolutePath()));
   }
 
+  /** Debian's Bazel 4.2.3 (package {@code bazel-bootstrap}), where it is installed. */
+  static final Path DEBIAN_BINARY = Path.of("/usr/bin/bazel");
+
+  /**
+   * Debian's Bazel 4.2.3, with its output base under {@code dir}; empty with the reason printed
+   * when it is not installed ({@code apt-get install bazel-bootstrap}; {@code .ci/run} does).
+   */
+  static Optional<BazelClient> debian(Path dir) {
+    if (!Files.isExecutable(DEBIAN_BINARY)) {
+      System.out.println(
+          "Bazel 4.2.3 test skipped: " + DEBIAN_BINARY + " is missing (Debian package"
+              + " bazel-bootstrap: apt-get install bazel-bootstrap)");
+      return Optional.empty();
+    }
+    return Optional.of(new BazelClient(DEBIAN_BINARY, dir.resolve("output-root").toAbsolutePath()));
+  }
+
   /** Runs {@code bazel <command> <args>} in {@code workspace}; startup options keep it contained. */
   Result run(Path workspace, String command, List<String> args) throws Exception {
     List<String> cmd = new ArrayList<>();
