@@ -142,15 +142,24 @@ class ExistenceLifecycleTest {
   void findMissing_cachedAnswer_expiresAfterTtl() throws Exception {
     Digest d = put("cached for a while");
     assertThat(reportedMissing(d)).isFalse();
-    assertThat(presence.hits()).isEqualTo(1);
-    expire(d);
-
     clock.advance(TTL.minusSeconds(1));
-    assertThat(reportedMissing(d)).as("still within the TTL").isFalse();
+    assertThat(reportedMissing(d)).isFalse();
+    assertThat(presence.hits()).as("answered from the cache within the TTL").isEqualTo(2);
+    assertThat(presence.storeChecks()).isZero();
+
     clock.advance(Duration.ofSeconds(1));
-    assertThat(reportedMissing(d)).as("past the TTL").isTrue();
-    assertThat(presence.misses()).isEqualTo(1);
+    assertThat(reportedMissing(d)).isFalse();
+    assertThat(presence.misses()).as("asked of the store past the TTL").isEqualTo(1);
     assertThat(presence.storeChecks()).isEqualTo(1);
+  }
+
+  @Test
+  void findMissing_blobGoneWithinTtl_isMissing_localStoreChecksOnTouch() throws Exception {
+    Digest d = put("deleted behind the server's back");
+    expire(d);
+    // The cached answer is touched before it is repeated; the local store finds the file gone.
+    assertThat(reportedMissing(d)).isTrue();
+    assertThat(presence.invalidations()).isEqualTo(1);
   }
 
   @Test
