@@ -88,6 +88,8 @@ class BazelBuildWithoutTheBytesTest {
       System.out.println("Bazel 4.2.3 second build: " + lastInfo(second.output()));
       assertThat(second.exitCode()).as(second.output()).isZero();
       assertThat(second.output()).doesNotContain("does not exist remotely");
+      // The expired output's action ran again (a miss), as did the two after it.
+      assertThat(lastInfo(second.output())).contains("3 local");
     } finally {
       bazel.run(ws, "shutdown", List.of());
     }

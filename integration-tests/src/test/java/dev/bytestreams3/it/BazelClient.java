@@ -20,10 +20,12 @@ final class BazelClient {
 
   private final Path binary;
   private final Path outputRoot;
+  private final List<String> startupOptions;
 
-  private BazelClient(Path binary, Path outputRoot) {
+  private BazelClient(Path binary, Path outputRoot, List<String> startupOptions) {
     this.binary = binary;
     this.outputRoot = outputRoot;
+    this.startupOptions = startupOptions;
   }
 
   /**
@@ -55,11 +57,13 @@ final class BazelClient {
         throw new IllegalStateException("npm install " + PACKAGE + " failed:\n" + r.output());
       }
     }
-    return Optional.of(new BazelClient(binary, dir.resolve("output-root").toAbsolutePath()));
+    return Optional.of(new BazelClient(binary, dir.resolve("output-root").toAbsolutePath(), List.of()));
   }
 
   /** Debian's Bazel 4.2.3 (package {@code bazel-bootstrap}), where it is installed. */
   static final Path DEBIAN_BINARY = Path.of("/usr/bin/bazel");
+
+  private static final String DEBIAN_RC = "/etc/bazel/bazelrc";
 
   /**
    * Debian's Bazel 4.2.3, with its output base under {@code dir}; empty with the reason printed
@@ -72,7 +76,11 @@ final class BazelClient {
               + " bazel-bootstrap: apt-get install bazel-bootstrap)");
       return Optional.empty();
     }
-    return Optional.of(new BazelClient(DEBIAN_BINARY, dir.resolve("output-root").toAbsolutePath()));
+    // Debian's build finds its install base and JDK through the rc file the package ships.
+    return Optional.of(
+        new BazelClient(
+            DEBIAN_BINARY, dir.resolve("output-root").toAbsolutePath(),
+            List.of("--bazelrc=" + DEBIAN_RC)));
   }
 
   /** Runs {@code bazel <command> <args>} in {@code workspace}; startup options keep it contained. */
@@ -83,6 +91,7 @@ final class BazelClient {
     cmd.add("--nosystem_rc");
     cmd.add("--nohome_rc");
     cmd.add("--output_user_root=" + outputRoot);
+    cmd.addAll(startupOptions);
     cmd.add(command);
     cmd.addAll(args);
     return run(cmd, workspace, TIMEOUT_SECONDS);
