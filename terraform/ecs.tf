@@ -22,6 +22,9 @@ locals {
     BS3_GRPC_PORT              = tostring(var.grpc_port)
     BS3_HTTP_PORT              = tostring(var.http_port)
     BS3_SHUTDOWN_GRACE_SECONDS = tostring(var.shutdown_grace_seconds)
+    # The server refreshes blobs in use before the bucket's expiry rule would delete them, so it
+    # must know the rule's age: both come from this one variable.
+    BS3_EXPIRY_AGE_DAYS = local.cache_expiration_enabled ? tostring(var.cache_expiration_days) : ""
   })
 
   # ECS drops variables whose value is empty, and the provider would then

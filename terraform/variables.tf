@@ -83,7 +83,7 @@ variable "abort_incomplete_multipart_upload_days" {
 }
 
 variable "cache_expiration_days" {
-  description = "Optional age in days after which objects below key_prefix are deleted by S3. S3 counts from the object's creation, not its last use, so blobs that are still in use expire too. Null or 0 turns expiration off."
+  description = "Optional age in days after which objects below key_prefix are deleted by S3. S3 counts from an object's last write, so the server is told the same age (BS3_EXPIRY_AGE_DAYS) and copies each blob still in use onto itself once it is half that old; blobs unused for the whole age expire. Null or 0 turns expiration off."
   type        = number
   default     = null
 
@@ -296,8 +296,9 @@ variable "extra_environment" {
   validation {
     condition = length(setintersection(keys(var.extra_environment), [
       "BS3_BUCKET", "BS3_PREFIX", "BS3_REGION", "BS3_GRPC_PORT", "BS3_HTTP_PORT", "BS3_SHUTDOWN_GRACE_SECONDS",
+      "BS3_EXPIRY_AGE_DAYS",
     ])) == 0
-    error_message = "extra_environment must not set BS3_BUCKET, BS3_PREFIX, BS3_REGION, BS3_GRPC_PORT, BS3_HTTP_PORT or BS3_SHUTDOWN_GRACE_SECONDS; they come from other variables."
+    error_message = "extra_environment must not set BS3_BUCKET, BS3_PREFIX, BS3_REGION, BS3_GRPC_PORT, BS3_HTTP_PORT, BS3_SHUTDOWN_GRACE_SECONDS or BS3_EXPIRY_AGE_DAYS; they come from other variables."
   }
 }
 

@@ -87,6 +87,14 @@ run "expiration_applies_to_the_key_prefix" {
     condition     = length(aws_s3_bucket_lifecycle_configuration.cache.rule) == 2
     error_message = "The abort rule must stay when expiration is on."
   }
+
+  assert {
+    condition = contains(
+      jsondecode(aws_ecs_task_definition.server.container_definitions)[0].environment,
+      { name = "BS3_EXPIRY_AGE_DAYS", value = "30" },
+    )
+    error_message = "The server must be told the expiry rule's age (BS3_EXPIRY_AGE_DAYS), so that it refreshes blobs in use before the rule deletes them."
+  }
 }
 
 run "expiration_zero_means_off" {
@@ -99,6 +107,14 @@ run "expiration_zero_means_off" {
   assert {
     condition     = length(aws_s3_bucket_lifecycle_configuration.cache.rule) == 1
     error_message = "cache_expiration_days = 0 must not add an expiration rule."
+  }
+
+  assert {
+    condition = length([
+      for e in jsondecode(aws_ecs_task_definition.server.container_definitions)[0].environment : e
+      if e.name == "BS3_EXPIRY_AGE_DAYS"
+    ]) == 0
+    error_message = "Without an expiration rule the server must not be given an expiry age."
   }
 }
 

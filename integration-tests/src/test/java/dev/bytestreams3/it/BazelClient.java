@@ -20,10 +20,12 @@ final class BazelClient {
 
   private final Path binary;
   private final Path outputRoot;
+  private final List<String> startupOptions;
 
-  private BazelClient(Path binary, Path outputRoot) {
+  private BazelClient(Path binary, Path outputRoot, List<String> startupOptions) {
     this.binary = binary;
     this.outputRoot = outputRoot;
+    this.startupOptions = startupOptions;
   }
 
   /**
@@ -55,7 +57,30 @@ final class BazelClient {
         throw new IllegalStateException("npm install " + PACKAGE + " failed:\n" + r.output());
       }
     }
-    return Optional.of(new BazelClient(binary, dir.resolve("output-root").toAbsolutePath()));
+    return Optional.of(new BazelClient(binary, dir.resolve("output-root").toAbsolutePath(), List.of()));
+  }
+
+  /** Debian's Bazel 4.2.3 (package {@code bazel-bootstrap}), where it is installed. */
+  static final Path DEBIAN_BINARY = Path.of("/usr/bin/bazel");
+
+  private static final String DEBIAN_RC = "/etc/bazel/bazelrc";
+
+  /**
+   * Debian's Bazel 4.2.3, with its output base under {@code dir}; empty with the reason printed
+   * when it is not installed ({@code apt-get install bazel-bootstrap}; {@code .ci/run} does).
+   */
+  static Optional<BazelClient> debian(Path dir) {
+    if (!Files.isExecutable(DEBIAN_BINARY)) {
+      System.out.println(
+          "Bazel 4.2.3 test skipped: " + DEBIAN_BINARY + " is missing (Debian package"
+              + " bazel-bootstrap: apt-get install bazel-bootstrap)");
+      return Optional.empty();
+    }
+    // Debian's build finds its install base and JDK through the rc file the package ships.
+    return Optional.of(
+        new BazelClient(
+            DEBIAN_BINARY, dir.resolve("output-root").toAbsolutePath(),
+            List.of("--bazelrc=" + DEBIAN_RC)));
   }
 
   /** Runs {@code bazel <command> <args>} in {@code workspace}; startup options keep it contained. */
@@ -66,6 +91,7 @@ final class BazelClient {
     cmd.add("--nosystem_rc");
     cmd.add("--nohome_rc");
     cmd.add("--output_user_root=" + outputRoot);
+    cmd.addAll(startupOptions);
     cmd.add(command);
     cmd.addAll(args);
     return run(cmd, workspace, TIMEOUT_SECONDS);

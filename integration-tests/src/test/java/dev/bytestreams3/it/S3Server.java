@@ -50,6 +50,23 @@ final class S3Server implements AutoCloseable {
     return s3.storeConfig();
   }
 
+  /** Deletes {@code key} from the bucket, as its expiry rule would. */
+  void delete(String key) {
+    try (software.amazon.awssdk.services.s3.S3Client admin =
+        software.amazon.awssdk.services.s3.S3Client.builder()
+            .endpointOverride(s3.endpoint())
+            .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+            .forcePathStyle(true)
+            .credentialsProvider(
+                software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                    software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                        S3MockFixture.ACCESS_KEY, S3MockFixture.SECRET_KEY)))
+            .build()) {
+      admin.headObject(r -> r.bucket(s3.bucket()).key(key));
+      admin.deleteObject(r -> r.bucket(s3.bucket()).key(key));
+    }
+  }
+
   @Override
   public void close() {
     s3.close();

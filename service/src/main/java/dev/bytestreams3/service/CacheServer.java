@@ -11,6 +11,7 @@ import dev.bytestreams3.service.capabilities.CapabilitiesService;
 import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.cas.ContentAddressableStorageService;
+import dev.bytestreams3.service.cas.PresenceTrackingStore;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.GrpcConnectionLimits;
 import dev.bytestreams3.service.config.ServerConfig;
@@ -85,7 +86,7 @@ public final class CacheServer {
 
   /** The services this server offers over {@code store}, configured by {@code config}. */
   public static List<BindableService> services(BlobStore store, ServerConfig config) {
-    return services(store, config, idleLimits(config));
+    return services(store, config, presence(store, config));
   }
 
   /** How long streams may stay idle, as {@code config} says. */
@@ -93,17 +94,35 @@ public final class CacheServer {
     return new IdleLimits(config.writeFirstMessageTimeout(), config.streamIdleTimeout());
   }
 
-  /** As {@link #services(BlobStore, ServerConfig)}, ending idle streams as {@code idle} says. */
+  /** The existence cache over {@code store} that {@code config} describes. */
+  public static BlobPresence presence(BlobStore store, ServerConfig config) {
+    return new BlobPresence(
+        store, config.existenceCacheEntries(), config.existenceChecksInFlight(),
+        config.existenceCacheTtl(), java.time.Clock.systemUTC());
+  }
+
+  /** As {@link #services(BlobStore, ServerConfig)}, with {@code presence} as the existence cache. */
   public static List<BindableService> services(
-      BlobStore store, ServerConfig config, IdleLimits idle) {
-    requireNonNull(store, "store");
+      BlobStore store, ServerConfig config, BlobPresence presence) {
+    return services(store, config, idleLimits(config), presence);
+  }
+
+  /**
+   * The services this server offers over {@code backing}, configured by {@code config}, ending
+   * idle streams as {@code idle} says, with {@code presence} as their existence cache; every read
+   * they make through the store keeps the cache true (see {@link PresenceTrackingStore}).
+   */
+  public static List<BindableService> services(
+      BlobStore backing, ServerConfig config, IdleLimits idle, BlobPresence presence) {
+    requireNonNull(backing, "backing");
+    requireNonNull(idle, "idle");
     requireNonNull(config, "config");
+    requireNonNull(presence, "presence");
+    BlobStore store = new PresenceTrackingStore(backing, presence);
     DigestFunctions digests = digestFunctions();
     Instances instances = new Instances(config.instanceNames());
     KeyLayout layout = new KeyLayout();
     CasLimits limits = new CasLimits(config.maxBatchTotalSizeBytes(), config.maxCasBlobSizeBytes());
-    BlobPresence presence =
-        new BlobPresence(store, config.existenceCacheEntries(), config.existenceChecksInFlight());
     ResourceNameParser names = new ResourceNameParser(digests, instances);
     return List.of(
         new ByteStreamService(

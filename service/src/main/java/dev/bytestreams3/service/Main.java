@@ -1,6 +1,7 @@
 package dev.bytestreams3.service;
 
 import dev.bytestreams3.service.bytestream.IdleLimits;
+import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.config.StoreFactory;
@@ -16,6 +17,7 @@ import dev.bytestreams3.service.observe.CacheLookupMetrics;
 import dev.bytestreams3.service.observe.CallRecorder;
 import dev.bytestreams3.service.observe.EventLog;
 import dev.bytestreams3.service.observe.IdleStreamMetrics;
+import dev.bytestreams3.service.observe.LifecycleMetrics;
 import dev.bytestreams3.service.observe.MemoryBudgetMetrics;
 import dev.bytestreams3.service.observe.MetricsText;
 import dev.bytestreams3.service.observe.ReadinessMetrics;
@@ -28,6 +30,7 @@ import dev.bytestreams3.service.security.TokenAuthInterceptor;
 import dev.bytestreams3.service.security.TokenFile;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.Sha256;
+import dev.bytestreams3.storage.local.LocalBlobStore;
 import io.grpc.ServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -73,11 +76,25 @@ public final class Main {
     new JvmThreadMetrics().bindTo(metrics);
     new ProcessorMetrics().bindTo(metrics);
     new UptimeMetrics().bindTo(metrics);
+    if (store instanceof LocalBlobStore local) {
+      events.info(
+          "local-store",
+          "message",
+          "local store at " + config.dataDir() + " keeps at most " + local.maxBytes()
+              + " bytes of blobs"
+              + (local.defaultMaxBytes()
+                  ? " (default: half of its disk's free space plus what it holds;"
+                      + " set --max-disk-bytes)"
+                  : ""),
+          "max_disk_bytes", local.maxBytes());
+    }
+    BlobPresence presence = CacheServer.presence(store, config);
+    LifecycleMetrics.register(store.lifecycle(), presence, metrics);
     CacheServer server =
         CacheServer.start(
             config.bindAddress(),
             config.grpcPort(),
-            CacheServer.services(store, config, idle),
+            CacheServer.services(store, config, idle, presence),
             options,
             CacheServer.maxInboundMessageBytes(config),
             config.grpcStreamWindowBytes(),

@@ -57,6 +57,21 @@ public abstract class ForwardingStore implements BlobStore {
   }
 
   @Override
+  public CompletableFuture<Void> touch(BlobKey key) {
+    return inner.touch(key);
+  }
+
+  @Override
+  public void addEvictionListener(java.util.function.Consumer<BlobKey> listener) {
+    inner.addEvictionListener(listener);
+  }
+
+  @Override
+  public dev.bytestreams3.storage.LifecycleCounters lifecycle() {
+    return inner.lifecycle();
+  }
+
+  @Override
   public void close() {
     inner.close();
   }

@@ -63,6 +63,30 @@ public interface BlobStore extends AutoCloseable {
    */
   CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes);
 
+  /**
+   * Tells the store that the blob at {@code key} is in use: reported present, served, or named by
+   * a served action result. A store whose backend removes blobs by age (an S3 expiry rule) resets
+   * the blob's date when it is past the store's refresh threshold; a store with a size limit moves
+   * it to the back of its eviction order. Completes once the blob is known to stay at least as
+   * long as the store promises (see the store's documentation); fails with {@link
+   * StorageException.Reason#NOT_FOUND} when there is no such blob. The default does nothing.
+   */
+  default CompletableFuture<Void> touch(BlobKey key) {
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /**
+   * Registers {@code listener}, called with each key the store removes on its own (eviction under
+   * a size limit), so that whoever remembers the blob as present forgets it. The default store
+   * removes nothing on its own.
+   */
+  default void addEvictionListener(java.util.function.Consumer<BlobKey> listener) {}
+
+  /** What the store has stored, evicted and refreshed; zeros for a store that counts none. */
+  default LifecycleCounters lifecycle() {
+    return new LifecycleCounters();
+  }
+
   /** Releases the store's threads and connections. */
   @Override
   void close();

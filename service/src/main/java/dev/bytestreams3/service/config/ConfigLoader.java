@@ -78,7 +78,11 @@ public final class ConfigLoader {
           new Setting("grpc-max-connection-idle-seconds", "600", "A gRPC connection without calls this long is closed gracefully (clients reconnect)."),
           new Setting("grpc-max-connection-age-seconds", "3600", "A gRPC connection this old is asked to go away (GOAWAY); its calls may run on for the grace below. 0 for no limit."),
           new Setting("grpc-max-connection-age-grace-seconds", "600", "How long calls may run on a connection asked to go away before it is closed."),
-          new Setting("grpc-max-concurrent-streams", "1000", "Calls one gRPC connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)."));
+          new Setting("grpc-max-concurrent-streams", "1000", "Calls one gRPC connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)."),
+          new Setting("existence-cache-ttl-seconds", "3600", "How long a blob found present is remembered; with --expiry-age-days, it and the refresh threshold must fit inside the expiry age."),
+          new Setting("expiry-age-days", "0", "Age in days after which the bucket's lifecycle rule deletes an object (the Terraform's expiry_days); blobs in use are refreshed before it. 0: the bucket expires nothing."),
+          new Setting("refresh-threshold-seconds", "", "With --expiry-age-days: a blob in use is copied in place once its date is this old (default: half the expiry age)."),
+          new Setting("max-disk-bytes", "", "Local store: the most bytes of blobs and objects kept; least recently used ones are evicted beyond it (default: half the free space of the data folder's disk at start)."));
 
   private ConfigLoader() {}
 
@@ -171,6 +175,7 @@ public final class ConfigLoader {
       throw new IllegalArgumentException(
           "--tls-client-ca-file needs TLS: set --tls-cert-file and --tls-key-file too");
     }
+    Lifetimes lifetimes = Lifetimes.of(v);
     return new ServerConfig(
         v.get("bind-address"),
         port,
@@ -221,7 +226,37 @@ public final class ConfigLoader {
             Duration.ofSeconds(v.longIn("grpc-max-connection-idle-seconds", 1, 30L * 86400)),
             Duration.ofSeconds(v.longIn("grpc-max-connection-age-seconds", 0, 365L * 86400)),
             Duration.ofSeconds(v.longIn("grpc-max-connection-age-grace-seconds", 0, 86400)),
-            (int) v.longIn("grpc-max-concurrent-streams", 1, 1_000_000)));
+            (int) v.longIn("grpc-max-concurrent-streams", 1, 1_000_000)),
+        lifetimes.existenceCacheTtl(),
+        lifetimes.expiryAge(),
+        lifetimes.refreshThreshold(),
+        v.optional("max-disk-bytes").map(x -> v.positiveLong("max-disk-bytes")).orElse(0L));
+  }
+
+  /** The existence cache's TTL and the refresh threshold, checked against the expiry age. */
+  private record Lifetimes(Duration existenceCacheTtl, Duration expiryAge, Duration refreshThreshold) {
+    static Lifetimes of(Values v) {
+      Duration ttl = Duration.ofSeconds(v.longIn("existence-cache-ttl-seconds", 1, 365L * 86400));
+      Duration age = Duration.ofDays(v.longIn("expiry-age-days", 0, 36500));
+      if (age.isZero()) {
+        return new Lifetimes(ttl, age, Duration.ZERO);
+      }
+      Duration threshold =
+          v.optional("refresh-threshold-seconds")
+              .map(x -> Duration.ofSeconds(v.positiveLong("refresh-threshold-seconds")))
+              .orElse(age.dividedBy(2));
+      // A blob reported present is touched then: its date is younger than the threshold, and a
+      // cached answer is repeated for up to the TTL, so the blob must stay that long and leave
+      // the client time to fetch it.
+      if (ttl.plus(threshold).compareTo(age) >= 0) {
+        throw new IllegalArgumentException(
+            "--existence-cache-ttl-seconds (" + ttl.toSeconds() + ") plus the refresh threshold ("
+                + threshold.toSeconds() + " s) must be less than --expiry-age-days ("
+                + age.toDays() + " days = " + age.toSeconds() + " s): a blob reported present"
+                + " could otherwise expire before the answer does");
+      }
+      return new Lifetimes(ttl, age, threshold);
+    }
   }
 
   /** The allow-list: empty for every instance; an empty item stands for the unnamed instance. */

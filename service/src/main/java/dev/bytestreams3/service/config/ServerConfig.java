@@ -53,7 +53,16 @@ public record ServerConfig(
     int existenceChecksInFlight,
     Duration writeFirstMessageTimeout,
     Duration streamIdleTimeout,
-    GrpcConnectionLimits grpcConnections) {
+    GrpcConnectionLimits grpcConnections,
+    Duration existenceCacheTtl,
+    Duration expiryAge,
+    Duration refreshThreshold,
+    long maxDiskBytes) {
+
+  /** Whether the bucket has an expiry rule the server must keep blobs in use from. */
+  public boolean expires() {
+    return !expiryAge.isZero();
+  }
 
   /** Whether the HTTP port is on ({@code --http-port} is not -1). */
   public boolean servesHttp() {
@@ -84,6 +93,10 @@ public record ServerConfig(
         + ", tls=" + (tlsCertFile.isEmpty() ? "off" : tlsClientCaFile.isPresent() ? "mutual" : "on")
         + ", tokens=" + tokenFile.map(Path::toString).orElse("off")
         + instanceNames.map(n -> ", instances=" + n).orElse("")
-        + (actionCacheReadOnly ? ", actionCache=read-only" : "") + "]";
+        + (actionCacheReadOnly ? ", actionCache=read-only" : "")
+        + ", existenceCacheTtl=" + existenceCacheTtl
+        + (expires() ? ", expiryAge=" + expiryAge + ", refreshThreshold=" + refreshThreshold : "")
+        + (usesS3() ? "" : ", maxDiskBytes=" + (maxDiskBytes == 0 ? "default" : maxDiskBytes))
+        + "]";
   }
 }

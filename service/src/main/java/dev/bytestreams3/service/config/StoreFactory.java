@@ -5,6 +5,9 @@ import static java.util.Objects.requireNonNull;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.local.LocalBlobStore;
+import dev.bytestreams3.storage.local.LocalLimits;
+import java.time.Clock;
+import java.util.OptionalLong;
 import dev.bytestreams3.storage.s3.S3BlobStore;
 import dev.bytestreams3.storage.s3.S3StoreConfig;
 import java.util.List;
@@ -62,7 +65,16 @@ public final class StoreFactory implements AutoCloseable {
   }
 
   private BlobStore openLocal() {
-    return new LocalBlobStore(config.dataDir(), 4L * 1024 * 1024, 8, budget);
+    LocalBlobStore local =
+        new LocalBlobStore(
+            config.dataDir(), 4L * 1024 * 1024, 8, budget,
+            new LocalLimits(
+                config.maxDiskBytes() == 0
+                    ? OptionalLong.empty()
+                    : OptionalLong.of(config.maxDiskBytes()),
+                config.uploadIdleTimeout(),
+                Clock.systemUTC()));
+    return local;
   }
 
   private BlobStore openS3() {
@@ -112,7 +124,8 @@ public final class StoreFactory implements AutoCloseable {
             .partSizeBytes(c.partSizeBytes())
             .maxPartsInFlight(c.partsInFlight())
             .readSegmentBytes((int) c.readSegmentBytes())
-            .maxSegmentsInFlight(c.readSegmentsInFlight());
+            .maxSegmentsInFlight(c.readSegmentsInFlight())
+            .refreshThreshold(c.refreshThreshold());
     c.region().ifPresent(b::region);
     c.endpoint().ifPresent(b::endpointOverride);
     if (c.accessKeyId().isPresent()) {

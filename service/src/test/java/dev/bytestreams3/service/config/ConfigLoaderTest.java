@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -85,6 +86,34 @@ class ConfigLoaderTest {
     assertThat(rejecting.httpEmitUnpopulated()).isTrue();
     assertThatThrownBy(() -> ConfigLoader.load(new String[] {"--http-strict-json=yes"}, Map.of()))
         .hasMessage("--http-strict-json: 'yes' (expected: true or false)");
+  }
+
+  @Test
+  void expiryAge_defaultsFitInside_andTtlPlusThresholdBeyondItIsRefused() {
+    ServerConfig none = ConfigLoader.load(new String[0], Map.of());
+    assertThat(none.expires()).isFalse();
+    assertThat(none.existenceCacheTtl()).isEqualTo(Duration.ofHours(1));
+
+    ServerConfig month =
+        ConfigLoader.load(new String[0], Map.of("BS3_EXPIRY_AGE_DAYS", "30"));
+    assertThat(month.expiryAge()).isEqualTo(Duration.ofDays(30));
+    assertThat(month.refreshThreshold()).isEqualTo(Duration.ofDays(15));
+
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    new String[] {"--expiry-age-days=1", "--existence-cache-ttl-seconds=50000"},
+                    Map.of()))
+        .hasMessage(
+            "--existence-cache-ttl-seconds (50000) plus the refresh threshold (43200 s) must be"
+                + " less than --expiry-age-days (1 days = 86400 s): a blob reported present could"
+                + " otherwise expire before the answer does");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    new String[] {"--expiry-age-days=2", "--refresh-threshold-seconds=172800"},
+                    Map.of()))
+        .hasMessageStartingWith("--existence-cache-ttl-seconds (3600) plus the refresh threshold (172800 s)");
   }
 
   @Test

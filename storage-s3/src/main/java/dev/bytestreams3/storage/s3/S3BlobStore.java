@@ -59,6 +59,9 @@ public final class S3BlobStore implements BlobStore {
   private final UploadRecords records;
   /** The sweep of idle uploads running now, if one is. */
   private final AtomicReference<CompletableFuture<Integer>> sweeping = new AtomicReference<>();
+  private final dev.bytestreams3.storage.LifecycleCounters lifecycle =
+      new dev.bytestreams3.storage.LifecycleCounters();
+  private final S3Refresher refresher;
 
   private S3BlobStore(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
     this.hashThreads = hashThreads;
@@ -74,6 +77,7 @@ public final class S3BlobStore implements BlobStore {
     this.budget = budget;
     this.keys = new S3Keys(config.keyPrefix());
     this.records = new UploadRecords(this);
+    this.refresher = new S3Refresher(this, lifecycle);
   }
 
   /** Opens a store with {@code config}, reserving every buffer from {@code budget}. */
@@ -630,6 +634,21 @@ public final class S3BlobStore implements BlobStore {
   CompletableFuture<Void> deleteObject(String key) {
     return call("DELETE", key, () -> client.deleteObject(r -> r.bucket(bucket()).key(key)))
         .thenApply(r -> null);
+  }
+
+  /** Resets the blob's date when it is past the refresh threshold (see {@link S3Refresher}). */
+  @Override
+  public CompletableFuture<Void> touch(BlobKey key) {
+    try {
+      return refresher.touch(keys.object(key));
+    } catch (StorageException e) {
+      return failed(e);
+    }
+  }
+
+  @Override
+  public dev.bytestreams3.storage.LifecycleCounters lifecycle() {
+    return lifecycle;
   }
 
   @Override

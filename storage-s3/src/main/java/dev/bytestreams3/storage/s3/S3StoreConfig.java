@@ -45,6 +45,9 @@ public final class S3StoreConfig {
   private final Duration requestTimeout;
   private final List<ExecutionInterceptor> interceptors;
   private final int listPartsPageSize;
+  private final Duration refreshThreshold;
+  private final int refreshesInFlight;
+  private final java.time.Clock clock;
 
   private S3StoreConfig(Builder b) {
     this.bucket = requireNonNull(b.bucket, "bucket");
@@ -77,6 +80,13 @@ public final class S3StoreConfig {
           "listPartsPageSize: " + b.listPartsPageSize + " (expected: 1..1000)");
     }
     this.listPartsPageSize = b.listPartsPageSize;
+    this.refreshThreshold = requireNonNull(b.refreshThreshold, "refreshThreshold");
+    if (refreshThreshold.isNegative()) {
+      throw new IllegalArgumentException(
+          "refreshThreshold: " + refreshThreshold + " (expected: >= 0; 0 turns refreshing off)");
+    }
+    this.refreshesInFlight = positive("refreshesInFlight", b.refreshesInFlight);
+    this.clock = requireNonNull(b.clock, "clock");
   }
 
   private static int positive(String name, int value) {
@@ -109,6 +119,9 @@ public final class S3StoreConfig {
     b.requestTimeout = requestTimeout;
     b.interceptors = interceptors;
     b.listPartsPageSize = listPartsPageSize;
+    b.refreshThreshold = refreshThreshold;
+    b.refreshesInFlight = refreshesInFlight;
+    b.clock = clock;
     return b;
   }
 
@@ -188,6 +201,24 @@ public final class S3StoreConfig {
     return listPartsPageSize;
   }
 
+  /**
+   * A blob in use whose LastModified is at least this old is copied onto itself, so that a bucket
+   * expiry rule does not remove it; zero turns refreshing off (a bucket without such a rule).
+   */
+  public Duration refreshThreshold() {
+    return refreshThreshold;
+  }
+
+  /** Refreshes (a HEAD and maybe a CopyObject each) running at once, across the store. */
+  public int refreshesInFlight() {
+    return refreshesInFlight;
+  }
+
+  /** The clock refresh decisions are made by; the system's in production. */
+  public java.time.Clock clock() {
+    return clock;
+  }
+
   @Override
   public String toString() {
     return "S3StoreConfig{bucket=" + bucket + ", keyPrefix=" + keyPrefix
@@ -198,7 +229,7 @@ public final class S3StoreConfig {
         + ", checksumMode=" + checksumMode
         + ", partSizeBytes=" + partSizeBytes + ", maxPartsInFlight=" + maxPartsInFlight
         + ", readSegmentBytes=" + readSegmentBytes + ", maxSegmentsInFlight=" + maxSegmentsInFlight
-        + ", maxConcurrency=" + maxConcurrency + ", requestTimeout=" + requestTimeout + "}";
+        + ", maxConcurrency=" + maxConcurrency + ", requestTimeout=" + requestTimeout + ", refreshThreshold=" + refreshThreshold + "}";
   }
 
   /** Builds an {@link S3StoreConfig}; every setting but the bucket has a working default. */
@@ -219,6 +250,9 @@ public final class S3StoreConfig {
     private Duration requestTimeout = Duration.ofMinutes(5);
     private List<ExecutionInterceptor> interceptors = List.of();
     private int listPartsPageSize = 1000;
+    private Duration refreshThreshold = Duration.ZERO;
+    private int refreshesInFlight = 16;
+    private java.time.Clock clock = java.time.Clock.systemUTC();
 
     private Builder() {}
 
@@ -297,6 +331,23 @@ public final class S3StoreConfig {
     /** Parts per ListParts page (1..1000); smaller pages only serve tests of paging. */
     public Builder listPartsPageSize(int listPartsPageSize) {
       this.listPartsPageSize = listPartsPageSize;
+      return this;
+    }
+
+    /** See {@link S3StoreConfig#refreshThreshold()}. */
+    public Builder refreshThreshold(Duration refreshThreshold) {
+      this.refreshThreshold = requireNonNull(refreshThreshold, "refreshThreshold");
+      return this;
+    }
+
+    public Builder refreshesInFlight(int refreshesInFlight) {
+      this.refreshesInFlight = refreshesInFlight;
+      return this;
+    }
+
+    /** The clock refresh decisions are made by; tests pass their own. */
+    public Builder clock(java.time.Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
       return this;
     }
 

@@ -69,6 +69,13 @@ public final class LocalBlobStore implements BlobStore {
   /** Where writers claim upload folders, so that two stores on one root never share a writer. */
   private final FileChannel holds;
 
+  private final dev.bytestreams3.storage.LifecycleCounters lifecycle =
+      new dev.bytestreams3.storage.LifecycleCounters();
+  /** The published blobs in least-recently-used order, kept under the size limit. */
+  private final DiskIndex index;
+  /** Sweeps idle uploads and stray temporary files now and then. */
+  private final java.util.concurrent.ScheduledExecutorService sweeps;
+
   /** Guards each upload folder's files; striped so that it needs no cleanup. */
   private final Object[] uploadLocks = new Object[64];
 
@@ -103,7 +110,20 @@ public final class LocalBlobStore implements BlobStore {
    *     when it is spent, appends wait for the disk and reads for the file instead
    */
   public LocalBlobStore(Path root, long checkpointBytes, int ioThreads, MemoryBudget budget) {
+    this(root, checkpointBytes, ioThreads, budget, LocalLimits.unbounded());
+  }
+
+  /**
+   * Opens a store under {@code root}, creating it when absent, kept within {@code limits}.
+   *
+   * @param checkpointBytes how many bytes an upload writes between syncs of its committed state
+   * @param ioThreads threads doing blocking file I/O
+   * @param budget what bytes kept on their way to disk and chunks read ahead are reserved from
+   */
+  public LocalBlobStore(
+      Path root, long checkpointBytes, int ioThreads, MemoryBudget budget, LocalLimits limits) {
     requireNonNull(root, "root");
+    requireNonNull(limits, "limits");
     this.budget = requireNonNull(budget, "budget");
     if (checkpointBytes <= 0) {
       throw new IllegalArgumentException(
@@ -131,6 +151,64 @@ public final class LocalBlobStore implements BlobStore {
     }
     this.io = Executors.newFixedThreadPool(ioThreads, daemons("local-store-io-"));
     this.syncs = Executors.newFixedThreadPool(ioThreads, daemons("local-store-sync-"));
+    this.index = new DiskIndex(blobs, limits.maxBytes(), limits.clock(), lifecycle);
+    IdleSweeper sweeper = new IdleSweeper(this, uploads, tmp, limits.idleTimeout(), limits.clock());
+    this.sweeps =
+        Executors.newSingleThreadScheduledExecutor(daemons("local-store-sweep-"));
+    long every = Math.max(1, Math.min(3600, limits.idleTimeout().toSeconds() / 4));
+    sweeps.scheduleWithFixedDelay(
+        () -> onIo("sweep idle uploads", sweeper::sweep), every, every, TimeUnit.SECONDS);
+    this.sweeper = sweeper;
+  }
+
+  private final IdleSweeper sweeper;
+
+  /** The most bytes of blobs and objects this store keeps. */
+  public long maxBytes() {
+    return index.maxBytes();
+  }
+
+  /** Whether {@link #maxBytes} is the default, half of what the store may use on its disk. */
+  public boolean defaultMaxBytes() {
+    return index.defaultLimit();
+  }
+
+  /** Removes idle uploads and stray temporary files now; completes with how many it removed. */
+  public CompletableFuture<Integer> sweepIdle() {
+    return onIo("sweep idle uploads", sweeper::sweep);
+  }
+
+  /** Keys of published blobs from least to most recently used. */
+  java.util.List<BlobKey> keysOldestFirst() {
+    return index.keysOldestFirst();
+  }
+
+  /** Whether an upload of this store is writing {@code folder} now. */
+  boolean isWriting(Path folder) {
+    return writers.containsKey(folder);
+  }
+
+  @Override
+  public CompletableFuture<Void> touch(BlobKey key) {
+    return onIo(
+        "touch " + key,
+        () -> {
+          if (!Files.isRegularFile(blobPath(key))) {
+            throw new StorageException(Reason.NOT_FOUND, key + " not found");
+          }
+          index.used(key);
+          return null;
+        });
+  }
+
+  @Override
+  public void addEvictionListener(java.util.function.Consumer<BlobKey> listener) {
+    index.addListener(requireNonNull(listener, "listener"));
+  }
+
+  @Override
+  public dev.bytestreams3.storage.LifecycleCounters lifecycle() {
+    return lifecycle;
   }
 
   private static ThreadFactory daemons(String prefix) {
@@ -319,21 +397,26 @@ public final class LocalBlobStore implements BlobStore {
         "read " + key,
         () -> {
           FileChannel ch;
+          index.pin(key);
           try {
             ch = FileChannel.open(blobPath(key), StandardOpenOption.READ);
           } catch (NoSuchFileException e) {
+            index.unpin(key);
             throw new StorageException(Reason.NOT_FOUND, key + " not found", e);
           }
           long size = ch.size();
           if (offset < 0 || offset > size) {
             ch.close();
+            index.unpin(key);
             throw new StorageException(
                 Reason.OUT_OF_RANGE,
                 "offset " + offset + " is outside " + key + " of " + size + " bytes");
           }
+          index.used(key);
           // Compared as a remainder, so that a limit near Long.MAX_VALUE cannot overflow the end.
           long end = limit <= 0 || limit > size - offset ? size : offset + limit;
-          return new LocalBlobReader(this, budget, ch, size, offset, end);
+          return new PinnedReader(
+              new LocalBlobReader(this, budget, ch, size, offset, end), index, key);
         });
   }
 
@@ -344,14 +427,19 @@ public final class LocalBlobStore implements BlobStore {
         "put " + key,
         () -> {
           Path t = tmp.resolve(UUID.randomUUID().toString());
-          try (FileChannel ch =
-              FileChannel.open(t, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            while (d.hasRemaining()) {
-              ch.write(d);
+          try {
+            try (FileChannel ch =
+                FileChannel.open(t, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+              while (d.hasRemaining()) {
+                ch.write(d);
+              }
+              ch.force(true);
             }
-            ch.force(true);
+            publish(t, key, true);
+          } finally {
+            // A failed write leaves no temporary file behind.
+            Files.deleteIfExists(t);
           }
-          publish(t, key, true);
           return null;
         });
   }
@@ -377,6 +465,7 @@ public final class LocalBlobStore implements BlobStore {
                     Reason.INTERNAL, key + " ended at " + data.position() + " of " + size + " bytes");
               }
             }
+            index.used(key);
             return data.flip();
           } catch (NoSuchFileException e) {
             throw new StorageException(Reason.NOT_FOUND, key + " not found", e);
@@ -393,10 +482,19 @@ public final class LocalBlobStore implements BlobStore {
   void publish(Path file, BlobKey key, boolean overwrite) throws IOException {
     Path target = blobPath(key);
     Files.createDirectories(target.getParent());
+    long size = Files.size(file);
     if (overwrite) {
       Files.move(file, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      return;
+    } else {
+      publishNew(file, target, key);
     }
+    index.published(key, size);
+    index.used(key);
+    index.evict();
+  }
+
+  /** Publishes {@code file} at {@code target} unless a blob is there already. */
+  private static void publishNew(Path file, Path target, BlobKey key) throws IOException {
     try {
       Files.createLink(target, file);
     } catch (FileAlreadyExistsException e) {
@@ -424,6 +522,7 @@ public final class LocalBlobStore implements BlobStore {
   /** Stops taking work and waits briefly for queued file writes, so none outlives the store. */
   @Override
   public void close() {
+    sweeps.shutdownNow();
     io.shutdown();
     // Let queued file work (a writer suspending, say) finish rather than race whoever removes the
     // folder next.
