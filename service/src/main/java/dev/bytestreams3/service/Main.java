@@ -8,6 +8,7 @@ import dev.bytestreams3.service.gateway.GatewaySettings;
 import dev.bytestreams3.service.gateway.RawRoutes;
 import dev.bytestreams3.service.gateway.UploadPage;
 import dev.bytestreams3.service.http.HealthEndpoints;
+import dev.bytestreams3.service.http.StoreReadiness;
 import dev.bytestreams3.service.http.HttpRoutes;
 import dev.bytestreams3.service.http.HttpServer;
 import dev.bytestreams3.service.http.MetricsEndpoint;
@@ -18,6 +19,7 @@ import dev.bytestreams3.service.observe.MetricsText;
 import dev.bytestreams3.service.observe.RpcLog;
 import dev.bytestreams3.service.observe.RpcMetrics;
 import dev.bytestreams3.service.observe.S3RequestMetrics;
+import dev.bytestreams3.service.observe.StoreFailureLog;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.service.security.ServerTls;
 import dev.bytestreams3.service.security.TokenAuthInterceptor;
@@ -60,7 +62,9 @@ public final class Main {
       System.exit(2);
       return;
     }
-    StoreFactory stores = new StoreFactory(config, List.of(new S3RequestMetrics(metrics)));
+    StoreFactory stores =
+        new StoreFactory(
+            config, List.of(new S3RequestMetrics(metrics), new StoreFailureLog(events)));
     BlobStore store = stores.open();
     MemoryBudgetMetrics.register(stores.budget(), metrics);
     new JvmMemoryMetrics().bindTo(metrics);
@@ -82,7 +86,9 @@ public final class Main {
         "tokens", config.tokenFile().isEmpty() ? "off" : "on",
         "sha256", Sha256.FUNCTION.implementation(),
         "config", config.toString());
-    HealthEndpoints health = new HealthEndpoints(store, Duration.ofSeconds(5));
+    HealthEndpoints health =
+        new HealthEndpoints(
+            new StoreReadiness(store, config.readinessTimeout(), config.readinessCache()));
     HttpServer http = null;
     if (config.servesHttp()) {
       GatewaySettings gateway =

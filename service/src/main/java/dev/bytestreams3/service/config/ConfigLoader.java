@@ -69,7 +69,11 @@ public final class ConfigLoader {
           new Setting("max-cas-blob-size-bytes", "0", "Largest blob the CAS accepts; 0 means no limit."),
           new Setting("inline-output-limit-bytes", "1048576", "Most bytes GetActionResult inlines (stdout, stderr, output files) in one answer."),
           new Setting("existence-cache-entries", "100000", "Blobs remembered as present, sparing FindMissingBlobs and action-cache checks a request to the store; 0 turns the cache off."),
-          new Setting("existence-checks-in-flight", "16", "Existence checks the server runs against the store at once, across all calls."));
+          new Setting("existence-checks-in-flight", "16", "Existence checks the server runs against the store at once, across all calls."),
+          new Setting("s3-max-attempts", "3", "Attempts per S3 request, the first included; 5xx, throttling, reset and timed-out requests are retried with the AWS SDK's exponential backoff."),
+          new Setting("s3-response-timeout-seconds", "10", "How long one S3 request attempt may wait for S3 to send anything before it fails (and is retried)."),
+          new Setting("readiness-cache-seconds", "2", "How long /readyz reuses its last store probe: probes in between cost S3 nothing."),
+          new Setting("readiness-timeout-seconds", "3", "How long /readyz waits for the store probe before answering 503."));
 
   private ConfigLoader() {}
 
@@ -194,7 +198,11 @@ public final class ConfigLoader {
         v.longIn("max-cas-blob-size-bytes", 0, Long.MAX_VALUE),
         v.longIn("inline-output-limit-bytes", 0, 1L << 30),
         (int) v.longIn("existence-cache-entries", 0, 100_000_000),
-        (int) v.longIn("existence-checks-in-flight", 1, 1024));
+        (int) v.longIn("existence-checks-in-flight", 1, 1024),
+        (int) v.longIn("s3-max-attempts", 1, 10),
+        Duration.ofSeconds(v.longIn("s3-response-timeout-seconds", 1, 3600)),
+        Duration.ofSeconds(v.longIn("readiness-cache-seconds", 0, 3600)),
+        Duration.ofSeconds(v.longIn("readiness-timeout-seconds", 1, 3600)));
   }
 
   /** The allow-list: empty for every instance; an empty item stands for the unnamed instance. */

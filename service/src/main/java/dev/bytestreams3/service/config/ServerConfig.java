@@ -49,7 +49,11 @@ public record ServerConfig(
     long maxCasBlobSizeBytes,
     long inlineOutputLimitBytes,
     int existenceCacheEntries,
-    int existenceChecksInFlight) {
+    int existenceChecksInFlight,
+    int s3MaxAttempts,
+    Duration s3ResponseTimeout,
+    Duration readinessCache,
+    Duration readinessTimeout) {
 
   /** Whether the HTTP port is on ({@code --http-port} is not -1). */
   public boolean servesHttp() {

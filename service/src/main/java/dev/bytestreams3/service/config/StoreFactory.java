@@ -100,7 +100,9 @@ public final class StoreFactory implements AutoCloseable {
             .partSizeBytes(c.partSizeBytes())
             .maxPartsInFlight(c.partsInFlight())
             .readSegmentBytes((int) c.readSegmentBytes())
-            .maxSegmentsInFlight(c.readSegmentsInFlight());
+            .maxSegmentsInFlight(c.readSegmentsInFlight())
+            .maxAttempts(c.s3MaxAttempts())
+            .responseTimeout(c.s3ResponseTimeout());
     c.region().ifPresent(b::region);
     c.endpoint().ifPresent(b::endpointOverride);
     if (c.accessKeyId().isPresent()) {

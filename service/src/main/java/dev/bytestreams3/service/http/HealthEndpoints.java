@@ -6,28 +6,27 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.server.ServerBuilder;
-import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code GET /healthz}: 200 while the process runs (liveness). {@code GET /readyz}: 200 when the
- * store answers a lookup within the probe timeout, 503 when it does not and once shutdown began
+ * store answered its latest (cached) lookup, 503 when it did not and once shutdown began
  * (readiness), so a load balancer stops sending new work before the server stops.
  */
 public final class HealthEndpoints implements HttpRoutes {
 
-  private static final BlobKey PROBE = BlobKey.of("readiness-probe");
-
-  private final BlobStore store;
-  private final Duration probeTimeout;
+  private final StoreReadiness store;
   private final AtomicBoolean stopping = new AtomicBoolean();
 
+  /** Probes {@code store} on every readiness check, waiting at most {@code probeTimeout}. */
   public HealthEndpoints(BlobStore store, Duration probeTimeout) {
+    this(new StoreReadiness(store, probeTimeout, Duration.ZERO));
+  }
+
+  public HealthEndpoints(StoreReadiness store) {
     this.store = requireNonNull(store, "store");
-    this.probeTimeout = requireNonNull(probeTimeout, "probeTimeout");
   }
 
   /** From now on {@code /readyz} answers 503. */
@@ -46,27 +45,17 @@ public final class HealthEndpoints implements HttpRoutes {
       return HttpResponse.of(
           HttpStatus.SERVICE_UNAVAILABLE, MediaType.PLAIN_TEXT_UTF_8, "shutting down\n");
     }
+    // The store's own error text (S3's message, an endpoint) stays in the log, not in this body.
     return HttpResponse.of(
         store
-            .size(PROBE)
-            .orTimeout(probeTimeout.toMillis(), TimeUnit.MILLISECONDS)
-            .handle(
-                (size, err) ->
-                    err == null
+            .ready()
+            .thenApply(
+                ready ->
+                    ready
                         ? HttpResponse.of(HttpStatus.OK, MediaType.PLAIN_TEXT_UTF_8, "ready\n")
                         : HttpResponse.of(
                             HttpStatus.SERVICE_UNAVAILABLE,
                             MediaType.PLAIN_TEXT_UTF_8,
-                            "store not answering: " + rootMessage(err) + "\n")));
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c instanceof java.util.concurrent.TimeoutException
-        ? "no answer within " + "the probe timeout"
-        : String.valueOf(c.getMessage());
+                            "store not reachable\n")));
   }
 }

@@ -45,6 +45,8 @@ public final class S3StoreConfig {
   private final Duration requestTimeout;
   private final List<ExecutionInterceptor> interceptors;
   private final int listPartsPageSize;
+  private final int maxAttempts;
+  private final Duration responseTimeout;
 
   private S3StoreConfig(Builder b) {
     this.bucket = requireNonNull(b.bucket, "bucket");
@@ -77,6 +79,15 @@ public final class S3StoreConfig {
           "listPartsPageSize: " + b.listPartsPageSize + " (expected: 1..1000)");
     }
     this.listPartsPageSize = b.listPartsPageSize;
+    if (b.maxAttempts < 1 || b.maxAttempts > 10) {
+      throw new IllegalArgumentException("maxAttempts: " + b.maxAttempts + " (expected: 1..10)");
+    }
+    this.maxAttempts = b.maxAttempts;
+    this.responseTimeout = requireNonNull(b.responseTimeout, "responseTimeout");
+    if (responseTimeout.isNegative() || responseTimeout.isZero()) {
+      throw new IllegalArgumentException(
+          "responseTimeout: " + responseTimeout + " (expected: > 0)");
+    }
   }
 
   private static int positive(String name, int value) {
@@ -109,6 +120,8 @@ public final class S3StoreConfig {
     b.requestTimeout = requestTimeout;
     b.interceptors = interceptors;
     b.listPartsPageSize = listPartsPageSize;
+    b.maxAttempts = maxAttempts;
+    b.responseTimeout = responseTimeout;
     return b;
   }
 
@@ -188,6 +201,24 @@ public final class S3StoreConfig {
     return listPartsPageSize;
   }
 
+  /**
+   * Attempts per S3 request, the first included: a request that fails with a retryable error (a
+   * 5xx, throttling, a reset or timed-out connection) is sent again, after the SDK's exponential
+   * backoff with jitter, until this many attempts have failed.
+   */
+  public int maxAttempts() {
+    return maxAttempts;
+  }
+
+  /**
+   * How long one attempt may wait for S3 to send anything (after the request was sent, and
+   * between pieces of a response) before it counts as failed; bounds how long a black-holed S3
+   * holds a request.
+   */
+  public Duration responseTimeout() {
+    return responseTimeout;
+  }
+
   @Override
   public String toString() {
     return "S3StoreConfig{bucket=" + bucket + ", keyPrefix=" + keyPrefix
@@ -198,7 +229,8 @@ public final class S3StoreConfig {
         + ", checksumMode=" + checksumMode
         + ", partSizeBytes=" + partSizeBytes + ", maxPartsInFlight=" + maxPartsInFlight
         + ", readSegmentBytes=" + readSegmentBytes + ", maxSegmentsInFlight=" + maxSegmentsInFlight
-        + ", maxConcurrency=" + maxConcurrency + ", requestTimeout=" + requestTimeout + "}";
+        + ", maxConcurrency=" + maxConcurrency + ", requestTimeout=" + requestTimeout
+        + ", maxAttempts=" + maxAttempts + ", responseTimeout=" + responseTimeout + "}";
   }
 
   /** Builds an {@link S3StoreConfig}; every setting but the bucket has a working default. */
@@ -219,6 +251,8 @@ public final class S3StoreConfig {
     private Duration requestTimeout = Duration.ofMinutes(5);
     private List<ExecutionInterceptor> interceptors = List.of();
     private int listPartsPageSize = 1000;
+    private int maxAttempts = 3;
+    private Duration responseTimeout = Duration.ofSeconds(10);
 
     private Builder() {}
 
@@ -297,6 +331,17 @@ public final class S3StoreConfig {
     /** Parts per ListParts page (1..1000); smaller pages only serve tests of paging. */
     public Builder listPartsPageSize(int listPartsPageSize) {
       this.listPartsPageSize = listPartsPageSize;
+      return this;
+    }
+
+    /** Attempts per request, the first included (1..10; 1 turns retries off). */
+    public Builder maxAttempts(int maxAttempts) {
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    public Builder responseTimeout(Duration responseTimeout) {
+      this.responseTimeout = requireNonNull(responseTimeout, "responseTimeout");
       return this;
     }
 
