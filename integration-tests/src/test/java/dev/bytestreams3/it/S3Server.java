@@ -21,6 +21,11 @@ final class S3Server implements AutoCloseable {
     return "S3Mock at " + s3.endpoint() + ", bucket " + s3.bucket();
   }
 
+  /** Where the S3 server listens. */
+  java.net.URI endpoint() {
+    return s3.endpoint();
+  }
+
   /** The server flags for this S3 server, as a user would give them for an S3-compatible store. */
   List<String> serverArgs() {
     return List.of(
