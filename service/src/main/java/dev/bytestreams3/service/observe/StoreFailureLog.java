@@ -144,7 +144,9 @@ public final class StoreFailureLog implements ExecutionInterceptor {
       while (root.getCause() != null && root.getCause() != root) {
         root = root.getCause();
       }
-      text = root.getClass().getSimpleName() + ": " + root.getMessage();
+      text =
+          root.getClass().getSimpleName()
+              + (root.getMessage() == null ? "" : ": " + root.getMessage());
     }
     return text.length() <= MAX_CAUSE_CHARS ? text : text.substring(0, MAX_CAUSE_CHARS) + "...";
   }
