@@ -89,6 +89,8 @@ public final class Main {
     HealthEndpoints health =
         new HealthEndpoints(
             new StoreReadiness(store, config.readinessTimeout(), config.readinessCache()));
+    // The first lookup warms the store's client before a load balancer's first probe.
+    health.probeNow();
     HttpServer http = null;
     if (config.servesHttp()) {
       GatewaySettings gateway =

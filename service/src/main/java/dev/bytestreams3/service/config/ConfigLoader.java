@@ -72,8 +72,8 @@ public final class ConfigLoader {
           new Setting("existence-checks-in-flight", "16", "Existence checks the server runs against the store at once, across all calls."),
           new Setting("s3-max-attempts", "3", "Attempts per S3 request, the first included; 5xx, throttling, reset and timed-out requests are retried with the AWS SDK's exponential backoff."),
           new Setting("s3-response-timeout-seconds", "10", "How long one S3 request attempt may wait for S3 to send anything before it fails (and is retried)."),
-          new Setting("readiness-cache-seconds", "2", "How long /readyz reuses its last store probe: probes in between cost S3 nothing."),
-          new Setting("readiness-timeout-seconds", "3", "How long /readyz waits for the store probe before answering 503."));
+          new Setting("readiness-cache-seconds", "1", "How long /readyz reuses its last store probe: probes in between cost S3 nothing."),
+          new Setting("readiness-timeout-seconds", "4", "How long /readyz waits for the store probe before answering 503."));
 
   private ConfigLoader() {}
 

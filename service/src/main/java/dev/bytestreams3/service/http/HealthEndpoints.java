@@ -29,6 +29,11 @@ public final class HealthEndpoints implements HttpRoutes {
     this.store = requireNonNull(store, "store");
   }
 
+  /** Starts a store lookup now, without waiting for it, so the first probe finds it under way. */
+  public void probeNow() {
+    store.ready();
+  }
+
   /** From now on {@code /readyz} answers 503. */
   public void markStopping() {
     stopping.set(true);
