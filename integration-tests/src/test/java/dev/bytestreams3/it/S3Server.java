@@ -21,6 +21,11 @@ final class S3Server implements AutoCloseable {
     return "S3Mock at " + s3.endpoint() + ", bucket " + s3.bucket();
   }
 
+  /** Where the S3 server listens. */
+  java.net.URI endpoint() {
+    return s3.endpoint();
+  }
+
   /** The server flags for this S3 server, as a user would give them for an S3-compatible store. */
   List<String> serverArgs() {
     return List.of(
@@ -38,11 +43,6 @@ final class S3Server implements AutoCloseable {
     return serverArgs().stream()
         .map(a -> a.startsWith("--endpoint=") ? "--endpoint=" + endpoint : a)
         .toList();
-  }
-
-  /** The S3 server's own endpoint. */
-  java.net.URI endpoint() {
-    return s3.endpoint();
   }
 
   /** A store configuration reaching this S3 server directly, beside the server under test. */

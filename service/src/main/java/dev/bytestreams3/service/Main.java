@@ -10,6 +10,7 @@ import dev.bytestreams3.service.gateway.GatewaySettings;
 import dev.bytestreams3.service.gateway.RawRoutes;
 import dev.bytestreams3.service.gateway.UploadPage;
 import dev.bytestreams3.service.http.HealthEndpoints;
+import dev.bytestreams3.service.http.StoreReadiness;
 import dev.bytestreams3.service.http.HttpRoutes;
 import dev.bytestreams3.service.http.HttpServer;
 import dev.bytestreams3.service.http.MetricsEndpoint;
@@ -24,6 +25,7 @@ import dev.bytestreams3.service.observe.ReadinessMetrics;
 import dev.bytestreams3.service.observe.RpcLog;
 import dev.bytestreams3.service.observe.RpcMetrics;
 import dev.bytestreams3.service.observe.S3RequestMetrics;
+import dev.bytestreams3.service.observe.StoreFailureLog;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.service.security.ServerTls;
 import dev.bytestreams3.service.security.TokenAuthInterceptor;
@@ -67,7 +69,9 @@ public final class Main {
       System.exit(2);
       return;
     }
-    StoreFactory stores = new StoreFactory(config, List.of(new S3RequestMetrics(metrics)));
+    StoreFactory stores =
+        new StoreFactory(
+            config, List.of(new S3RequestMetrics(metrics), new StoreFailureLog(events)));
     BlobStore store = stores.open();
     MemoryBudgetMetrics.register(stores.budget(), metrics);
     IdleLimits idle = CacheServer.idleLimits(config);
@@ -106,7 +110,12 @@ public final class Main {
         "tokens", config.tokenFile().isEmpty() ? "off" : "on",
         "sha256", Sha256.FUNCTION.implementation(),
         "config", config.toString());
-    HealthEndpoints health = new HealthEndpoints(store, Duration.ofSeconds(5), new ReadinessMetrics(metrics));
+    HealthEndpoints health =
+        new HealthEndpoints(
+            new StoreReadiness(store, config.readinessTimeout(), config.readinessCache()),
+            new ReadinessMetrics(metrics));
+    // The first lookup warms the store's client before a load balancer's first probe.
+    health.probeNow();
     HttpServer http = null;
     if (config.servesHttp()) {
       GatewaySettings gateway =

@@ -82,7 +82,11 @@ public final class ConfigLoader {
           new Setting("existence-cache-ttl-seconds", "3600", "How long a blob found present is remembered; with --expiry-age-days, it and the refresh threshold must fit inside the expiry age."),
           new Setting("expiry-age-days", "0", "Age in days after which the bucket's lifecycle rule deletes an object (the Terraform's expiry_days); blobs in use are refreshed before it. 0: the bucket expires nothing."),
           new Setting("refresh-threshold-seconds", "", "With --expiry-age-days: a blob in use is copied in place once its date is this old (default: half the expiry age)."),
-          new Setting("max-disk-bytes", "", "Local store: the most bytes of blobs and objects kept; least recently used ones are evicted beyond it (default: half the free space of the data folder's disk at start)."));
+          new Setting("max-disk-bytes", "", "Local store: the most bytes of blobs and objects kept; least recently used ones are evicted beyond it (default: half the free space of the data folder's disk at start)."),
+          new Setting("s3-max-attempts", "3", "Attempts per S3 request, the first included; 5xx, throttling, reset and timed-out requests are retried with the AWS SDK's exponential backoff."),
+          new Setting("s3-response-timeout-seconds", "10", "How long one S3 request attempt may wait for S3 to send anything before it fails (and is retried)."),
+          new Setting("readiness-cache-seconds", "1", "How long /readyz reuses its last store probe: probes in between cost S3 nothing."),
+          new Setting("readiness-timeout-seconds", "4", "How long /readyz waits for the store probe before answering 503."));
 
   private ConfigLoader() {}
 
@@ -230,7 +234,11 @@ public final class ConfigLoader {
         lifetimes.existenceCacheTtl(),
         lifetimes.expiryAge(),
         lifetimes.refreshThreshold(),
-        v.optional("max-disk-bytes").map(x -> v.positiveLong("max-disk-bytes")).orElse(0L));
+        v.optional("max-disk-bytes").map(x -> v.positiveLong("max-disk-bytes")).orElse(0L),
+        (int) v.longIn("s3-max-attempts", 1, 10),
+        Duration.ofSeconds(v.longIn("s3-response-timeout-seconds", 1, 3600)),
+        Duration.ofSeconds(v.longIn("readiness-cache-seconds", 0, 3600)),
+        Duration.ofSeconds(v.longIn("readiness-timeout-seconds", 1, 3600)));
   }
 
   /** The existence cache's TTL and the refresh threshold, checked against the expiry age. */

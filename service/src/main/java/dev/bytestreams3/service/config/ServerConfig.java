@@ -57,7 +57,11 @@ public record ServerConfig(
     Duration existenceCacheTtl,
     Duration expiryAge,
     Duration refreshThreshold,
-    long maxDiskBytes) {
+    long maxDiskBytes,
+    int s3MaxAttempts,
+    Duration s3ResponseTimeout,
+    Duration readinessCache,
+    Duration readinessTimeout) {
 
   /** Whether the bucket has an expiry rule the server must keep blobs in use from. */
   public boolean expires() {

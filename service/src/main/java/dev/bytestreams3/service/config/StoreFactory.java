@@ -125,7 +125,9 @@ public final class StoreFactory implements AutoCloseable {
             .maxPartsInFlight(c.partsInFlight())
             .readSegmentBytes((int) c.readSegmentBytes())
             .maxSegmentsInFlight(c.readSegmentsInFlight())
-            .refreshThreshold(c.refreshThreshold());
+            .refreshThreshold(c.refreshThreshold())
+            .maxAttempts(c.s3MaxAttempts())
+            .responseTimeout(c.s3ResponseTimeout());
     c.region().ifPresent(b::region);
     c.endpoint().ifPresent(b::endpointOverride);
     if (c.accessKeyId().isPresent()) {

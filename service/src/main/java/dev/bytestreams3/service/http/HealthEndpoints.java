@@ -6,37 +6,37 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.server.ServerBuilder;
-import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
  * {@code GET /healthz}: 200 while the process runs (liveness). {@code GET /readyz}: 200 when the
- * store answers a lookup within the probe timeout, 503 when it does not and once shutdown began
+ * store answered its latest (cached) lookup, 503 when it did not and once shutdown began
  * (readiness), so a load balancer stops sending new work before the server stops. Each answer is
  * also handed to a listener (the readiness metrics).
  */
 public final class HealthEndpoints implements HttpRoutes {
 
-  private static final BlobKey PROBE = BlobKey.of("readiness-probe");
-
-  private final BlobStore store;
-  private final Duration probeTimeout;
+  private final StoreReadiness store;
   private final Consumer<Boolean> answers;
   private final AtomicBoolean stopping = new AtomicBoolean();
 
+  /** Probes {@code store} on every readiness check, waiting at most {@code probeTimeout}. */
   public HealthEndpoints(BlobStore store, Duration probeTimeout) {
-    this(store, probeTimeout, ready -> {});
+    this(new StoreReadiness(store, probeTimeout, Duration.ZERO), ready -> {});
   }
 
-  /** Like the two-argument form; {@code answers} is told every readiness answer (true: ready). */
-  public HealthEndpoints(BlobStore store, Duration probeTimeout, Consumer<Boolean> answers) {
+  /** Answers from {@code store}; {@code answers} is told every readiness answer (true: ready). */
+  public HealthEndpoints(StoreReadiness store, Consumer<Boolean> answers) {
     this.store = requireNonNull(store, "store");
-    this.probeTimeout = requireNonNull(probeTimeout, "probeTimeout");
     this.answers = requireNonNull(answers, "answers");
+  }
+
+  /** Starts a store lookup now, without waiting for it, so the first probe finds it under way. */
+  public void probeNow() {
+    store.ready();
   }
 
   /** From now on {@code /readyz} answers 503. */
@@ -56,29 +56,19 @@ public final class HealthEndpoints implements HttpRoutes {
       return HttpResponse.of(
           HttpStatus.SERVICE_UNAVAILABLE, MediaType.PLAIN_TEXT_UTF_8, "shutting down\n");
     }
+    // The store's own error text (S3's message, an endpoint) stays in the log, not in this body.
     return HttpResponse.of(
         store
-            .size(PROBE)
-            .orTimeout(probeTimeout.toMillis(), TimeUnit.MILLISECONDS)
-            .handle(
-                (size, err) -> {
-                  answers.accept(err == null);
-                  return err == null
+            .ready()
+            .thenApply(
+                ready -> {
+                  answers.accept(ready);
+                  return ready
                       ? HttpResponse.of(HttpStatus.OK, MediaType.PLAIN_TEXT_UTF_8, "ready\n")
                       : HttpResponse.of(
                           HttpStatus.SERVICE_UNAVAILABLE,
                           MediaType.PLAIN_TEXT_UTF_8,
-                          "store not answering: " + rootMessage(err) + "\n");
+                          "store not reachable\n");
                 }));
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c instanceof java.util.concurrent.TimeoutException
-        ? "no answer within " + "the probe timeout"
-        : String.valueOf(c.getMessage());
   }
 }

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -35,6 +36,7 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
 import software.amazon.awssdk.services.s3.model.Part;
@@ -106,7 +108,9 @@ public final class S3BlobStore implements BlobStore {
                 NettyNioAsyncHttpClient.builder()
                     .eventLoopGroup(eventLoops)
                     .maxConcurrency(c.maxConcurrency())
-                    .connectionAcquisitionTimeout(c.requestTimeout()))
+                    .connectionAcquisitionTimeout(c.requestTimeout())
+                    .readTimeout(c.responseTimeout())
+                    .writeTimeout(c.responseTimeout()))
             .forcePathStyle(c.pathStyleAccess())
             .requestChecksumCalculation(
                 required
@@ -117,7 +121,10 @@ public final class S3BlobStore implements BlobStore {
                     ? ResponseChecksumValidation.WHEN_REQUIRED
                     : ResponseChecksumValidation.WHEN_SUPPORTED)
             .overrideConfiguration(
-                o -> o.apiCallTimeout(c.requestTimeout()).executionInterceptors(c.interceptors()));
+                o ->
+                    o.apiCallTimeout(c.requestTimeout())
+                        .retryStrategy(retryStrategy(c))
+                        .executionInterceptors(c.interceptors()));
     if (c.region().isPresent()) {
       b.region(Region.of(c.region().get()));
     } else if (c.endpointOverride().isPresent()) {
@@ -131,6 +138,20 @@ public final class S3BlobStore implements BlobStore {
               AwsBasicCredentials.create(c.accessKeyId().get(), c.secretAccessKey().orElse(""))));
     }
     return b.build();
+  }
+
+  /**
+   * The SDK's standard retry strategy for AWS services (retries 5xx, throttling, resets and
+   * timeouts; exponential backoff with full jitter from 100 ms, 1 s for throttling, at most 20
+   * s) with {@code maxAttempts} attempts. Its circuit breaker is off: the attempts are already
+   * capped, and a breaker drained by an outage would leave requests unretried for a while after
+   * S3 is back, when ordinary 5xx answers still need their retry.
+   */
+  private static RetryStrategy retryStrategy(S3StoreConfig c) {
+    return AwsRetryStrategy.standardRetryStrategy().toBuilder()
+        .maxAttempts(c.maxAttempts())
+        .circuitBreakerEnabled(false)
+        .build();
   }
 
   S3AsyncClient client() {

@@ -48,6 +48,8 @@ public final class S3StoreConfig {
   private final Duration refreshThreshold;
   private final int refreshesInFlight;
   private final java.time.Clock clock;
+  private final int maxAttempts;
+  private final Duration responseTimeout;
 
   private S3StoreConfig(Builder b) {
     this.bucket = requireNonNull(b.bucket, "bucket");
@@ -87,6 +89,15 @@ public final class S3StoreConfig {
     }
     this.refreshesInFlight = positive("refreshesInFlight", b.refreshesInFlight);
     this.clock = requireNonNull(b.clock, "clock");
+    if (b.maxAttempts < 1 || b.maxAttempts > 10) {
+      throw new IllegalArgumentException("maxAttempts: " + b.maxAttempts + " (expected: 1..10)");
+    }
+    this.maxAttempts = b.maxAttempts;
+    this.responseTimeout = requireNonNull(b.responseTimeout, "responseTimeout");
+    if (responseTimeout.isNegative() || responseTimeout.isZero()) {
+      throw new IllegalArgumentException(
+          "responseTimeout: " + responseTimeout + " (expected: > 0)");
+    }
   }
 
   private static int positive(String name, int value) {
@@ -122,6 +133,8 @@ public final class S3StoreConfig {
     b.refreshThreshold = refreshThreshold;
     b.refreshesInFlight = refreshesInFlight;
     b.clock = clock;
+    b.maxAttempts = maxAttempts;
+    b.responseTimeout = responseTimeout;
     return b;
   }
 
@@ -219,6 +232,24 @@ public final class S3StoreConfig {
     return clock;
   }
 
+  /**
+   * Attempts per S3 request, the first included: a request that fails with a retryable error (a
+   * 5xx, throttling, a reset or timed-out connection) is sent again, after the SDK's exponential
+   * backoff with jitter, until this many attempts have failed.
+   */
+  public int maxAttempts() {
+    return maxAttempts;
+  }
+
+  /**
+   * How long one attempt may wait for S3 to send anything (after the request was sent, and
+   * between pieces of a response) before it counts as failed; bounds how long a black-holed S3
+   * holds a request.
+   */
+  public Duration responseTimeout() {
+    return responseTimeout;
+  }
+
   @Override
   public String toString() {
     return "S3StoreConfig{bucket=" + bucket + ", keyPrefix=" + keyPrefix
@@ -229,7 +260,9 @@ public final class S3StoreConfig {
         + ", checksumMode=" + checksumMode
         + ", partSizeBytes=" + partSizeBytes + ", maxPartsInFlight=" + maxPartsInFlight
         + ", readSegmentBytes=" + readSegmentBytes + ", maxSegmentsInFlight=" + maxSegmentsInFlight
-        + ", maxConcurrency=" + maxConcurrency + ", requestTimeout=" + requestTimeout + ", refreshThreshold=" + refreshThreshold + "}";
+        + ", maxConcurrency=" + maxConcurrency + ", requestTimeout=" + requestTimeout
+        + ", refreshThreshold=" + refreshThreshold + ", maxAttempts=" + maxAttempts
+        + ", responseTimeout=" + responseTimeout + "}";
   }
 
   /** Builds an {@link S3StoreConfig}; every setting but the bucket has a working default. */
@@ -253,6 +286,8 @@ public final class S3StoreConfig {
     private Duration refreshThreshold = Duration.ZERO;
     private int refreshesInFlight = 16;
     private java.time.Clock clock = java.time.Clock.systemUTC();
+    private int maxAttempts = 3;
+    private Duration responseTimeout = Duration.ofSeconds(10);
 
     private Builder() {}
 
@@ -348,6 +383,17 @@ public final class S3StoreConfig {
     /** The clock refresh decisions are made by; tests pass their own. */
     public Builder clock(java.time.Clock clock) {
       this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Attempts per request, the first included (1..10; 1 turns retries off). */
+    public Builder maxAttempts(int maxAttempts) {
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    public Builder responseTimeout(Duration responseTimeout) {
+      this.responseTimeout = requireNonNull(responseTimeout, "responseTimeout");
       return this;
     }
 

@@ -1,0 +1,64 @@
+package dev.bytestreams3.service.http;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobStore;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Whether the store answers a lookup, asked at most once per {@code cacheFor}: every probe
+ * within that time, and every probe while a lookup is under way, shares one answer, so a burst of
+ * health checks costs the store one request. A lookup that fails or takes longer than {@code
+ * timeout} means not ready. Thread-safe.
+ */
+public final class StoreReadiness {
+
+  private static final BlobKey PROBE = BlobKey.of("readiness-probe");
+
+  private final BlobStore store;
+  private final Duration timeout;
+  private final long cacheNanos;
+  private final LongSupplier nanoClock;
+
+  private CompletableFuture<Boolean> current;
+  private long startedNanos;
+
+  public StoreReadiness(BlobStore store, Duration timeout, Duration cacheFor) {
+    this(store, timeout, cacheFor, System::nanoTime);
+  }
+
+  StoreReadiness(BlobStore store, Duration timeout, Duration cacheFor, LongSupplier nanoClock) {
+    this.store = requireNonNull(store, "store");
+    this.timeout = requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
+    }
+    if (cacheFor.isNegative()) {
+      throw new IllegalArgumentException("cacheFor: " + cacheFor + " (expected: >= 0)");
+    }
+    this.cacheNanos = cacheFor.toNanos();
+    this.nanoClock = requireNonNull(nanoClock, "nanoClock");
+  }
+
+  /**
+   * Completes with {@code true} when the store answered the latest lookup, {@code false} when it
+   * failed or did not answer in time; never completes exceptionally. Why it failed is the store's
+   * to log, not the probe's to repeat.
+   */
+  public synchronized CompletableFuture<Boolean> ready() {
+    long now = nanoClock.getAsLong();
+    if (current == null || (current.isDone() && now - startedNanos >= cacheNanos)) {
+      startedNanos = now;
+      current =
+          store
+              .size(PROBE)
+              .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+              .handle((size, err) -> err == null);
+    }
+    return current;
+  }
+}
