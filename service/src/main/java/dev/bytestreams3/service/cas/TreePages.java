@@ -95,7 +95,8 @@ final class TreePages {
     private final int pageSize;
     private final ServerCallStreamObserver<GetTreeResponse> responses;
     private final ArrayDeque<BlobDigest> pending = new ArrayDeque<>();
-    private final Set<String> seen = new HashSet<>();
+    /** Digests already met, size and all: a hash with a wrong size is not the same directory. */
+    private final Set<BlobDigest> seen = new HashSet<>();
     private final AtomicBoolean producing = new AtomicBoolean();
     private volatile boolean rootPending;
     private volatile boolean finished;
@@ -114,7 +115,7 @@ final class TreePages {
       this.rootPending = fromRoot;
       for (BlobDigest d : start) {
         pending.add(d);
-        seen.add(d.hash());
+        seen.add(d);
       }
     }
 
@@ -233,11 +234,11 @@ final class TreePages {
         // A child no digest can name is not in the CAS: left out like a missing one.
         return;
       }
-      if (seen.contains(c.hash())) {
+      if (seen.contains(c)) {
         return;
       }
       if (seen.size() < MAX_SEEN) {
-        seen.add(c.hash());
+        seen.add(c);
       }
       if (pending.size() >= MAX_PENDING) {
         throw Status.FAILED_PRECONDITION
