@@ -51,9 +51,9 @@ class BlackHoleOverS3Test {
       List<String> args = new ArrayList<>(s3.serverArgsVia(hole.endpoint()));
       args.add("--prefix=hole-" + UUID.randomUUID() + "/");
       args.add("--part-size-bytes=" + PART);
-      // Room for three parts: the multipart write's parts, held while S3 is dark, fill it, so the
-      // small writes after it wait for memory until S3 answers again.
-      args.add("--memory-budget-bytes=" + 3 * PART);
+      // Room for four parts, the fewest the server accepts: the multipart write's parts, held while
+      // S3 is dark, fill it, so the small writes after it wait for memory until S3 answers again.
+      args.add("--memory-budget-bytes=" + 4 * PART);
       try (ServerProcess server = ServerProcess.start(List.of(), args);
           Streams grpc = new Streams(server.target())) {
         String base = "http://127.0.0.1:" + server.httpPort();
@@ -67,7 +67,7 @@ class BlackHoleOverS3Test {
         hole.goDark();
         List<Attempt> attempts = new ArrayList<>();
         long seed = 100;
-        byte[] big = randomBytes(3 * PART + 4321, seed++);
+        byte[] big = randomBytes(4 * PART + 4321, seed++);
         attempts.add(grpcWrite("gRPC multipart CAS write", grpc,
             Streams.uploadName("cas", big), Streams.blobName("cas", big), big, 64 * 1024));
         Thread.sleep(1_000);
