@@ -14,10 +14,7 @@ import dev.bytestreams3.storage.UploadStatus;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -30,7 +27,6 @@ import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
@@ -48,7 +44,6 @@ import software.amazon.awssdk.services.s3.model.Part;
  */
 public final class S3BlobStore implements BlobStore {
 
-  private static final int EXISTENCE_CHECKS_IN_FLIGHT = 16;
   /** Upload records listed per request by a sweep; S3 answers at most 1,000. */
   private static final int SWEEP_PAGE_SIZE = 1000;
 
@@ -64,6 +59,7 @@ public final class S3BlobStore implements BlobStore {
   private final dev.bytestreams3.storage.LifecycleCounters lifecycle =
       new dev.bytestreams3.storage.LifecycleCounters();
   private final S3Refresher refresher;
+  private final S3Reads reads;
 
   private S3BlobStore(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
     this.hashThreads = hashThreads;
@@ -80,6 +76,7 @@ public final class S3BlobStore implements BlobStore {
     this.keys = new S3Keys(config.keyPrefix());
     this.records = new UploadRecords(this);
     this.refresher = new S3Refresher(this, lifecycle);
+    this.reads = new S3Reads(this);
   }
 
   /** Opens a store with {@code config}, reserving every buffer from {@code budget}. */
@@ -217,50 +214,12 @@ public final class S3BlobStore implements BlobStore {
 
   @Override
   public CompletableFuture<OptionalLong> size(BlobKey key) {
-    String k;
-    try {
-      k = keys.object(key);
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    return sizeOf(k);
-  }
-
-  private CompletableFuture<OptionalLong> sizeOf(String objectKey) {
-    return client
-        .headObject(r -> r.bucket(bucket()).key(objectKey))
-        .handle(
-            (r, err) -> {
-              if (err == null) {
-                return OptionalLong.of(r.contentLength());
-              }
-              if (S3Errors.isNotFound(err)) {
-                return OptionalLong.empty();
-              }
-              throw S3Errors.map(err, "HEAD", bucket(), objectKey);
-            });
+    return reads.size(key);
   }
 
   @Override
   public CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys) {
-    Permits permits = new Permits(EXISTENCE_CHECKS_IN_FLIGHT);
-    List<BlobKey> all = List.copyOf(keys);
-    List<CompletableFuture<OptionalLong>> sizes = new ArrayList<>();
-    for (BlobKey k : all) {
-      sizes.add(
-          permits.acquire().thenCompose(v -> size(k)).whenComplete((s, err) -> permits.release()));
-    }
-    return CompletableFuture.allOf(sizes.toArray(CompletableFuture[]::new))
-        .thenApply(
-            v -> {
-              Set<BlobKey> found = new LinkedHashSet<>();
-              for (int i = 0; i < all.size(); i++) {
-                if (sizes.get(i).join().isPresent()) {
-                  found.add(all.get(i));
-                }
-              }
-              return found;
-            });
+    return reads.findExisting(keys);
   }
 
   @Override
@@ -302,7 +261,7 @@ public final class S3BlobStore implements BlobStore {
               if (status.isPresent()) {
                 return CompletableFuture.completedFuture(status.get());
               }
-              return sizeOf(objectKey)
+              return reads.sizeOf(objectKey)
                   .thenApply(
                       s -> s.isPresent() ? new UploadStatus(s.getAsLong(), true, true) : UploadStatus.unknown());
             });
@@ -325,7 +284,7 @@ public final class S3BlobStore implements BlobStore {
     CompletableFuture<Void> allowed =
         spec.overwrite()
             ? CompletableFuture.completedFuture(null)
-            : sizeOf(objectKey)
+            : reads.sizeOf(objectKey)
                 .thenAccept(
                     s -> {
                       if (s.isPresent()) {
@@ -433,56 +392,14 @@ public final class S3BlobStore implements BlobStore {
             });
   }
 
-  /**
-   * Opens a reader pinned to the object the first HEAD finds: every ranged GET carries that
-   * HEAD's ETag in {@code If-Match}, so an object replaced during the read ends it with {@link
-   * Reason#CONFLICT} instead of handing out bytes of two objects.
-   */
   @Override
   public CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit) {
-    String objectKey;
-    try {
-      objectKey = keys.object(key);
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    return client
-        .headObject(r -> r.bucket(bucket()).key(objectKey))
-        .handle(
-            (head, err) -> {
-              if (err != null) {
-                if (S3Errors.isNotFound(err)) {
-                  throw new StorageException(Reason.NOT_FOUND, key + " not found");
-                }
-                throw S3Errors.map(err, "HEAD", bucket(), objectKey);
-              }
-              long size = head.contentLength();
-              if (offset < 0 || offset > size) {
-                throw new StorageException(
-                    Reason.OUT_OF_RANGE,
-                    "offset " + offset + " is outside " + key + " of " + size + " bytes");
-              }
-              // Compared as a remainder, so that a limit near Long.MAX_VALUE cannot overflow the end.
-              long end = limit <= 0 || limit > size - offset ? size : offset + limit;
-              return new S3BlobReader(
-                  this, objectKey, head.eTag(), size, offset, end,
-                  config.readSegmentBytes(), config.maxSegmentsInFlight());
-            });
+    return reads.openReader(key, offset, limit);
   }
 
-  /**
-   * GETs {@code length} bytes of {@code objectKey} from {@code start}, only from the object whose
-   * ETag is {@code eTag} when it is not null.
-   */
-  CompletableFuture<ChunkedBuffer> getRange(String objectKey, String eTag, long start, int length) {
-    return call(
-        "GET range of",
-        objectKey,
-        () ->
-            client.getObject(
-                r -> r.bucket(bucket()).key(objectKey).ifMatch(eTag)
-                    .range("bytes=" + start + "-" + (start + length - 1)),
-                new SegmentTransformer(length)));
+  /** The reads of this store. */
+  S3Reads reads() {
+    return reads;
   }
 
   @Override
@@ -533,23 +450,7 @@ public final class S3BlobStore implements BlobStore {
 
   @Override
   public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {
-    String objectKey;
-    try {
-      objectKey = keys.object(key);
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    BoundedBytesTransformer body =
-        new BoundedBytesTransformer(key.toString(), Math.min(maxBytes, MAX_GET_BYTES));
-    return call("GET", objectKey, () -> client.getObject(r -> r.bucket(bucket()).key(objectKey), body))
-        .handle(
-            (data, err) -> {
-              if (err != null) {
-                StorageException refused = body.refusal();
-                throw refused != null ? refused : StorageException.from(err);
-              }
-              return data;
-            });
+    return reads.get(key, maxBytes);
   }
 
   /**
@@ -586,70 +487,6 @@ public final class S3BlobStore implements BlobStore {
           }
         });
     return mine.copy();
-  }
-
-  /** A record found idle: its content, empty when it does not parse as one. */
-  record IdleRecord(Optional<UploadRecord> record) {}
-
-  /**
-   * The record at {@code recordKey} when it is still unchanged since before {@code cutoff}; empty
-   * when it is gone or was rewritten since (its upload is in use again).
-   */
-  CompletableFuture<Optional<IdleRecord>> readRecordIfIdle(
-      String recordKey, Instant cutoff, long maxBytes) {
-    return client
-        .headObject(r -> r.bucket(bucket()).key(recordKey))
-        .handle(
-            (head, err) -> {
-              if (err != null) {
-                if (S3Errors.isNotFound(err)) {
-                  return Optional.<Instant>empty();
-                }
-                throw S3Errors.map(err, "HEAD upload record", bucket(), recordKey);
-              }
-              return Optional.ofNullable(head.lastModified());
-            })
-        .thenCompose(
-            modified -> {
-              if (modified.isEmpty() || !modified.get().isBefore(cutoff)) {
-                return CompletableFuture.completedFuture(Optional.<IdleRecord>empty());
-              }
-              return fetchRecord(recordKey)
-                  .thenApply(
-                      found ->
-                          found.map(
-                              bytes -> {
-                                try {
-                                  return new IdleRecord(Optional.of(UploadRecord.parse(bytes)));
-                                } catch (IllegalArgumentException e) {
-                                  return new IdleRecord(Optional.empty());
-                                }
-                              }));
-            });
-  }
-
-  /** The bytes of the record object at {@code recordKey}, empty when there is none. */
-  private CompletableFuture<Optional<byte[]>> fetchRecord(String recordKey) {
-    BoundedBytesTransformer body =
-        new BoundedBytesTransformer(
-            "upload record s3://" + bucket() + "/" + recordKey, IdleUploadSweep.MAX_RECORD_BYTES);
-    return client
-        .getObject(r -> r.bucket(bucket()).key(recordKey), body)
-        .handle(
-            (bytes, err) -> {
-              if (err != null) {
-                if (body.refusal() != null) {
-                  throw body.refusal();
-                }
-                if (S3Errors.isNotFound(err)) {
-                  return Optional.empty();
-                }
-                throw S3Errors.map(err, "read upload record", bucket(), recordKey);
-              }
-              byte[] b = new byte[bytes.remaining()];
-              bytes.get(b);
-              return Optional.of(b);
-            });
   }
 
   CompletableFuture<Void> deleteObject(String key) {
