@@ -115,7 +115,7 @@ final class IdleUploadSweep {
                 return store.deleteObject(recordKey);
               }
               return store
-                  .abortMultipart(objectKey, r.s3UploadId())
+                  .multipart().abortMultipart(objectKey, r.s3UploadId())
                   .thenCompose(v -> store.deleteObject(recordKey))
                   .thenRun(aborted::incrementAndGet);
             });

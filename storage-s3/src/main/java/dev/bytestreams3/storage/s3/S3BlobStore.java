@@ -15,11 +15,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -35,7 +33,6 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
-import software.amazon.awssdk.services.s3.model.Part;
 
 /**
  * The S3 store: blobs are objects, uploads are multipart uploads whose committed size S3 itself
@@ -60,6 +57,8 @@ public final class S3BlobStore implements BlobStore {
       new dev.bytestreams3.storage.LifecycleCounters();
   private final S3Refresher refresher;
   private final S3Reads reads;
+  private final MultipartUploads multipart;
+  private final ObjectPuts puts;
 
   private S3BlobStore(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
     this.hashThreads = hashThreads;
@@ -77,6 +76,8 @@ public final class S3BlobStore implements BlobStore {
     this.records = new UploadRecords(this);
     this.refresher = new S3Refresher(this, lifecycle);
     this.reads = new S3Reads(this);
+    this.multipart = new MultipartUploads(this);
+    this.puts = new ObjectPuts(this);
   }
 
   /** Opens a store with {@code config}, reserving every buffer from {@code budget}. */
@@ -241,10 +242,10 @@ public final class S3BlobStore implements BlobStore {
                 return CompletableFuture.completedFuture(
                     Optional.of(new UploadStatus(0, false, true)));
               }
-              return listParts(objectKey, r)
+              return multipart.listParts(objectKey, r)
                   .thenApply(
                       parts -> {
-                        long committed = r.committedParts(eTags(parts)) * r.partSizeBytes();
+                        long committed = r.committedParts(MultipartUploads.eTags(parts)) * r.partSizeBytes();
                         return Optional.of(new UploadStatus(committed, false, true));
                       })
                   .exceptionally(
@@ -306,10 +307,10 @@ public final class S3BlobStore implements BlobStore {
               UploadRecord r = record.get().record();
               if (!resumable(spec)) {
                 // Committed parts could not be verified: start again from the first byte.
-                return abortUpload(objectKey, spec, r.s3UploadId())
+                return multipart.abort(objectKey, spec, r.s3UploadId())
                     .thenApply(x -> S3Upload.fresh(this, spec, objectKey));
               }
-              return listParts(objectKey, r)
+              return multipart.listParts(objectKey, r)
                   .<Upload>thenApply(
                       parts -> S3Upload.resumed(this, spec, objectKey, record.get(), parts))
                   .exceptionallyCompose(
@@ -328,70 +329,6 @@ public final class S3BlobStore implements BlobStore {
         Reason.ALREADY_EXISTS, spec.key() + " already exists and may not be replaced");
   }
 
-  /** Aborts the multipart upload (gone already is fine) and deletes the record of {@code spec}. */
-  CompletableFuture<Void> abortUpload(String objectKey, UploadSpec spec, String s3UploadId) {
-    return abortMultipart(objectKey, s3UploadId).thenCompose(v -> records.delete(spec));
-  }
-
-  /** The ETags of {@code parts}, by part number. */
-  static Map<Integer, String> eTags(Map<Integer, Part> parts) {
-    Map<Integer, String> eTags = new TreeMap<>();
-    parts.forEach((n, p) -> eTags.put(n, p.eTag()));
-    return eTags;
-  }
-
-  /** Aborts one multipart upload; one already gone is fine. */
-  CompletableFuture<Void> abortMultipart(String objectKey, String s3UploadId) {
-    return client
-        .abortMultipartUpload(r -> r.bucket(bucket()).key(objectKey).uploadId(s3UploadId))
-        .handle(
-            (r, err) -> {
-              if (err != null && !S3Errors.isNotFound(err)) {
-                throw S3Errors.map(err, "AbortMultipartUpload", bucket(), objectKey);
-              }
-              return null;
-            });
-  }
-
-  /**
-   * Lists the full-size parts S3 holds complete for {@code record}'s upload, by part number, every
-   * page of them.
-   */
-  CompletableFuture<TreeMap<Integer, Part>> listParts(String objectKey, UploadRecord record) {
-    TreeMap<Integer, Part> parts = new TreeMap<>();
-    return listPartsFrom(objectKey, record, null, parts).thenApply(v -> parts);
-  }
-
-  private CompletableFuture<Void> listPartsFrom(
-      String objectKey, UploadRecord record, Integer marker, TreeMap<Integer, Part> into) {
-    return call(
-            "ListParts",
-            objectKey,
-            () ->
-                client.listParts(
-                    r -> {
-                      r.bucket(bucket())
-                          .key(objectKey)
-                          .uploadId(record.s3UploadId())
-                          .maxParts(config.listPartsPageSize());
-                      if (marker != null) {
-                        r.partNumberMarker(marker);
-                      }
-                    }))
-        .thenCompose(
-            page -> {
-              for (Part p : page.parts()) {
-                if (p.size() != null && p.size() == record.partSizeBytes()) {
-                  into.put(p.partNumber(), p);
-                }
-              }
-              if (Boolean.TRUE.equals(page.isTruncated()) && page.nextPartNumberMarker() != null) {
-                return listPartsFrom(objectKey, record, page.nextPartNumberMarker(), into);
-              }
-              return CompletableFuture.completedFuture(null);
-            });
-  }
-
   @Override
   public CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit) {
     return reads.openReader(key, offset, limit);
@@ -402,6 +339,16 @@ public final class S3BlobStore implements BlobStore {
     return reads;
   }
 
+  /** The listing and aborting of this store's multipart uploads. */
+  MultipartUploads multipart() {
+    return multipart;
+  }
+
+  /** The single-request writes of whole objects of this store. */
+  ObjectPuts puts() {
+    return puts;
+  }
+
   @Override
   public CompletableFuture<Void> put(BlobKey key, ByteBuffer data) {
     String objectKey;
@@ -410,42 +357,7 @@ public final class S3BlobStore implements BlobStore {
     } catch (StorageException e) {
       return failed(e);
     }
-    return putObject(objectKey, data);
-  }
-
-  CompletableFuture<Void> putObject(String objectKey, ByteBuffer... data) {
-    return putObject(objectKey, false, data);
-  }
-
-  /**
-   * Puts {@code data} at {@code objectKey}; with {@code noReplace}, on a store that honours it,
-   * only where no object is ({@code If-None-Match: *}), failing with {@code ALREADY_EXISTS}.
-   */
-  CompletableFuture<Void> putObject(String objectKey, boolean noReplace, ByteBuffer... data) {
-    long length = 0;
-    ByteBuffer[] views = new ByteBuffer[data.length];
-    for (int i = 0; i < data.length; i++) {
-      views[i] = data[i].duplicate();
-      length += views[i].remaining();
-    }
-    long contentLength = length;
-    ReleasableBody content = new ReleasableBody(views);
-    CompletableFuture<Void> put =
-        call(
-                "PutObject",
-                objectKey,
-                () ->
-                    client.putObject(
-                        r -> {
-                          r.bucket(bucket()).key(objectKey).contentLength(contentLength);
-                          if (noReplace) {
-                            r.ifNoneMatch("*");
-                          }
-                        },
-                        content))
-            .thenApply(r -> null);
-    put.whenComplete((v, err) -> content.release());
-    return put;
+    return puts.put(objectKey, false, data);
   }
 
   @Override

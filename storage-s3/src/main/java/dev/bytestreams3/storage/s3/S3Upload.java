@@ -139,7 +139,7 @@ final class S3Upload implements Upload {
       S3BlobStore store, UploadSpec spec, String objectKey, StoredRecord stored,
       Map<Integer, Part> parts) {
     UploadRecord record = stored.record();
-    int n = record.committedParts(S3BlobStore.eTags(parts));
+    int n = record.committedParts(MultipartUploads.eTags(parts));
     byte[] state = n == 0 || spec.check().isEmpty() ? null : record.states().get(n);
     ContentVerifier verifier =
         state == null ? ContentVerifier.start(spec) : ContentVerifier.resume(spec, Optional.of(state));
@@ -501,7 +501,7 @@ final class S3Upload implements Upload {
             v ->
                 stale == null
                     ? CompletableFuture.completedFuture(null)
-                    : stale.thenCompose(id -> store.abortUpload(objectKey, spec, id))
+                    : stale.thenCompose(id -> store.multipart().abort(objectKey, spec, id))
                         .exceptionally(err -> null))
         .thenApply(v -> total);
   }
@@ -578,13 +578,13 @@ final class S3Upload implements Upload {
               if (!ledger.lost()) {
                 return id == null
                     ? store.records().delete(spec)
-                    : id.thenCompose(uploadId -> store.abortUpload(objectKey, spec, uploadId));
+                    : id.thenCompose(uploadId -> store.multipart().abort(objectKey, spec, uploadId));
               }
               // The record is another writer's now: only an S3 upload this writer started is its
               // own to abort.
               return id == null || !ownS3Upload
                   ? CompletableFuture.<Void>completedFuture(null)
-                  : id.thenCompose(uploadId -> store.abortMultipart(objectKey, uploadId));
+                  : id.thenCompose(uploadId -> store.multipart().abortMultipart(objectKey, uploadId));
             });
   }
 

@@ -42,7 +42,7 @@ final class UploadPublisher {
 
   /** Publishes {@code body} as the whole blob. */
   CompletableFuture<Void> put(ByteBuffer[] body) {
-    return noReplace().thenCompose(noReplace -> store.putObject(objectKey, noReplace, body));
+    return noReplace().thenCompose(noReplace -> store.puts().put(objectKey, noReplace, body));
   }
 
   /** Publishes the multipart upload {@code uploadId} of {@code parts}. */
