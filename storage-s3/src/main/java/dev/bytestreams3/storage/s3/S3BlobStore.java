@@ -7,7 +7,6 @@ import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.StorageException;
-import dev.bytestreams3.storage.StorageException.Reason;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
 import dev.bytestreams3.storage.UploadStatus;
@@ -15,7 +14,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -59,6 +57,7 @@ public final class S3BlobStore implements BlobStore {
   private final S3Reads reads;
   private final MultipartUploads multipart;
   private final ObjectPuts puts;
+  private final UploadOpener opener;
 
   private S3BlobStore(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
     this.hashThreads = hashThreads;
@@ -78,6 +77,7 @@ public final class S3BlobStore implements BlobStore {
     this.reads = new S3Reads(this);
     this.multipart = new MultipartUploads(this);
     this.puts = new ObjectPuts(this);
+    this.opener = new UploadOpener(this);
   }
 
   /** Opens a store with {@code config}, reserving every buffer from {@code budget}. */
@@ -225,108 +225,12 @@ public final class S3BlobStore implements BlobStore {
 
   @Override
   public CompletableFuture<UploadStatus> queryUpload(UploadSpec spec) {
-    String objectKey;
-    try {
-      objectKey = keys.object(spec.key());
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    return records.read(spec)
-        .thenCompose(
-            record -> {
-              if (record.isEmpty()) {
-                return CompletableFuture.completedFuture(Optional.<UploadStatus>empty());
-              }
-              UploadRecord r = record.get().record();
-              if (!resumable(spec)) {
-                return CompletableFuture.completedFuture(
-                    Optional.of(new UploadStatus(0, false, true)));
-              }
-              return multipart.listParts(objectKey, r)
-                  .thenApply(
-                      parts -> {
-                        long committed = r.committedParts(MultipartUploads.eTags(parts)) * r.partSizeBytes();
-                        return Optional.of(new UploadStatus(committed, false, true));
-                      })
-                  .exceptionally(
-                      err -> {
-                        if (S3Errors.isNotFound(err)) {
-                          // The multipart upload is gone (finished or aborted); the record is stale.
-                          return Optional.empty();
-                        }
-                        throw S3Errors.map(err, "ListParts", bucket(), objectKey);
-                      });
-            })
-        .thenCompose(
-            status -> {
-              if (status.isPresent()) {
-                return CompletableFuture.completedFuture(status.get());
-              }
-              return reads.sizeOf(objectKey)
-                  .thenApply(
-                      s -> s.isPresent() ? new UploadStatus(s.getAsLong(), true, true) : UploadStatus.unknown());
-            });
-  }
-
-  /** Whether an upload of {@code spec} can continue from committed parts. */
-  static boolean resumable(UploadSpec spec) {
-    return spec.check().map(c -> c.function().resumable()).orElse(true);
+    return opener.status(spec);
   }
 
   @Override
   public CompletableFuture<Upload> openUpload(UploadSpec spec) {
-    String objectKey;
-    try {
-      objectKey = keys.object(spec.key());
-      S3Upload.checkBufferable(this, spec);
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    CompletableFuture<Void> allowed =
-        spec.overwrite()
-            ? CompletableFuture.completedFuture(null)
-            : reads.sizeOf(objectKey)
-                .thenAccept(
-                    s -> {
-                      if (s.isPresent()) {
-                        throw alreadyExists(spec);
-                      }
-                    });
-    if (spec.expectedSize() >= 0 && spec.expectedSize() < S3StoreConfig.MIN_PART_BYTES) {
-      // Records are written only when a part is cut, and no part is smaller than 5 MiB before
-      // the last: an upload of a smaller blob never has a record, so none is looked for.
-      return allowed.thenApply(v -> S3Upload.fresh(this, spec, objectKey));
-    }
-    return allowed
-        .thenCompose(v -> records.read(spec))
-        .thenCompose(
-            record -> {
-              if (record.isEmpty()) {
-                return CompletableFuture.completedFuture(S3Upload.fresh(this, spec, objectKey));
-              }
-              UploadRecord r = record.get().record();
-              if (!resumable(spec)) {
-                // Committed parts could not be verified: start again from the first byte.
-                return multipart.abort(objectKey, spec, r.s3UploadId())
-                    .thenApply(x -> S3Upload.fresh(this, spec, objectKey));
-              }
-              return multipart.listParts(objectKey, r)
-                  .<Upload>thenApply(
-                      parts -> S3Upload.resumed(this, spec, objectKey, record.get(), parts))
-                  .exceptionallyCompose(
-                      err -> {
-                        if (S3Errors.isNotFound(err)) {
-                          return records.delete(spec)
-                              .thenApply(x -> S3Upload.fresh(this, spec, objectKey));
-                        }
-                        return failed(err);
-                      });
-            });
-  }
-
-  static StorageException alreadyExists(UploadSpec spec) {
-    return new StorageException(
-        Reason.ALREADY_EXISTS, spec.key() + " already exists and may not be replaced");
+    return opener.open(spec);
   }
 
   @Override

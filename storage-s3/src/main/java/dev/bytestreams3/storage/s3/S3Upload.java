@@ -92,7 +92,7 @@ final class S3Upload implements Upload {
     long partSize = partSizeOf(store, spec);
     UploadLedger ledger =
         new UploadLedger(
-            store.records(), spec, partSize, S3BlobStore.resumable(spec), Optional.empty(), null,
+            store.records(), spec, partSize, UploadOpener.resumable(spec), Optional.empty(), null,
             new TreeMap<>(), null);
     return new S3Upload(
         store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1, ledger);
@@ -155,7 +155,7 @@ final class S3Upload implements Upload {
     }
     UploadLedger ledger =
         new UploadLedger(
-            store.records(), spec, record.partSizeBytes(), S3BlobStore.resumable(spec),
+            store.records(), spec, record.partSizeBytes(), UploadOpener.resumable(spec),
             Optional.of(stored.eTag()), record.s3UploadId(), committed, state);
     return new S3Upload(
         store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,

@@ -35,7 +35,7 @@ final class UploadPublisher {
         .thenAccept(
             s -> {
               if (s.isPresent()) {
-                throw S3BlobStore.alreadyExists(spec);
+                throw UploadOpener.alreadyExists(spec);
               }
             });
   }
