@@ -5,6 +5,7 @@ import dev.bytestreams3.storage.StorageException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -25,7 +26,7 @@ final class IdleUploadSweep {
   /** Records acted on at once within a page. */
   private static final int RECORDS_IN_FLIGHT = 8;
   /** A record holds a few hash states; anything larger at a record's key is not one of ours. */
-  static final long MAX_RECORD_BYTES = 1L << 20;
+  private static final long MAX_RECORD_BYTES = 1L << 20;
 
   private final S3BlobStore store;
   private final Instant cutoff;
@@ -96,14 +97,13 @@ final class IdleUploadSweep {
    * without an abort: it names no upload we can find.
    */
   private CompletableFuture<Void> sweep(String recordKey) {
-    return store
-        .readRecordIfIdle(recordKey, cutoff, MAX_RECORD_BYTES)
+    return readRecordIfIdle(recordKey)
         .thenCompose(
             found -> {
               if (found.isEmpty()) {
                 return CompletableFuture.completedFuture(null);
               }
-              S3BlobStore.IdleRecord idle = found.get();
+              IdleRecord idle = found.get();
               if (idle.record().isEmpty()) {
                 return store.deleteObject(recordKey);
               }
@@ -115,9 +115,74 @@ final class IdleUploadSweep {
                 return store.deleteObject(recordKey);
               }
               return store
-                  .abortMultipart(objectKey, r.s3UploadId())
+                  .multipart().abortMultipart(objectKey, r.s3UploadId())
                   .thenCompose(v -> store.deleteObject(recordKey))
                   .thenRun(aborted::incrementAndGet);
+            });
+  }
+
+  /** A record found idle: its content, empty when it does not parse as one. */
+  private record IdleRecord(Optional<UploadRecord> record) {}
+
+  /**
+   * The record at {@code recordKey} when it is still unchanged since before {@code cutoff}; empty
+   * when it is gone or was rewritten since (its upload is in use again).
+   */
+  private CompletableFuture<Optional<IdleRecord>> readRecordIfIdle(String recordKey) {
+    return store
+        .client()
+        .headObject(r -> r.bucket(store.bucket()).key(recordKey))
+        .handle(
+            (head, err) -> {
+              if (err != null) {
+                if (S3Errors.isNotFound(err)) {
+                  return Optional.<Instant>empty();
+                }
+                throw S3Errors.map(err, "HEAD upload record", store.bucket(), recordKey);
+              }
+              return Optional.ofNullable(head.lastModified());
+            })
+        .thenCompose(
+            modified -> {
+              if (modified.isEmpty() || !modified.get().isBefore(cutoff)) {
+                return CompletableFuture.completedFuture(Optional.<IdleRecord>empty());
+              }
+              return fetchRecord(recordKey)
+                  .thenApply(
+                      found ->
+                          found.map(
+                              bytes -> {
+                                try {
+                                  return new IdleRecord(Optional.of(UploadRecord.parse(bytes)));
+                                } catch (IllegalArgumentException e) {
+                                  return new IdleRecord(Optional.empty());
+                                }
+                              }));
+            });
+  }
+
+  /** The bytes of the record object at {@code recordKey}, empty when there is none. */
+  private CompletableFuture<Optional<byte[]>> fetchRecord(String recordKey) {
+    BoundedBytesTransformer body =
+        new BoundedBytesTransformer(
+            "upload record s3://" + store.bucket() + "/" + recordKey, MAX_RECORD_BYTES);
+    return store
+        .client()
+        .getObject(r -> r.bucket(store.bucket()).key(recordKey), body)
+        .handle(
+            (bytes, err) -> {
+              if (err != null) {
+                if (body.refusal() != null) {
+                  throw body.refusal();
+                }
+                if (S3Errors.isNotFound(err)) {
+                  return Optional.empty();
+                }
+                throw S3Errors.map(err, "read upload record", store.bucket(), recordKey);
+              }
+              byte[] b = new byte[bytes.remaining()];
+              bytes.get(b);
+              return Optional.of(b);
             });
   }
 }

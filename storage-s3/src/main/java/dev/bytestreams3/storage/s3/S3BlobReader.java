@@ -154,7 +154,7 @@ final class S3BlobReader implements BlobReader {
               .thenCompose(
                   r -> {
                     CompletableFuture<ChunkedBuffer> f =
-                        store.getRange(objectKey, eTag, start, length);
+                        store.reads().getRange(objectKey, eTag, start, length);
                     request = f;
                     return f;
                   })

@@ -7,22 +7,15 @@ import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.StorageException;
-import dev.bytestreams3.storage.StorageException.Reason;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
 import dev.bytestreams3.storage.UploadStatus;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -30,7 +23,6 @@ import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
@@ -39,7 +31,6 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
-import software.amazon.awssdk.services.s3.model.Part;
 
 /**
  * The S3 store: blobs are objects, uploads are multipart uploads whose committed size S3 itself
@@ -48,7 +39,6 @@ import software.amazon.awssdk.services.s3.model.Part;
  */
 public final class S3BlobStore implements BlobStore {
 
-  private static final int EXISTENCE_CHECKS_IN_FLIGHT = 16;
   /** Upload records listed per request by a sweep; S3 answers at most 1,000. */
   private static final int SWEEP_PAGE_SIZE = 1000;
 
@@ -64,6 +54,10 @@ public final class S3BlobStore implements BlobStore {
   private final dev.bytestreams3.storage.LifecycleCounters lifecycle =
       new dev.bytestreams3.storage.LifecycleCounters();
   private final S3Refresher refresher;
+  private final S3Reads reads;
+  private final MultipartUploads multipart;
+  private final ObjectPuts puts;
+  private final UploadOpener opener;
 
   private S3BlobStore(S3StoreConfig config, MemoryBudget budget, HashThreads hashThreads) {
     this.hashThreads = hashThreads;
@@ -80,6 +74,10 @@ public final class S3BlobStore implements BlobStore {
     this.keys = new S3Keys(config.keyPrefix());
     this.records = new UploadRecords(this);
     this.refresher = new S3Refresher(this, lifecycle);
+    this.reads = new S3Reads(this);
+    this.multipart = new MultipartUploads(this);
+    this.puts = new ObjectPuts(this);
+    this.opener = new UploadOpener(this);
   }
 
   /** Opens a store with {@code config}, reserving every buffer from {@code budget}. */
@@ -217,272 +215,42 @@ public final class S3BlobStore implements BlobStore {
 
   @Override
   public CompletableFuture<OptionalLong> size(BlobKey key) {
-    String k;
-    try {
-      k = keys.object(key);
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    return sizeOf(k);
-  }
-
-  private CompletableFuture<OptionalLong> sizeOf(String objectKey) {
-    return client
-        .headObject(r -> r.bucket(bucket()).key(objectKey))
-        .handle(
-            (r, err) -> {
-              if (err == null) {
-                return OptionalLong.of(r.contentLength());
-              }
-              if (S3Errors.isNotFound(err)) {
-                return OptionalLong.empty();
-              }
-              throw S3Errors.map(err, "HEAD", bucket(), objectKey);
-            });
+    return reads.size(key);
   }
 
   @Override
   public CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys) {
-    Permits permits = new Permits(EXISTENCE_CHECKS_IN_FLIGHT);
-    List<BlobKey> all = List.copyOf(keys);
-    List<CompletableFuture<OptionalLong>> sizes = new ArrayList<>();
-    for (BlobKey k : all) {
-      sizes.add(
-          permits.acquire().thenCompose(v -> size(k)).whenComplete((s, err) -> permits.release()));
-    }
-    return CompletableFuture.allOf(sizes.toArray(CompletableFuture[]::new))
-        .thenApply(
-            v -> {
-              Set<BlobKey> found = new LinkedHashSet<>();
-              for (int i = 0; i < all.size(); i++) {
-                if (sizes.get(i).join().isPresent()) {
-                  found.add(all.get(i));
-                }
-              }
-              return found;
-            });
+    return reads.findExisting(keys);
   }
 
   @Override
   public CompletableFuture<UploadStatus> queryUpload(UploadSpec spec) {
-    String objectKey;
-    try {
-      objectKey = keys.object(spec.key());
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    return records.read(spec)
-        .thenCompose(
-            record -> {
-              if (record.isEmpty()) {
-                return CompletableFuture.completedFuture(Optional.<UploadStatus>empty());
-              }
-              UploadRecord r = record.get().record();
-              if (!resumable(spec)) {
-                return CompletableFuture.completedFuture(
-                    Optional.of(new UploadStatus(0, false, true)));
-              }
-              return listParts(objectKey, r)
-                  .thenApply(
-                      parts -> {
-                        long committed = r.committedParts(eTags(parts)) * r.partSizeBytes();
-                        return Optional.of(new UploadStatus(committed, false, true));
-                      })
-                  .exceptionally(
-                      err -> {
-                        if (S3Errors.isNotFound(err)) {
-                          // The multipart upload is gone (finished or aborted); the record is stale.
-                          return Optional.empty();
-                        }
-                        throw S3Errors.map(err, "ListParts", bucket(), objectKey);
-                      });
-            })
-        .thenCompose(
-            status -> {
-              if (status.isPresent()) {
-                return CompletableFuture.completedFuture(status.get());
-              }
-              return sizeOf(objectKey)
-                  .thenApply(
-                      s -> s.isPresent() ? new UploadStatus(s.getAsLong(), true, true) : UploadStatus.unknown());
-            });
-  }
-
-  /** Whether an upload of {@code spec} can continue from committed parts. */
-  static boolean resumable(UploadSpec spec) {
-    return spec.check().map(c -> c.function().resumable()).orElse(true);
+    return opener.status(spec);
   }
 
   @Override
   public CompletableFuture<Upload> openUpload(UploadSpec spec) {
-    String objectKey;
-    try {
-      objectKey = keys.object(spec.key());
-      S3Upload.checkBufferable(this, spec);
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    CompletableFuture<Void> allowed =
-        spec.overwrite()
-            ? CompletableFuture.completedFuture(null)
-            : sizeOf(objectKey)
-                .thenAccept(
-                    s -> {
-                      if (s.isPresent()) {
-                        throw alreadyExists(spec);
-                      }
-                    });
-    if (spec.expectedSize() >= 0 && spec.expectedSize() < S3StoreConfig.MIN_PART_BYTES) {
-      // Records are written only when a part is cut, and no part is smaller than 5 MiB before
-      // the last: an upload of a smaller blob never has a record, so none is looked for.
-      return allowed.thenApply(v -> S3Upload.fresh(this, spec, objectKey));
-    }
-    return allowed
-        .thenCompose(v -> records.read(spec))
-        .thenCompose(
-            record -> {
-              if (record.isEmpty()) {
-                return CompletableFuture.completedFuture(S3Upload.fresh(this, spec, objectKey));
-              }
-              UploadRecord r = record.get().record();
-              if (!resumable(spec)) {
-                // Committed parts could not be verified: start again from the first byte.
-                return abortUpload(objectKey, spec, r.s3UploadId())
-                    .thenApply(x -> S3Upload.fresh(this, spec, objectKey));
-              }
-              return listParts(objectKey, r)
-                  .<Upload>thenApply(
-                      parts -> S3Upload.resumed(this, spec, objectKey, record.get(), parts))
-                  .exceptionallyCompose(
-                      err -> {
-                        if (S3Errors.isNotFound(err)) {
-                          return records.delete(spec)
-                              .thenApply(x -> S3Upload.fresh(this, spec, objectKey));
-                        }
-                        return failed(err);
-                      });
-            });
+    return opener.open(spec);
   }
 
-  static StorageException alreadyExists(UploadSpec spec) {
-    return new StorageException(
-        Reason.ALREADY_EXISTS, spec.key() + " already exists and may not be replaced");
-  }
-
-  /** Aborts the multipart upload (gone already is fine) and deletes the record of {@code spec}. */
-  CompletableFuture<Void> abortUpload(String objectKey, UploadSpec spec, String s3UploadId) {
-    return abortMultipart(objectKey, s3UploadId).thenCompose(v -> records.delete(spec));
-  }
-
-  /** The ETags of {@code parts}, by part number. */
-  static Map<Integer, String> eTags(Map<Integer, Part> parts) {
-    Map<Integer, String> eTags = new TreeMap<>();
-    parts.forEach((n, p) -> eTags.put(n, p.eTag()));
-    return eTags;
-  }
-
-  /** Aborts one multipart upload; one already gone is fine. */
-  CompletableFuture<Void> abortMultipart(String objectKey, String s3UploadId) {
-    return client
-        .abortMultipartUpload(r -> r.bucket(bucket()).key(objectKey).uploadId(s3UploadId))
-        .handle(
-            (r, err) -> {
-              if (err != null && !S3Errors.isNotFound(err)) {
-                throw S3Errors.map(err, "AbortMultipartUpload", bucket(), objectKey);
-              }
-              return null;
-            });
-  }
-
-  /**
-   * Lists the full-size parts S3 holds complete for {@code record}'s upload, by part number, every
-   * page of them.
-   */
-  CompletableFuture<TreeMap<Integer, Part>> listParts(String objectKey, UploadRecord record) {
-    TreeMap<Integer, Part> parts = new TreeMap<>();
-    return listPartsFrom(objectKey, record, null, parts).thenApply(v -> parts);
-  }
-
-  private CompletableFuture<Void> listPartsFrom(
-      String objectKey, UploadRecord record, Integer marker, TreeMap<Integer, Part> into) {
-    return call(
-            "ListParts",
-            objectKey,
-            () ->
-                client.listParts(
-                    r -> {
-                      r.bucket(bucket())
-                          .key(objectKey)
-                          .uploadId(record.s3UploadId())
-                          .maxParts(config.listPartsPageSize());
-                      if (marker != null) {
-                        r.partNumberMarker(marker);
-                      }
-                    }))
-        .thenCompose(
-            page -> {
-              for (Part p : page.parts()) {
-                if (p.size() != null && p.size() == record.partSizeBytes()) {
-                  into.put(p.partNumber(), p);
-                }
-              }
-              if (Boolean.TRUE.equals(page.isTruncated()) && page.nextPartNumberMarker() != null) {
-                return listPartsFrom(objectKey, record, page.nextPartNumberMarker(), into);
-              }
-              return CompletableFuture.completedFuture(null);
-            });
-  }
-
-  /**
-   * Opens a reader pinned to the object the first HEAD finds: every ranged GET carries that
-   * HEAD's ETag in {@code If-Match}, so an object replaced during the read ends it with {@link
-   * Reason#CONFLICT} instead of handing out bytes of two objects.
-   */
   @Override
   public CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit) {
-    String objectKey;
-    try {
-      objectKey = keys.object(key);
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    return client
-        .headObject(r -> r.bucket(bucket()).key(objectKey))
-        .handle(
-            (head, err) -> {
-              if (err != null) {
-                if (S3Errors.isNotFound(err)) {
-                  throw new StorageException(Reason.NOT_FOUND, key + " not found");
-                }
-                throw S3Errors.map(err, "HEAD", bucket(), objectKey);
-              }
-              long size = head.contentLength();
-              if (offset < 0 || offset > size) {
-                throw new StorageException(
-                    Reason.OUT_OF_RANGE,
-                    "offset " + offset + " is outside " + key + " of " + size + " bytes");
-              }
-              // Compared as a remainder, so that a limit near Long.MAX_VALUE cannot overflow the end.
-              long end = limit <= 0 || limit > size - offset ? size : offset + limit;
-              return new S3BlobReader(
-                  this, objectKey, head.eTag(), size, offset, end,
-                  config.readSegmentBytes(), config.maxSegmentsInFlight());
-            });
+    return reads.openReader(key, offset, limit);
   }
 
-  /**
-   * GETs {@code length} bytes of {@code objectKey} from {@code start}, only from the object whose
-   * ETag is {@code eTag} when it is not null.
-   */
-  CompletableFuture<ChunkedBuffer> getRange(String objectKey, String eTag, long start, int length) {
-    return call(
-        "GET range of",
-        objectKey,
-        () ->
-            client.getObject(
-                r -> r.bucket(bucket()).key(objectKey).ifMatch(eTag)
-                    .range("bytes=" + start + "-" + (start + length - 1)),
-                new SegmentTransformer(length)));
+  /** The reads of this store. */
+  S3Reads reads() {
+    return reads;
+  }
+
+  /** The listing and aborting of this store's multipart uploads. */
+  MultipartUploads multipart() {
+    return multipart;
+  }
+
+  /** The single-request writes of whole objects of this store. */
+  ObjectPuts puts() {
+    return puts;
   }
 
   @Override
@@ -493,63 +261,12 @@ public final class S3BlobStore implements BlobStore {
     } catch (StorageException e) {
       return failed(e);
     }
-    return putObject(objectKey, data);
-  }
-
-  CompletableFuture<Void> putObject(String objectKey, ByteBuffer... data) {
-    return putObject(objectKey, false, data);
-  }
-
-  /**
-   * Puts {@code data} at {@code objectKey}; with {@code noReplace}, on a store that honours it,
-   * only where no object is ({@code If-None-Match: *}), failing with {@code ALREADY_EXISTS}.
-   */
-  CompletableFuture<Void> putObject(String objectKey, boolean noReplace, ByteBuffer... data) {
-    long length = 0;
-    ByteBuffer[] views = new ByteBuffer[data.length];
-    for (int i = 0; i < data.length; i++) {
-      views[i] = data[i].duplicate();
-      length += views[i].remaining();
-    }
-    long contentLength = length;
-    ReleasableBody content = new ReleasableBody(views);
-    CompletableFuture<Void> put =
-        call(
-                "PutObject",
-                objectKey,
-                () ->
-                    client.putObject(
-                        r -> {
-                          r.bucket(bucket()).key(objectKey).contentLength(contentLength);
-                          if (noReplace) {
-                            r.ifNoneMatch("*");
-                          }
-                        },
-                        content))
-            .thenApply(r -> null);
-    put.whenComplete((v, err) -> content.release());
-    return put;
+    return puts.put(objectKey, false, data);
   }
 
   @Override
   public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {
-    String objectKey;
-    try {
-      objectKey = keys.object(key);
-    } catch (StorageException e) {
-      return failed(e);
-    }
-    BoundedBytesTransformer body =
-        new BoundedBytesTransformer(key.toString(), Math.min(maxBytes, MAX_GET_BYTES));
-    return call("GET", objectKey, () -> client.getObject(r -> r.bucket(bucket()).key(objectKey), body))
-        .handle(
-            (data, err) -> {
-              if (err != null) {
-                StorageException refused = body.refusal();
-                throw refused != null ? refused : StorageException.from(err);
-              }
-              return data;
-            });
+    return reads.get(key, maxBytes);
   }
 
   /**
@@ -586,70 +303,6 @@ public final class S3BlobStore implements BlobStore {
           }
         });
     return mine.copy();
-  }
-
-  /** A record found idle: its content, empty when it does not parse as one. */
-  record IdleRecord(Optional<UploadRecord> record) {}
-
-  /**
-   * The record at {@code recordKey} when it is still unchanged since before {@code cutoff}; empty
-   * when it is gone or was rewritten since (its upload is in use again).
-   */
-  CompletableFuture<Optional<IdleRecord>> readRecordIfIdle(
-      String recordKey, Instant cutoff, long maxBytes) {
-    return client
-        .headObject(r -> r.bucket(bucket()).key(recordKey))
-        .handle(
-            (head, err) -> {
-              if (err != null) {
-                if (S3Errors.isNotFound(err)) {
-                  return Optional.<Instant>empty();
-                }
-                throw S3Errors.map(err, "HEAD upload record", bucket(), recordKey);
-              }
-              return Optional.ofNullable(head.lastModified());
-            })
-        .thenCompose(
-            modified -> {
-              if (modified.isEmpty() || !modified.get().isBefore(cutoff)) {
-                return CompletableFuture.completedFuture(Optional.<IdleRecord>empty());
-              }
-              return fetchRecord(recordKey)
-                  .thenApply(
-                      found ->
-                          found.map(
-                              bytes -> {
-                                try {
-                                  return new IdleRecord(Optional.of(UploadRecord.parse(bytes)));
-                                } catch (IllegalArgumentException e) {
-                                  return new IdleRecord(Optional.empty());
-                                }
-                              }));
-            });
-  }
-
-  /** The bytes of the record object at {@code recordKey}, empty when there is none. */
-  private CompletableFuture<Optional<byte[]>> fetchRecord(String recordKey) {
-    BoundedBytesTransformer body =
-        new BoundedBytesTransformer(
-            "upload record s3://" + bucket() + "/" + recordKey, IdleUploadSweep.MAX_RECORD_BYTES);
-    return client
-        .getObject(r -> r.bucket(bucket()).key(recordKey), body)
-        .handle(
-            (bytes, err) -> {
-              if (err != null) {
-                if (body.refusal() != null) {
-                  throw body.refusal();
-                }
-                if (S3Errors.isNotFound(err)) {
-                  return Optional.empty();
-                }
-                throw S3Errors.map(err, "read upload record", bucket(), recordKey);
-              }
-              byte[] b = new byte[bytes.remaining()];
-              bytes.get(b);
-              return Optional.of(b);
-            });
   }
 
   CompletableFuture<Void> deleteObject(String key) {

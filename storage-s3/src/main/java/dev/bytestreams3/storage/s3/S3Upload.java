@@ -7,12 +7,9 @@ import dev.bytestreams3.storage.StorageException.Reason;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
@@ -21,13 +18,13 @@ import software.amazon.awssdk.services.s3.model.Part;
 /**
  * One upload written as an S3 multipart upload. Bytes are copied into a part buffer reserved from
  * the memory budget; a full buffer becomes a part sent while the writer goes on, with at most
- * {@code maxPartsInFlight} parts in flight. Each full part is hashed on the store's hash threads,
- * one part after another, beside its UploadPart, so the thread that receives the bytes only copies
- * them ({@link PartHasher}). Once a part is both sent and hashed, the {@link UploadLedger}
- * records its ETag and the hash state after it, so any process can resume and still verify; a
- * detached upload hashes and records nothing more. A part's buffer and its slot are given back
- * once it is both sent and hashed. {@link UploadPublisher} makes the verified blob visible; a blob
- * that ends before its first part is full is one PutObject.
+ * {@code maxPartsInFlight} parts in flight ({@link PartPipeline}). Each full part is hashed on the
+ * store's hash threads, one part after another, beside its UploadPart, so the thread that receives
+ * the bytes only copies them ({@link PartHasher}). Once a part is both sent and hashed, the {@link
+ * UploadLedger} records its ETag and the hash state after it, so any process can resume and still
+ * verify; a detached upload hashes and records nothing more. A part's buffer and its slot are given
+ * back once it is both sent and hashed. {@link UploadPublisher} makes the verified blob visible; a
+ * blob that ends before its first part is full is one PutObject.
  */
 final class S3Upload implements Upload {
 
@@ -42,18 +39,14 @@ final class S3Upload implements Upload {
   private final long partSize;
   private final long committedAtOpen;
   private final PartHasher hasher;
-  private final Permits slots;
+  private final PartPipeline parts;
 
   private final UploadLedger ledger;
   private final UploadPublisher publisher;
-  private final MultipartRequests multipart;
   /** Whether the S3 upload was started by this writer, not resumed from another's record. */
   private final boolean ownS3Upload;
 
   // Guarded by this.
-  private CompletableFuture<String> s3UploadId;
-  private final Set<CompletableFuture<?>> inFlight = new HashSet<>();
-  private final Set<CompletableFuture<?>> requests = new HashSet<>();
   private int nextPart;
   private long position;
   private ChunkedBuffer buffer;
@@ -68,7 +61,6 @@ final class S3Upload implements Upload {
     this.store = store;
     this.ledger = ledger;
     this.publisher = new UploadPublisher(store, spec, objectKey);
-    this.multipart = new MultipartRequests(store, objectKey);
     this.ownS3Upload = s3UploadId == null;
     this.spec = spec;
     this.objectKey = objectKey;
@@ -79,8 +71,10 @@ final class S3Upload implements Upload {
         new PartHasher(
             verifier, store.hashThreads(), spec.check().isPresent() && verifier.resumable());
     this.nextPart = nextPart;
-    this.s3UploadId = s3UploadId == null ? null : CompletableFuture.completedFuture(s3UploadId);
-    this.slots = new Permits(store.config().maxPartsInFlight());
+    this.parts =
+        new PartPipeline(
+            new MultipartRequests(store, objectKey), ledger, store.config().maxPartsInFlight(),
+            s3UploadId, this::fail);
   }
 
   /** S3's largest object: 5 TiB. */
@@ -92,7 +86,7 @@ final class S3Upload implements Upload {
     long partSize = partSizeOf(store, spec);
     UploadLedger ledger =
         new UploadLedger(
-            store.records(), spec, partSize, S3BlobStore.resumable(spec), Optional.empty(), null,
+            store.records(), spec, partSize, UploadOpener.resumable(spec), Optional.empty(), null,
             new TreeMap<>(), null);
     return new S3Upload(
         store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1, ledger);
@@ -139,7 +133,7 @@ final class S3Upload implements Upload {
       S3BlobStore store, UploadSpec spec, String objectKey, StoredRecord stored,
       Map<Integer, Part> parts) {
     UploadRecord record = stored.record();
-    int n = record.committedParts(S3BlobStore.eTags(parts));
+    int n = record.committedParts(MultipartUploads.eTags(parts));
     byte[] state = n == 0 || spec.check().isEmpty() ? null : record.states().get(n);
     ContentVerifier verifier =
         state == null ? ContentVerifier.start(spec) : ContentVerifier.resume(spec, Optional.of(state));
@@ -155,7 +149,7 @@ final class S3Upload implements Upload {
     }
     UploadLedger ledger =
         new UploadLedger(
-            store.records(), spec, record.partSizeBytes(), S3BlobStore.resumable(spec),
+            store.records(), spec, record.partSizeBytes(), UploadOpener.resumable(spec),
             Optional.of(stored.eTag()), record.s3UploadId(), committed, state);
     return new S3Upload(
         store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
@@ -280,38 +274,10 @@ final class S3Upload implements Upload {
         failure = e;
         return CompletableFuture.failedFuture(e);
       }
-      if (s3UploadId == null) {
-        s3UploadId = multipart.create();
-      }
+      parts.start();
       hashed = full ? hashPart(number, body) : CompletableFuture.completedFuture(null);
     }
-    CompletableFuture<Void> slot = slots.acquire();
-    // Given up while waiting for a slot: the bytes leave the budget once no longer hashed.
-    slot.whenComplete(
-        (v, err) -> {
-          if (err != null) {
-            hashed.whenComplete((x, e) -> reservation.close());
-          }
-        });
-    return slot.thenAccept(
-        v -> {
-          CompletableFuture<Void> sent = uploadPart(number, body);
-          synchronized (this) {
-            inFlight.add(sent);
-          }
-          sent.whenComplete(
-              (x, err) -> {
-                synchronized (this) {
-                  inFlight.remove(sent);
-                }
-              });
-          CompletableFuture.allOf(sent, hashed)
-              .whenComplete(
-                  (x, err) -> {
-                    reservation.close();
-                    slots.release();
-                  });
-        });
+    return parts.send(number, body, reservation, hashed);
   }
 
   /**
@@ -338,40 +304,6 @@ final class S3Upload implements Upload {
     return detached;
   }
 
-  private CompletableFuture<Void> uploadPart(int number, ChunkedBuffer body) {
-    ReleasableBody content = new ReleasableBody(body.contents());
-    CompletableFuture<String> id;
-    synchronized (this) {
-      id = s3UploadId;
-    }
-    CompletableFuture<Void> sent =
-        id.thenCompose(
-            uploadId -> {
-              CompletableFuture<CompletedPart> request =
-                  multipart.uploadPart(uploadId, number, content, body.size());
-              synchronized (this) {
-                requests.add(request);
-              }
-              request.whenComplete(
-                  (r, err) -> {
-                    synchronized (this) {
-                      requests.remove(request);
-                    }
-                  });
-              return request.thenAccept(part -> ledger.sent(number, part, uploadId));
-            });
-    sent.whenComplete(
-        (v, err) -> {
-          // The part's bytes are about to leave the budget, so nothing may keep them: not even the
-          // SDK.
-          content.release();
-          if (err != null) {
-            fail(err);
-          }
-        });
-    return sent;
-  }
-
   private void fail(Throwable err) {
     synchronized (this) {
       if (failure == null) {
@@ -389,16 +321,7 @@ final class S3Upload implements Upload {
         .settled()
         .handle((v, e) -> null)
         .thenCompose(
-            v -> {
-              List<CompletableFuture<?>> all;
-              synchronized (this) {
-                all = new ArrayList<>(inFlight);
-              }
-              return CompletableFuture.allOf(
-                  all.stream()
-                      .map(f -> f.handle((x, e) -> null))
-                      .toArray(CompletableFuture[]::new));
-            })
+            v -> parts.sent())
         // A part S3 confirmed may have started a record write: wait for that too.
         .thenCompose(v -> ledger.written().handle((x, e) -> null));
   }
@@ -459,7 +382,7 @@ final class S3Upload implements Upload {
         .thenCompose(v -> allowedOrDiscarded())
         .thenCompose(
             v -> {
-              List<CompletedPart> parts;
+              List<CompletedPart> completed;
               String uploadId;
               synchronized (this) {
                 if (failure == null && ledger.failure() != null) {
@@ -468,10 +391,10 @@ final class S3Upload implements Upload {
                 if (failure != null) {
                   throw StorageException.from(failure);
                 }
-                parts = ledger.parts();
-                uploadId = s3UploadId.join();
+                completed = ledger.parts();
+                uploadId = parts.uploadId().join();
               }
-              return discardedIfExists(publisher.complete(uploadId, parts));
+              return discardedIfExists(publisher.complete(uploadId, completed));
             })
         .thenCompose(r -> store.records().delete(spec).exceptionally(err -> null))
         .thenApply(v -> total);
@@ -487,7 +410,7 @@ final class S3Upload implements Upload {
       reservation = bufferReservation;
       buffer = null;
       bufferReservation = null;
-      stale = s3UploadId;
+      stale = parts.uploadId();
     }
     return allowedOrDiscarded()
         .thenCompose(v -> publisher.put(body))
@@ -501,7 +424,7 @@ final class S3Upload implements Upload {
             v ->
                 stale == null
                     ? CompletableFuture.completedFuture(null)
-                    : stale.thenCompose(id -> store.abortUpload(objectKey, spec, id))
+                    : stale.thenCompose(id -> store.multipart().abort(objectKey, spec, id))
                         .exceptionally(err -> null))
         .thenApply(v -> total);
   }
@@ -547,17 +470,13 @@ final class S3Upload implements Upload {
 
   @Override
   public void detach() {
-    List<CompletableFuture<?>> cancel;
     synchronized (this) {
       closed = true;
       detached = true;
       ledger.stop();
       dropBuffer();
-      cancel = new ArrayList<>(inFlight);
-      cancel.addAll(requests);
     }
-    slots.failWaiters(closedError());
-    cancel.forEach(f -> f.cancel(true));
+    parts.cancel(closedError());
   }
 
   @Override
@@ -569,22 +488,22 @@ final class S3Upload implements Upload {
   /** Aborts the multipart upload, if one was started, and deletes the record. */
   private CompletableFuture<Void> discard() {
     CompletableFuture<String> id;
-    synchronized (this) {
-      id = s3UploadId;
-    }
+    id = parts.uploadId();
     return settled()
         .thenCompose(
             v -> {
               if (!ledger.lost()) {
                 return id == null
                     ? store.records().delete(spec)
-                    : id.thenCompose(uploadId -> store.abortUpload(objectKey, spec, uploadId));
+                    : id.thenCompose(
+                        uploadId -> store.multipart().abort(objectKey, spec, uploadId));
               }
               // The record is another writer's now: only an S3 upload this writer started is its
               // own to abort.
               return id == null || !ownS3Upload
                   ? CompletableFuture.<Void>completedFuture(null)
-                  : id.thenCompose(uploadId -> store.abortMultipart(objectKey, uploadId));
+                  : id.thenCompose(
+                      uploadId -> store.multipart().abortMultipart(objectKey, uploadId));
             });
   }
 

@@ -35,14 +35,14 @@ final class UploadPublisher {
         .thenAccept(
             s -> {
               if (s.isPresent()) {
-                throw S3BlobStore.alreadyExists(spec);
+                throw UploadOpener.alreadyExists(spec);
               }
             });
   }
 
   /** Publishes {@code body} as the whole blob. */
   CompletableFuture<Void> put(ByteBuffer[] body) {
-    return noReplace().thenCompose(noReplace -> store.putObject(objectKey, noReplace, body));
+    return noReplace().thenCompose(noReplace -> store.puts().put(objectKey, noReplace, body));
   }
 
   /** Publishes the multipart upload {@code uploadId} of {@code parts}. */

@@ -168,7 +168,7 @@ class S3UploadIntegrityTest {
     StoredRecord record = await(store.records().read(spec)).orElseThrow();
     String objectKey = store.keys().object(spec.key());
     Upload resumed = await(store.openUpload(spec));
-    await(store.abortMultipart(objectKey, record.record().s3UploadId()));
+    await(store.multipart().abortMultipart(objectKey, record.record().s3UploadId()));
 
     appendQuietly(resumed, x, resumed.committedSize(), 3 * PART);
     StorageException e = StorageException.from(failureOf(resumed.finish()));
