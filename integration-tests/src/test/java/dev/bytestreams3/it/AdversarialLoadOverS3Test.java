@@ -82,6 +82,10 @@ class AdversarialLoadOverS3Test {
     args.add("--memory-budget-bytes=" + (40 << 20));
     args.add("--write-first-message-timeout-seconds=2");
     args.add("--stream-idle-timeout-seconds=2");
+    // Each Read whose client takes nothing holds one segment until its idle timeout, and reads
+    // wait for the budget in order: at the default 8 MiB, fifty of them hold a 40 MiB budget
+    // five at a time and keep an honest call behind them waiting some 20 s.
+    args.add("--read-segment-bytes=" + (1 << 20));
     server = ServerProcess.start(List.of("-Xmx160m", "-XX:+ExitOnOutOfMemoryError"), args);
     channel = channel();
     cas = ContentAddressableStorageGrpc.newBlockingStub(channel);
@@ -194,17 +198,25 @@ class AdversarialLoadOverS3Test {
                     .response
                     .get(HONEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
             assertThat(written.getCommittedSize()).isEqualTo(size);
-            latenciesMillis.add(millisSince(start));
+            record("Write " + size, start);
             start = System.nanoTime();
             byte[] read =
                 CompletableFuture.supplyAsync(() -> streams.read(Streams.blobName(INSTANCE, data), 0, 0))
                     .get(HONEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
             assertThat(read).isEqualTo(data);
-            latenciesMillis.add(millisSince(start));
+            record("Read " + size, start);
           }
         }
       }
       return null;
+    }
+
+    private void record(String call, long startNanos) {
+      long millis = millisSince(startNanos);
+      latenciesMillis.add(millis);
+      if (millis >= 1000) {
+        System.out.println("honest " + call + " took " + millis + " ms");
+      }
     }
   }
 
@@ -471,10 +483,13 @@ class AdversarialLoadOverS3Test {
     return "GetTree of a self-referencing directory: OK, 1 directory";
   }
 
-  /** A chain of directories, each holding the next; its root. */
-  private static Digest storeChain(int levels) {
+  /** A chain of directories, each holding the next, stored by eight batches at once; its root. */
+  private static Digest storeChain(int levels) throws Exception {
     Digest below = null;
-    BatchUpdateBlobsRequest.Builder batch = BatchUpdateBlobsRequest.newBuilder().setInstanceName(INSTANCE);
+    List<BatchUpdateBlobsRequest.Builder> batches = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      batches.add(BatchUpdateBlobsRequest.newBuilder().setInstanceName(INSTANCE));
+    }
     for (int i = 0; i < levels; i++) {
       Directory.Builder d = Directory.newBuilder().addFiles(FileNode.newBuilder().setName("f" + i));
       if (below != null) {
@@ -482,11 +497,20 @@ class AdversarialLoadOverS3Test {
       }
       byte[] bytes = d.build().toByteArray();
       below = Digest.newBuilder().setHash(Streams.sha256(bytes, 0, bytes.length)).setSizeBytes(bytes.length).build();
-      batch.addRequests(
-          BatchUpdateBlobsRequest.Request.newBuilder().setDigest(below).setData(ByteString.copyFrom(bytes)));
+      batches
+          .get(i % batches.size())
+          .addRequests(
+              BatchUpdateBlobsRequest.Request.newBuilder().setDigest(below).setData(ByteString.copyFrom(bytes)));
     }
-    for (BatchUpdateBlobsResponse.Response r : cas.batchUpdateBlobs(batch.build()).getResponsesList()) {
-      assertThat(r.getStatus().getCode()).isZero();
+    var stub = ContentAddressableStorageGrpc.newFutureStub(channel);
+    List<com.google.common.util.concurrent.ListenableFuture<BatchUpdateBlobsResponse>> calls = new ArrayList<>();
+    for (BatchUpdateBlobsRequest.Builder b : batches) {
+      calls.add(stub.batchUpdateBlobs(b.build()));
+    }
+    for (var call : calls) {
+      for (BatchUpdateBlobsResponse.Response r : call.get(60, TimeUnit.SECONDS).getResponsesList()) {
+        assertThat(r.getStatus().getCode()).isZero();
+      }
     }
     return below;
   }
