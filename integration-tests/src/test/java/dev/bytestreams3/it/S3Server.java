@@ -52,19 +52,31 @@ final class S3Server implements AutoCloseable {
 
   /** Deletes {@code key} from the bucket, as its expiry rule would. */
   void delete(String key) {
-    try (software.amazon.awssdk.services.s3.S3Client admin =
-        software.amazon.awssdk.services.s3.S3Client.builder()
-            .endpointOverride(s3.endpoint())
-            .region(software.amazon.awssdk.regions.Region.US_EAST_1)
-            .forcePathStyle(true)
-            .credentialsProvider(
-                software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                    software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
-                        S3MockFixture.ACCESS_KEY, S3MockFixture.SECRET_KEY)))
-            .build()) {
+    try (software.amazon.awssdk.services.s3.S3Client admin = admin()) {
       admin.headObject(r -> r.bucket(s3.bucket()).key(key));
       admin.deleteObject(r -> r.bucket(s3.bucket()).key(key));
     }
+  }
+
+  /** Stores {@code data} under {@code key} behind the server's back, as another writer could. */
+  void put(String key, byte[] data) {
+    try (software.amazon.awssdk.services.s3.S3Client admin = admin()) {
+      admin.putObject(
+          r -> r.bucket(s3.bucket()).key(key),
+          software.amazon.awssdk.core.sync.RequestBody.fromBytes(data));
+    }
+  }
+
+  private software.amazon.awssdk.services.s3.S3Client admin() {
+    return software.amazon.awssdk.services.s3.S3Client.builder()
+        .endpointOverride(s3.endpoint())
+        .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+        .forcePathStyle(true)
+        .credentialsProvider(
+            software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                    S3MockFixture.ACCESS_KEY, S3MockFixture.SECRET_KEY)))
+        .build();
   }
 
   @Override
