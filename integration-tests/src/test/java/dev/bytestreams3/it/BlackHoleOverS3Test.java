@@ -4,6 +4,7 @@ import static dev.bytestreams3.it.Streams.randomBytes;
 import static dev.bytestreams3.it.Streams.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bytestreams3.storage.s3.BlackHoleProxy;
 import io.grpc.Status;
 import java.net.URI;
 import java.net.http.HttpClient;

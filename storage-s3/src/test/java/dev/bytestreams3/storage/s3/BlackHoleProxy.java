@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * already open. When light comes back, every connection opened before is cut (as a path that lost
  * its state would), and new ones reach the endpoint again. Closing it ends every thread it started.
  */
-final class BlackHoleProxy implements AutoCloseable {
+public final class BlackHoleProxy implements AutoCloseable {
 
   private final ServerSocket server;
   private final InetSocketAddress upstream;
@@ -26,7 +26,7 @@ final class BlackHoleProxy implements AutoCloseable {
   private volatile boolean closed;
   private volatile long generation;
 
-  BlackHoleProxy(URI upstream) throws IOException {
+  public BlackHoleProxy(URI upstream) throws IOException {
     this.upstream = new InetSocketAddress(upstream.getHost(), upstream.getPort());
     this.server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
     Thread accept = new Thread(this::acceptLoop, "black-hole-accept");
@@ -35,17 +35,17 @@ final class BlackHoleProxy implements AutoCloseable {
   }
 
   /** The proxy's endpoint, e.g. {@code http://127.0.0.1:40123}. */
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + server.getLocalPort());
   }
 
   /** Stops answering: bytes are taken and nothing comes back. */
-  void goDark() {
+  public void goDark() {
     dark = true;
   }
 
   /** Cuts every connection opened so far and lets new ones through again. */
-  void comeBack() {
+  public void comeBack() {
     generation++;
     dark = false;
     for (Socket s : sockets) {
