@@ -8,10 +8,8 @@ import dev.bytestreams3.service.bytestream.IdleLimits;
 import dev.bytestreams3.service.bytestream.OpeningMessages;
 import dev.bytestreams3.service.bytestream.TransportThreadCalls;
 import dev.bytestreams3.service.capabilities.CapabilitiesService;
-import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.cas.ContentAddressableStorageService;
-import dev.bytestreams3.service.cas.PresenceTrackingStore;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.GrpcConnectionLimits;
 import dev.bytestreams3.service.config.ServerConfig;
@@ -84,9 +82,12 @@ public final class CacheServer {
     this.definitions = definitions;
   }
 
-  /** The services this server offers over {@code store}, configured by {@code config}. */
-  public static List<BindableService> services(BlobStore store, ServerConfig config) {
-    return services(store, config, presence(store, config));
+  /**
+   * The services this server offers over {@code backing}, configured by {@code config}, through
+   * the store graph {@code config} describes ({@link StoreGraph}).
+   */
+  public static List<BindableService> services(BlobStore backing, ServerConfig config) {
+    return services(StoreGraph.over(backing, config), config);
   }
 
   /** How long streams may stay idle, as {@code config} says. */
@@ -94,31 +95,21 @@ public final class CacheServer {
     return new IdleLimits(config.writeFirstMessageTimeout(), config.streamIdleTimeout());
   }
 
-  /** The existence cache over {@code store} that {@code config} describes. */
-  public static BlobPresence presence(BlobStore store, ServerConfig config) {
-    return new BlobPresence(
-        store, config.existenceCacheEntries(), config.existenceChecksInFlight(),
-        config.existenceCacheTtl(), java.time.Clock.systemUTC());
-  }
-
-  /** As {@link #services(BlobStore, ServerConfig)}, with {@code presence} as the existence cache. */
-  public static List<BindableService> services(
-      BlobStore store, ServerConfig config, BlobPresence presence) {
-    return services(store, config, idleLimits(config), presence);
+  /** The services this server offers over {@code graph}, configured by {@code config}. */
+  public static List<BindableService> services(StoreGraph graph, ServerConfig config) {
+    return services(graph, config, idleLimits(config));
   }
 
   /**
-   * The services this server offers over {@code backing}, configured by {@code config}, ending
-   * idle streams as {@code idle} says, with {@code presence} as their existence cache; every read
-   * they make through the store keeps the cache true (see {@link PresenceTrackingStore}).
+   * The services this server offers over {@code graph}'s store, configured by {@code config},
+   * ending idle streams as {@code idle} says.
    */
   public static List<BindableService> services(
-      BlobStore backing, ServerConfig config, IdleLimits idle, BlobPresence presence) {
-    requireNonNull(backing, "backing");
+      StoreGraph graph, ServerConfig config, IdleLimits idle) {
+    requireNonNull(graph, "graph");
     requireNonNull(idle, "idle");
     requireNonNull(config, "config");
-    requireNonNull(presence, "presence");
-    BlobStore store = new PresenceTrackingStore(backing, presence);
+    BlobStore store = graph.store();
     DigestFunctions digests = digestFunctions();
     Instances instances = new Instances(config.instanceNames());
     KeyLayout layout = new KeyLayout();
@@ -126,11 +117,10 @@ public final class CacheServer {
     ResourceNameParser names = new ResourceNameParser(digests, instances);
     return List.of(
         new ByteStreamService(
-            store, names, layout, config.objectOverwrite(), limits, presence,
-            openingMessages(config), idle),
-        new ContentAddressableStorageService(store, digests, instances, layout, presence, limits),
+            store, names, layout, config.objectOverwrite(), limits, openingMessages(config), idle),
+        new ContentAddressableStorageService(store, digests, instances, layout, limits),
         new ActionCacheService(
-            store, digests, instances, layout, presence, config.inlineOutputLimitBytes(),
+            store, digests, instances, layout, config.inlineOutputLimitBytes(),
             config.actionCacheReadOnly()),
         new CapabilitiesService(digests, instances, limits, config.actionCacheReadOnly()));
   }

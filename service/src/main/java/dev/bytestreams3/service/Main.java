@@ -1,7 +1,6 @@
 package dev.bytestreams3.service;
 
 import dev.bytestreams3.service.bytestream.IdleLimits;
-import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.config.StoreFactory;
@@ -92,13 +91,14 @@ public final class Main {
                   : ""),
           "max_disk_bytes", local.maxBytes());
     }
-    BlobPresence presence = CacheServer.presence(store, config);
-    LifecycleMetrics.register(store.lifecycle(), presence, metrics);
+    StoreGraph graph = StoreGraph.over(store, config);
+    events.info("store", "message", "store: " + graph.describe());
+    LifecycleMetrics.register(store.lifecycle(), graph.existenceCache(), metrics);
     CacheServer server =
         CacheServer.start(
             config.bindAddress(),
             config.grpcPort(),
-            CacheServer.services(store, config, idle, presence),
+            CacheServer.services(graph, config, idle),
             options,
             CacheServer.maxInboundMessageBytes(config),
             config.grpcStreamWindowBytes(),

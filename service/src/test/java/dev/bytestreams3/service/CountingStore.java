@@ -2,6 +2,7 @@ package dev.bytestreams3.service;
 
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.ForwardingStore;
 import java.util.Collection;
 import java.util.OptionalLong;
 import java.util.Set;

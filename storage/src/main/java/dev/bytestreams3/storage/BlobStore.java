@@ -1,7 +1,12 @@
 package dev.bytestreams3.storage;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +37,31 @@ public interface BlobStore extends AutoCloseable {
 
   /** Returns those of {@code keys} that hold a published blob. */
   CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys);
+
+  /**
+   * Returns the size of each of {@code keys} that holds a published blob, in the keys' first
+   * order; keys without one are left out. The default asks {@link #size} once per distinct key, all
+   * at once; a store that bounds or caches existence checks answers it its own way.
+   */
+  default CompletableFuture<Map<BlobKey, Long>> sizes(Collection<BlobKey> keys) {
+    List<BlobKey> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
+    List<CompletableFuture<OptionalLong>> each = new ArrayList<>(distinct.size());
+    for (BlobKey k : distinct) {
+      each.add(size(k));
+    }
+    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+        .thenApply(
+            v -> {
+              Map<BlobKey, Long> sizes = new LinkedHashMap<>();
+              for (int i = 0; i < distinct.size(); i++) {
+                OptionalLong s = each.get(i).join();
+                if (s.isPresent()) {
+                  sizes.put(distinct.get(i), s.getAsLong());
+                }
+              }
+              return sizes;
+            });
+  }
 
   /**
    * Reports how far the upload described by {@code spec} has come without opening it: the
@@ -85,6 +115,15 @@ public interface BlobStore extends AutoCloseable {
   /** What the store has stored, evicted and refreshed; zeros for a store that counts none. */
   default LifecycleCounters lifecycle() {
     return new LifecycleCounters();
+  }
+
+  /**
+   * One line naming this store and, for a store that wraps another, what it wraps: {@code
+   * s3://bucket/prefix}, {@code existence-cached(ttl 1h, 100000 entries, s3://bucket/prefix)}. The
+   * default is the class's simple name.
+   */
+  default String describe() {
+    return getClass().getSimpleName();
   }
 
   /** Releases the store's threads and connections. */

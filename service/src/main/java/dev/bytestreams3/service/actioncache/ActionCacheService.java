@@ -8,7 +8,6 @@ import build.bazel.remote.execution.v2.GetActionResultRequest;
 import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.bytestreams3.service.GrpcStatuses;
-import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.resource.BlobDigest;
 import dev.bytestreams3.service.resource.DigestFunctions;
 import dev.bytestreams3.service.resource.Instances;
@@ -26,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The ActionCache service: action results are small protobuf objects in the store. A result is
- * served only while every blob it refers to is in the CAS; otherwise the client is told it is a
- * miss, so that it runs the action instead of failing on a download later.
+ * served only while every blob it refers to is in the CAS: the store it reads through answers a
+ * result whose outputs are gone as missing ({@link OutputCheckedStore}), and the client is told
+ * it is a miss, so that it runs the action instead of failing on a download later.
  */
 public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
 
@@ -43,11 +43,12 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
   private final DigestFunctions digests;
   private final Instances instances;
   private final KeyLayout layout;
-  private final OutputCheck outputs;
   private final Inliner inliner;
   private final boolean readOnly;
 
   /**
+   * @param store the store results are read from; for results to be served only while their
+   *     outputs exist, an {@link OutputCheckedStore}
    * @param inlineLimitBytes most bytes inlined into one GetActionResult answer
    * @param readOnly whether UpdateActionResult is refused
    */
@@ -56,14 +57,12 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
       DigestFunctions digests,
       Instances instances,
       KeyLayout layout,
-      BlobPresence presence,
       long inlineLimitBytes,
       boolean readOnly) {
     this.store = requireNonNull(store, "store");
     this.digests = requireNonNull(digests, "digests");
     this.instances = requireNonNull(instances, "instances");
     this.layout = requireNonNull(layout, "layout");
-    this.outputs = new OutputCheck(store, layout, presence, digests);
     this.inliner = new Inliner(store, layout, inlineLimitBytes);
     this.readOnly = readOnly;
   }
@@ -83,24 +82,15 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
                   err -> {
                     StorageException e = StorageException.from(err);
                     if (e.reason() == StorageException.Reason.NOT_FOUND) {
-                      throw miss("no action result for " + action);
+                      throw OutputCheckedStore.missingOutputs(e)
+                          .map(m -> miss("action result for " + action + " refers to " + m))
+                          .orElseGet(() -> miss("no action result for " + action));
                     }
                     throw e;
                   })
               .thenApply(data -> parse(data, action, key))
               .thenCompose(
-                  result ->
-                      outputs
-                          .missing(instance, action.function(), result)
-                          .thenCompose(
-                              missing -> {
-                                if (missing.isPresent()) {
-                                  throw miss(
-                                      "action result for " + action + " refers to "
-                                          + missing.get());
-                                }
-                                return inliner.inline(instance, action.function(), request, result);
-                              }));
+                  result -> inliner.inline(instance, action.function(), request, result));
         });
   }
 

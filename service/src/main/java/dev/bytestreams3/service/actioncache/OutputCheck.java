@@ -8,7 +8,6 @@ import build.bazel.remote.execution.v2.OutputDirectory;
 import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.Tree;
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.StoredBlob;
 import dev.bytestreams3.service.resource.BlobDigest;
 import dev.bytestreams3.service.resource.DigestFunctions;
@@ -42,13 +41,16 @@ final class OutputCheck {
 
   private final BlobStore store;
   private final KeyLayout layout;
-  private final BlobPresence presence;
   private final DigestFunctions digests;
 
-  OutputCheck(BlobStore store, KeyLayout layout, BlobPresence presence, DigestFunctions digests) {
+  /**
+   * @param store where the blobs are looked for; its existence answers ({@link BlobStore#sizes})
+   *     decide, so a store that caches them and touches what it reports present makes the check
+   *     cheap and keeps the outputs of a served result alive
+   */
+  OutputCheck(BlobStore store, KeyLayout layout, DigestFunctions digests) {
     this.store = store;
     this.layout = layout;
-    this.presence = presence;
     this.digests = digests;
   }
 
@@ -135,16 +137,27 @@ final class OutputCheck {
         keys.put(new StoredBlob(layout.casKey(instance, d.function(), d.hash()), d.size()), d);
       }
     }
-    return presence
-        .missing(keys.keySet())
+    List<BlobKey> asked = new ArrayList<>();
+    for (StoredBlob b : keys.keySet()) {
+      asked.add(b.key());
+    }
+    return store
+        .sizes(asked)
         .thenApply(
-            missing ->
-                missing.isEmpty()
-                    ? Optional.empty()
-                    : Optional.of(
-                        missing.size() + " missing blob(s), first "
-                            + keys.get(missing.iterator().next())
-                            + ", which the CAS no longer holds"));
+            sizes -> {
+              List<StoredBlob> missing = new ArrayList<>();
+              for (StoredBlob b : keys.keySet()) {
+                Long size = sizes.get(b.key());
+                if (size == null || size != b.sizeBytes()) {
+                  missing.add(b);
+                }
+              }
+              return missing.isEmpty()
+                  ? Optional.empty()
+                  : Optional.of(
+                      missing.size() + " missing blob(s), first " + keys.get(missing.get(0))
+                          + ", which the CAS no longer holds");
+            });
   }
 
   /** The files inside an output directory's tree, or why they cannot be known. */

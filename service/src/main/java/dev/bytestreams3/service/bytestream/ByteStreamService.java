@@ -10,7 +10,6 @@ import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import dev.bytestreams3.service.GrpcStatuses;
-import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.compression.ZstdBlobs;
 import dev.bytestreams3.service.resource.ClientText;
@@ -37,14 +36,12 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   private final KeyLayout layout;
   private final Uploads uploads;
   private final CasLimits limits;
-  private final BlobPresence presence;
   private final OpeningMessages opening;
   private final IdleLimits idle;
 
   /**
    * @param objectOverwrite whether a write may replace an existing plain object
    * @param limits the largest blob accepted
-   * @param presence told of every blob a write stores, so later existence checks skip the store
    * @param opening the bound on first messages that writes hold while their upload opens
    */
   public ByteStreamService(
@@ -53,10 +50,9 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       KeyLayout layout,
       boolean objectOverwrite,
       CasLimits limits,
-      BlobPresence presence,
       OpeningMessages opening) {
     this(
-        store, names, layout, objectOverwrite, limits, presence, opening,
+        store, names, layout, objectOverwrite, limits, opening,
         new IdleLimits(DEFAULT_FIRST_MESSAGE_TIMEOUT, DEFAULT_PROGRESS_TIMEOUT));
   }
 
@@ -79,7 +75,6 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       KeyLayout layout,
       boolean objectOverwrite,
       CasLimits limits,
-      BlobPresence presence,
       OpeningMessages opening,
       IdleLimits idle) {
     this.idle = requireNonNull(idle, "idle");
@@ -88,7 +83,6 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     this.layout = requireNonNull(layout, "layout");
     this.uploads = new Uploads(layout, objectOverwrite);
     this.limits = requireNonNull(limits, "limits");
-    this.presence = requireNonNull(presence, "presence");
     this.opening = requireNonNull(opening, "opening");
   }
 
@@ -158,7 +152,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> responses) {
     ServerCallStreamObserver<WriteResponse> call =
         (ServerCallStreamObserver<WriteResponse>) responses;
-    WriteCall w = new WriteCall(store, names, uploads, limits, presence, opening, idle, call);
+    WriteCall w = new WriteCall(store, names, uploads, limits, opening, idle, call);
     w.start();
     return w;
   }

@@ -3,7 +3,6 @@ package dev.bytestreams3.service.bytestream;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import dev.bytestreams3.service.GrpcStatuses;
-import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.compression.ZstdDecoder;
 import dev.bytestreams3.service.resource.ClientText;
@@ -32,7 +31,6 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private final ResourceNameParser names;
   private final Uploads uploads;
   private final CasLimits limits;
-  private final BlobPresence presence;
   private final ServerCallStreamObserver<WriteResponse> call;
   private final OpeningMessages opening;
   private final IdleLimits idle;
@@ -90,7 +88,6 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       ResourceNameParser names,
       Uploads uploads,
       CasLimits limits,
-      BlobPresence presence,
       OpeningMessages opening,
       IdleLimits idle,
       ServerCallStreamObserver<WriteResponse> call) {
@@ -98,7 +95,6 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     this.names = names;
     this.uploads = uploads;
     this.limits = limits;
-    this.presence = presence;
     this.call = call;
     this.opening = opening;
     this.idle = idle;
@@ -440,21 +436,13 @@ final class WriteCall implements StreamObserver<WriteRequest> {
         return upload.abort().thenRun(() -> respond(0));
       }
       decoder.checkComplete();
-      return upload.finish().thenRun(() -> stored(compressedReceived));
+      return upload.finish().thenRun(() -> respond(compressedReceived));
     }
     if (finishWrite) {
-      return upload.finish().thenAccept(this::stored);
+      return upload.finish().thenAccept(this::respond);
     }
     // The client stopped without finishing: tell it what it can resume from.
     return upload.suspend().thenAccept(this::respond);
-  }
-
-  /** Answers a finished write; a stored blob is remembered as present. */
-  private void stored(long committed) {
-    if (name.isBlob()) {
-      presence.markPresent(spec.key(), name.size());
-    }
-    respond(committed);
   }
 
   private void respond(long committed) {

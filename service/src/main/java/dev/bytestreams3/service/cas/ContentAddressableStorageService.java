@@ -19,6 +19,7 @@ import dev.bytestreams3.service.resource.BlobDigest;
 import dev.bytestreams3.service.resource.DigestFunctions;
 import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.KeyLayout;
+import dev.bytestreams3.storage.AsyncPermits;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.StorageException;
@@ -45,7 +46,6 @@ public final class ContentAddressableStorageService
   private final DigestFunctions digests;
   private final Instances instances;
   private final KeyLayout layout;
-  private final BlobPresence presence;
   private final CasLimits limits;
   private final TreePages trees;
   /** Whole-blob reads of BatchReadBlobs running at once, across all calls. */
@@ -59,13 +59,11 @@ public final class ContentAddressableStorageService
       DigestFunctions digests,
       Instances instances,
       KeyLayout layout,
-      BlobPresence presence,
       CasLimits limits) {
     this.store = requireNonNull(store, "store");
     this.digests = requireNonNull(digests, "digests");
     this.instances = requireNonNull(instances, "instances");
     this.layout = requireNonNull(layout, "layout");
-    this.presence = requireNonNull(presence, "presence");
     this.limits = requireNonNull(limits, "limits");
     this.trees = new TreePages(store, digests, layout);
   }
@@ -86,13 +84,20 @@ public final class ContentAddressableStorageService
                   d);
             }
           }
-          return presence
-              .missing(asked.keySet())
+          List<BlobKey> keys = new ArrayList<>();
+          for (StoredBlob b : asked.keySet()) {
+            keys.add(b.key());
+          }
+          return store
+              .sizes(keys)
               .thenApply(
-                  missing -> {
+                  sizes -> {
                     FindMissingBlobsResponse.Builder b = FindMissingBlobsResponse.newBuilder();
-                    for (StoredBlob m : missing) {
-                      b.addMissingBlobDigests(asked.get(m));
+                    for (Map.Entry<StoredBlob, Digest> e : asked.entrySet()) {
+                      Long size = sizes.get(e.getKey().key());
+                      if (size == null || size != e.getKey().sizeBytes()) {
+                        b.addMissingBlobDigests(e.getValue());
+                      }
                     }
                     return b.build();
                   });
@@ -162,9 +167,7 @@ public final class ContentAddressableStorageService
       return CompletableFuture.completedFuture(null);
     }
     BlobKey key = layout.casKey(instance, d.function(), d.hash());
-    return store
-        .put(key, ByteBuffer.wrap(data))
-        .thenRun(() -> presence.markPresent(key, data.length));
+    return store.put(key, ByteBuffer.wrap(data));
   }
 
   @Override
@@ -232,7 +235,6 @@ public final class ContentAddressableStorageService
                     "blob " + d.hash() + " has " + data.remaining() + " bytes (expected: "
                         + d.size() + ", the requested size)");
               }
-              presence.markPresent(key, d.size());
               return data;
             });
   }

@@ -1,6 +1,6 @@
 package dev.bytestreams3.service.observe;
 
-import dev.bytestreams3.service.cas.BlobPresence;
+import dev.bytestreams3.storage.ExistenceCachedStore;
 import dev.bytestreams3.storage.LifecycleCounters;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -17,7 +17,7 @@ public final class LifecycleMetrics {
 
   /** Registers the meters; the registry reads {@code store} and {@code presence} on every scrape. */
   public static void register(
-      LifecycleCounters store, BlobPresence presence, MeterRegistry registry) {
+      LifecycleCounters store, ExistenceCachedStore presence, MeterRegistry registry) {
     Gauge.builder("bytestream.store.stored.objects", store, LifecycleCounters::storedObjects)
         .description("Blobs and objects the store holds (local store; S3 does not count them)")
         .strongReference(true)
@@ -36,12 +36,12 @@ public final class LifecycleMetrics {
         "Blobs in use copied in place so that the bucket's expiry rule keeps them", null);
     counter(registry, "bytestream.store.refreshed", store, LifecycleCounters::refreshedBytes,
         "Bytes copied in place by refreshes", "bytes");
-    counter(registry, "bytestream.existence.cache.hits", presence, BlobPresence::hits,
+    counter(registry, "bytestream.existence.cache.hits", presence, ExistenceCachedStore::hits,
         "Existence checks answered from the existence cache", null);
-    counter(registry, "bytestream.existence.cache.misses", presence, BlobPresence::misses,
+    counter(registry, "bytestream.existence.cache.misses", presence, ExistenceCachedStore::misses,
         "Existence checks asked of the store (not cached, or cached too long)", null);
     counter(registry, "bytestream.existence.cache.invalidations", presence,
-        BlobPresence::invalidations,
+        ExistenceCachedStore::invalidations,
         "Existence-cache entries dropped because a read found the blob gone or it was evicted",
         null);
   }

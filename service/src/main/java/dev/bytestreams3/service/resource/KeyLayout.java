@@ -2,6 +2,7 @@ package dev.bytestreams3.service.resource;
 
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.HashFunction;
+import java.util.Optional;
 
 /**
  * Where each kind of resource lives in the store: content-addressed blobs at
@@ -21,6 +22,31 @@ public final class KeyLayout {
   /** The key of an action result. */
   public BlobKey actionResultKey(String instance, HashFunction function, String hash) {
     return BlobKey.of(prefix(instance) + "ac/" + function.id() + "/" + hash);
+  }
+
+  /** Where an action-result key points: the instance and the action digest's function and hash. */
+  public record ActionResultAddress(String instance, String functionId, String hash) {}
+
+  /** What {@code key} addresses when it is an action result's key; empty for any other key. */
+  public Optional<ActionResultAddress> actionResultOf(BlobKey key) {
+    String value = key.value();
+    if (value.startsWith(OBJECTS + "/")) {
+      return Optional.empty();
+    }
+    int hashAt = value.lastIndexOf('/');
+    int functionAt = hashAt <= 0 ? -1 : value.lastIndexOf('/', hashAt - 1);
+    if (functionAt < 2 || !value.startsWith("ac", functionAt - 2)) {
+      return Optional.empty();
+    }
+    int kindAt = functionAt - 2;
+    if (kindAt != 0 && value.charAt(kindAt - 1) != '/') {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new ActionResultAddress(
+            kindAt == 0 ? "" : value.substring(0, kindAt - 1),
+            value.substring(functionAt + 1, hashAt),
+            value.substring(hashAt + 1)));
   }
 
   /** The key of a plain object. */

@@ -11,7 +11,6 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
 import dev.bytestreams3.service.CacheServer;
-import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.KeyLayout;
@@ -64,7 +63,7 @@ class IdleStreamsTest {
         new ByteStreamService(
             store,
             new ResourceNameParser(CacheServer.digestFunctions(), new Instances(Optional.empty())),
-            new KeyLayout(), true, new CasLimits(4 << 20, 0), new BlobPresence(store, 0, 4),
+            new KeyLayout(), true, new CasLimits(4 << 20, 0),
             opening, idle);
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name).addService(service).build().start();

@@ -9,8 +9,7 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
 import dev.bytestreams3.service.CacheServer;
-import dev.bytestreams3.service.ForwardingStore;
-import dev.bytestreams3.service.cas.BlobPresence;
+import dev.bytestreams3.storage.ForwardingStore;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.KeyLayout;
@@ -107,7 +106,6 @@ class OpeningMessagesTest {
             new KeyLayout(),
             true,
             new CasLimits(4 << 20, 0),
-            new BlobPresence(store, 0, 4),
             opening);
     server = InProcessServerBuilder.forName(name).addService(service).build().start();
     channel = InProcessChannelBuilder.forName(name).build();

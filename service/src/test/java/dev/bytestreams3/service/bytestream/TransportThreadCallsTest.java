@@ -7,7 +7,7 @@ import build.bazel.remote.execution.v2.CapabilitiesGrpc;
 import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import dev.bytestreams3.service.CacheServer;
-import dev.bytestreams3.service.ForwardingStore;
+import dev.bytestreams3.storage.ForwardingStore;
 import dev.bytestreams3.service.ServerOptions;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.storage.BlobStore;

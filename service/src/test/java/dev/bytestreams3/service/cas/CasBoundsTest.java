@@ -23,7 +23,7 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
 import dev.bytestreams3.service.CacheServer;
-import dev.bytestreams3.service.ForwardingStore;
+import dev.bytestreams3.storage.ForwardingStore;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.resource.KeyLayout;
 import dev.bytestreams3.storage.BlobKey;

@@ -19,7 +19,10 @@ import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.protobuf.ByteString;
 import dev.bytestreams3.service.CacheServer;
+import dev.bytestreams3.service.StoreGraph;
 import dev.bytestreams3.service.config.ConfigLoader;
+import dev.bytestreams3.service.config.ServerConfig;
+import dev.bytestreams3.storage.ExistenceCachedStore;
 import dev.bytestreams3.storage.local.LocalBlobStore;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
@@ -80,7 +83,7 @@ class ExistenceLifecycleTest {
   @TempDir Path dir;
   private final TestClock clock = new TestClock();
   private LocalBlobStore store;
-  private BlobPresence presence;
+  private ExistenceCachedStore presence;
   private Server server;
   private ManagedChannel channel;
   private ContentAddressableStorageBlockingStub cas;
@@ -88,11 +91,16 @@ class ExistenceLifecycleTest {
   @BeforeEach
   void start() throws Exception {
     store = new LocalBlobStore(dir, 1 << 20, 2);
-    presence = new BlobPresence(store, 1000, 4, TTL, clock);
+    ServerConfig config =
+        ConfigLoader.load(
+            new String[] {"--existence-cache-entries=1000", "--existence-checks-in-flight=4",
+                "--existence-cache-ttl-seconds=" + TTL.toSeconds()},
+            Map.of());
+    StoreGraph graph = StoreGraph.over(store, config, clock);
+    presence = graph.existenceCache();
     String name = InProcessServerBuilder.generateName();
     InProcessServerBuilder b = InProcessServerBuilder.forName(name);
-    for (BindableService s :
-        CacheServer.services(store, ConfigLoader.load(new String[0], Map.of()), presence)) {
+    for (BindableService s : CacheServer.services(graph, config)) {
       b.addService(s);
     }
     server = b.build().start();

@@ -13,7 +13,6 @@ import dev.bytestreams3.service.bytestream.ByteStreamClient;
 import dev.bytestreams3.service.bytestream.ByteStreamService;
 import dev.bytestreams3.service.bytestream.IdleLimits;
 import dev.bytestreams3.service.bytestream.OpeningMessages;
-import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
 import dev.bytestreams3.service.resource.Instances;
 import dev.bytestreams3.service.resource.KeyLayout;
@@ -79,7 +78,7 @@ class RefusedCallsTest {
     ByteStreamService service =
         new ByteStreamService(
             store, names, new KeyLayout(), true, new CasLimits(4 << 20, 0),
-            new BlobPresence(store, 0, 4), opening,
+            opening,
             new IdleLimits(Duration.ofMinutes(5), Duration.ofMinutes(5)));
     String name = InProcessServerBuilder.generateName();
     server =

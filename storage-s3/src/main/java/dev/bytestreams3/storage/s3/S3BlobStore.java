@@ -178,6 +178,12 @@ public final class S3BlobStore implements BlobStore {
     return records;
   }
 
+  /** {@code s3://bucket/prefix}: where this store's blobs are. */
+  @Override
+  public String describe() {
+    return "s3://" + config.bucket() + "/" + config.keyPrefix();
+  }
+
   String bucket() {
     return config.bucket();
   }

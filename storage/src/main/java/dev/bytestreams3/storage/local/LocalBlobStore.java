@@ -48,6 +48,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class LocalBlobStore implements BlobStore {
 
+  private final Path root;
   private final Path blobs;
   private final Path uploads;
   private final Path tmp;
@@ -132,6 +133,7 @@ public final class LocalBlobStore implements BlobStore {
     if (ioThreads <= 0) {
       throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: > 0)");
     }
+    this.root = root;
     this.blobs = root.resolve("blobs");
     this.uploads = root.resolve("uploads");
     this.tmp = root.resolve("tmp");
@@ -171,6 +173,29 @@ public final class LocalBlobStore implements BlobStore {
   /** Whether {@link #maxBytes} is the default, half of what the store may use on its disk. */
   public boolean defaultMaxBytes() {
     return index.defaultLimit();
+  }
+
+  /** {@code local <root> (at most <limit>)}, the limit in binary units: {@code 50 GiB}, {@code 49.7 GiB}. */
+  @Override
+  public String describe() {
+    return "local " + root + " (at most " + bytesText(maxBytes()) + ")";
+  }
+
+  private static String bytesText(long bytes) {
+    String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    if (bytes < 1024) {
+      return bytes + " bytes";
+    }
+    int unit = 0;
+    long scale = 1024;
+    while (unit < units.length - 1 && bytes / scale >= 1024) {
+      scale *= 1024;
+      unit++;
+    }
+    if (bytes % scale == 0) {
+      return bytes / scale + " " + units[unit];
+    }
+    return String.format(java.util.Locale.ROOT, "%.1f %s", (double) bytes / scale, units[unit]);
   }
 
   /** Removes idle uploads and stray temporary files now; completes with how many it removed. */

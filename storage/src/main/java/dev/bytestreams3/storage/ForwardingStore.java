@@ -1,24 +1,36 @@
-package dev.bytestreams3.service;
+package dev.bytestreams3.storage;
 
-import dev.bytestreams3.storage.BlobKey;
-import dev.bytestreams3.storage.BlobReader;
-import dev.bytestreams3.storage.BlobStore;
-import dev.bytestreams3.storage.Upload;
-import dev.bytestreams3.storage.UploadSpec;
-import dev.bytestreams3.storage.UploadStatus;
+import static java.util.Objects.requireNonNull;
+
 import java.nio.ByteBuffer;
 import java.util.Collection;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
-/** A real store passed through unchanged; a test overrides the one call it watches or holds. */
+/**
+ * A store that passes every call to an inner store unchanged: the base of stores that add one
+ * concern around another, each overriding only the calls it changes. It describes itself as its
+ * inner store does until a subclass says otherwise.
+ */
 public abstract class ForwardingStore implements BlobStore {
 
   private final BlobStore inner;
 
   protected ForwardingStore(BlobStore inner) {
-    this.inner = inner;
+    this.inner = requireNonNull(inner, "inner");
+  }
+
+  /** The store this one wraps. */
+  protected final BlobStore inner() {
+    return inner;
+  }
+
+  @Override
+  public CompletableFuture<OptionalLong> size(BlobKey key) {
+    return inner.size(key);
   }
 
   @Override
@@ -27,8 +39,8 @@ public abstract class ForwardingStore implements BlobStore {
   }
 
   @Override
-  public CompletableFuture<OptionalLong> size(BlobKey key) {
-    return inner.size(key);
+  public CompletableFuture<Map<BlobKey, Long>> sizes(Collection<BlobKey> keys) {
+    return inner.sizes(keys);
   }
 
   @Override
@@ -62,13 +74,18 @@ public abstract class ForwardingStore implements BlobStore {
   }
 
   @Override
-  public void addEvictionListener(java.util.function.Consumer<BlobKey> listener) {
+  public void addEvictionListener(Consumer<BlobKey> listener) {
     inner.addEvictionListener(listener);
   }
 
   @Override
-  public dev.bytestreams3.storage.LifecycleCounters lifecycle() {
+  public LifecycleCounters lifecycle() {
     return inner.lifecycle();
+  }
+
+  @Override
+  public String describe() {
+    return inner.describe();
   }
 
   @Override

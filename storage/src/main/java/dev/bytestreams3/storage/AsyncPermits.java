@@ -1,4 +1,4 @@
-package dev.bytestreams3.service.cas;
+package dev.bytestreams3.storage;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -8,14 +8,14 @@ import java.util.function.Supplier;
  * Runs asynchronous tasks with at most a fixed number in flight; the rest wait in arrival order.
  * No thread ever blocks: a finished task starts the next waiting one.
  */
-final class AsyncPermits {
+public final class AsyncPermits {
 
   private final int permits;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int running;
   private boolean draining;
 
-  AsyncPermits(int permits) {
+  public AsyncPermits(int permits) {
     if (permits <= 0) {
       throw new IllegalArgumentException("permits: " + permits + " (expected: > 0)");
     }
@@ -23,7 +23,7 @@ final class AsyncPermits {
   }
 
   /** Starts {@code task} once a permit is free; the result completes with the task's. */
-  <T> CompletableFuture<T> run(Supplier<CompletableFuture<T>> task) {
+  public <T> CompletableFuture<T> run(Supplier<CompletableFuture<T>> task) {
     CompletableFuture<T> result = new CompletableFuture<>();
     Runnable start =
         () -> {
@@ -51,7 +51,7 @@ final class AsyncPermits {
   }
 
   /** Tasks running now. */
-  synchronized int running() {
+  public synchronized int running() {
     return running;
   }
 

@@ -1,4 +1,4 @@
-package dev.bytestreams3.service.cas;
+package dev.bytestreams3.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
