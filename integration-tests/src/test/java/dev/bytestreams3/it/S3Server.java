@@ -21,6 +21,11 @@ final class S3Server implements AutoCloseable {
     return "S3Mock at " + s3.endpoint() + ", bucket " + s3.bucket();
   }
 
+  /** The bucket the server flags name. */
+  String bucket() {
+    return s3.bucket();
+  }
+
   /** Where the S3 server listens. */
   java.net.URI endpoint() {
     return s3.endpoint();
