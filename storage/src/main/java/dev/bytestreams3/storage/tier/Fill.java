@@ -41,7 +41,7 @@ final class Fill implements TierSource {
   // Guarded by this.
   private long written;
   private boolean done;
-  private StorageException failure;
+  private RuntimeException failure;
   private int readers;
   private boolean channelClosed;
   private final List<Waiter> waiters = new ArrayList<>();
@@ -123,7 +123,8 @@ final class Fill implements TierSource {
       if (readers > 0) {
         return;
       }
-      abandon = !done && failure == null;
+      // A fill with every byte written is only waiting for the end of the blob: let it publish.
+      abandon = !done && failure == null && written < from.blobSize();
       if (abandon) {
         failure = new StorageException(Reason.CANCELLED, "fill of " + key + " abandoned");
       }
@@ -174,7 +175,7 @@ final class Fill implements TierSource {
       wake.forEach(f -> f.complete(at + n));
       pump();
     } catch (IOException | RuntimeException e) {
-      fail(new StorageException(Reason.INTERNAL, "tier fill of " + key + ": " + e, e));
+      fail(new DiskFault("tier fill of " + key + ": " + e, e));
     }
   }
 
@@ -205,7 +206,7 @@ final class Fill implements TierSource {
     ended.run();
   }
 
-  private void fail(StorageException e) {
+  private void fail(RuntimeException e) {
     List<CompletableFuture<Long>> wake;
     synchronized (this) {
       if (failure != null) {

@@ -10,8 +10,9 @@ import java.util.function.LongFunction;
 
 /**
  * Reads a range of a tier file in chunks, waiting for bytes a fill has not written yet. When the
- * fill fails (the disk, not the slow store), the reader continues from the slow store at the
- * position it reached, so a failing tier costs speed, never a read.
+ * tier's disk fails ({@link DiskFault}), the reader continues from the slow store at the position
+ * it reached, so a failing tier costs speed, never a read; a failure of the slow store ends the
+ * read as it would without the tier.
  */
 final class TierReader implements BlobReader {
 
@@ -61,11 +62,14 @@ final class TierReader implements BlobReader {
               if (err == null) {
                 return CompletableFuture.completedFuture(chunk);
               }
-              StorageException e = StorageException.from(err);
-              if (e.reason() == StorageException.Reason.CANCELLED) {
-                return CompletableFuture.<ByteBuffer>failedFuture(e);
+              Throwable cause =
+                  err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                      ? err.getCause()
+                      : err;
+              if (cause instanceof DiskFault) {
+                return fallBack(from);
               }
-              return fallBack(from);
+              return CompletableFuture.<ByteBuffer>failedFuture(StorageException.from(cause));
             })
         .thenCompose(f -> f);
   }
@@ -81,7 +85,7 @@ final class TierReader implements BlobReader {
         }
       }
     } catch (IOException e) {
-      throw new StorageException(StorageException.Reason.INTERNAL, "tier read: " + e, e);
+      throw new DiskFault("tier read: " + e, e);
     }
     synchronized (this) {
       position = from + n;
