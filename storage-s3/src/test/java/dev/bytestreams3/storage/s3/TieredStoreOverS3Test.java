@@ -372,4 +372,32 @@ class TieredStoreOverS3Test {
     assertThat(gets.get()).isEqualTo(2);
     assertThat(tier.counters().disk().storedObjects()).isZero();
   }
+
+  @Test
+  void blobLargerThanTheTier_isReadFromS3_andNotKept() throws Exception {
+    byte[] content = bytes(3 * SEGMENT, 9);
+    write(s3Store(), content);
+    TieredStore tier = tiered(s3Store(), 2L * SEGMENT);
+    gets.set(0);
+
+    assertThat(read(tier, casKey(content))).isEqualTo(content);
+    assertThat(read(tier, casKey(content))).isEqualTo(content);
+    assertThat(tier.counters().fills()).isZero();
+    assertThat(tier.counters().disk().storedBytes()).isZero();
+    assertThat(gets.get()).as("GETs of two reads").isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void tierDiskFailing_readsFromS3Instead() throws Exception {
+    byte[] content = bytes(2 * SEGMENT + 1, 12);
+    write(s3Store(), content);
+    TieredStore tier = tiered(s3Store(), 64L << 20);
+    // Nothing can be created under tmp/ once it is a file: every copy fails on the tier's disk.
+    Path tmp = tierDir.resolve("tmp");
+    Files.delete(tmp);
+    Files.write(tmp, new byte[1]);
+
+    assertThat(read(tier, casKey(content))).isEqualTo(content);
+    assertThat(tier.counters().fills()).isZero();
+  }
 }

@@ -76,6 +76,12 @@ final class TierReader implements BlobReader {
 
   private ByteBuffer readChunk(long from, long readable) {
     int n = (int) Math.min(MAX_CHUNK_BYTES, Math.min(end, readable) - from);
+    if (n <= 0) {
+      // The store behind the tier ended the blob before its announced size.
+      throw new StorageException(
+          StorageException.Reason.INTERNAL,
+          "blob ended at " + readable + " bytes of " + source.blobSize());
+    }
     ByteBuffer chunk = ByteBuffer.allocate(n);
     try {
       while (chunk.hasRemaining()) {

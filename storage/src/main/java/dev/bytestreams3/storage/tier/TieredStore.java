@@ -108,6 +108,8 @@ public final class TieredStore implements BlobStore {
   private CompletableFuture<BlobReader> openTiered(
       BlobKey key, ContentCheck check, long offset, long limit, boolean mayRetry) {
     return onIo(() -> files.openVerified(key, check))
+        // A tier file that cannot be opened or checked is as good as none.
+        .exceptionally(e -> null)
         .thenCompose(
             ch -> {
               if (ch != null) {
@@ -120,11 +122,23 @@ public final class TieredStore implements BlobStore {
                 counters.miss();
                 return inner.openReader(key, offset, limit);
               }
-              counters.miss();
-              return fills
-                  .computeIfAbsent(key, k -> startFill(k, check))
-                  .thenCompose(
-                      fill -> {
+              if (mayRetry) {
+                counters.miss();
+              }
+              return joinFill(key, check)
+                  .handle(
+                      (fill, err) -> {
+                        if (err != null) {
+                          Throwable cause = err.getCause() != null ? err.getCause() : err;
+                          // The tier's disk failed to start the copy: the store behind it serves.
+                          return cause instanceof DiskFault
+                              ? inner.openReader(key, offset, limit)
+                              : CompletableFuture.<BlobReader>failedFuture(err);
+                        }
+                        if (fill == null) {
+                          // Larger than the whole tier: read from the store behind it alone.
+                          return inner.openReader(key, offset, limit);
+                        }
                         if (!fill.attach()) {
                           return mayRetry
                               ? openTiered(key, check, offset, limit, false)
@@ -132,7 +146,8 @@ public final class TieredStore implements BlobStore {
                         }
                         return CompletableFuture.completedFuture(
                             reader(key, fill, offset, limit));
-                      });
+                      })
+                  .thenCompose(f -> f);
             });
   }
 
@@ -162,27 +177,44 @@ public final class TieredStore implements BlobStore {
         source, io, offset, end, from -> inner.openReader(key, from, end - from));
   }
 
-  private CompletableFuture<Fill> startFill(BlobKey key, ContentCheck check) {
-    CompletableFuture<Fill> f =
-        inner
-            .openReader(key, 0, 0)
-            .thenApplyAsync(
-                r -> {
-                  try {
-                    return Fill.start(key, check, r, files, io, () -> fills.remove(key));
-                  } catch (IOException e) {
-                    throw new StorageException(Reason.INTERNAL, "tier fill of " + key + ": " + e, e);
-                  }
-                },
-                io);
-    // A failed start (no such blob, say) is not remembered: the next read asks again.
-    f.whenComplete(
-        (fill, err) -> {
-          if (err != null) {
-            fills.remove(key, f);
-          }
-        });
-    return f;
+  /**
+   * The fill of {@code key} running now, or a new one; completes with null when the blob is larger
+   * than the tier may hold, and fails as opening a reader of the store behind it fails.
+   */
+  private CompletableFuture<Fill> joinFill(BlobKey key, ContentCheck check) {
+    CompletableFuture<Fill> mine = new CompletableFuture<>();
+    CompletableFuture<Fill> running = fills.putIfAbsent(key, mine);
+    if (running != null) {
+      return running;
+    }
+    inner
+        .openReader(key, 0, 0)
+        .thenApplyAsync(
+            r -> {
+              if (r.blobSize() > files.maxBytes()) {
+                r.close();
+                return null;
+              }
+              try {
+                return Fill.start(key, check, r, files, io, () -> fills.remove(key, mine));
+              } catch (IOException e) {
+                throw new DiskFault("tier fill of " + key + ": " + e, e);
+              }
+            },
+            io)
+        .whenComplete(
+            (fill, err) -> {
+              if (fill == null) {
+                // Not remembered: the next read asks again.
+                fills.remove(key, mine);
+              }
+              if (err != null) {
+                mine.completeExceptionally(err);
+              } else {
+                mine.complete(fill);
+              }
+            });
+    return mine;
   }
 
   @Override
