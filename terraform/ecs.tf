@@ -25,7 +25,15 @@ locals {
     # The server refreshes blobs in use before the bucket's expiry rule would delete them, so it
     # must know the rule's age: both come from this one variable.
     BS3_EXPIRY_AGE_DAYS = local.cache_expiration_enabled ? tostring(var.cache_expiration_days) : ""
+    # The local disk tier lives on the task's ephemeral storage, mounted below.
+    BS3_CACHE_DIR       = local.tier_enabled ? local.tier_path : ""
+    BS3_CACHE_MAX_BYTES = local.tier_enabled ? format("%d", var.cache_size_gib * 1073741824) : ""
   })
+
+  tier_enabled = var.cache_size_gib > 0
+  tier_path    = "/var/cache/bytestream-s3"
+  # Fargate gives every task 20 GiB unless asked for 21-200; the image and logs need room too.
+  ephemeral_storage_gib = max(21, var.cache_size_gib + 10)
 
   # ECS drops variables whose value is empty, and the provider would then
   # report a difference on every plan, so empty values are left out here.
@@ -40,6 +48,10 @@ locals {
       environment = [
         for k in sort(keys(local.server_environment)) : { name = k, value = local.server_environment[k] }
       ]
+
+      mountPoints = local.tier_enabled ? [
+        { sourceVolume = "tier", containerPath = local.tier_path, readOnly = false },
+      ] : []
 
       portMappings = [
         { name = "grpc", containerPort = var.grpc_port, hostPort = var.grpc_port, protocol = "tcp" },
@@ -91,6 +103,21 @@ resource "aws_ecs_task_definition" "server" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
   container_definitions    = jsonencode(local.container_definitions)
+
+  # A bind mount without a host path: task-scoped space on the ephemeral storage, gone with the task.
+  dynamic "volume" {
+    for_each = local.tier_enabled ? ["tier"] : []
+    content {
+      name = volume.value
+    }
+  }
+
+  dynamic "ephemeral_storage" {
+    for_each = local.tier_enabled ? [local.ephemeral_storage_gib] : []
+    content {
+      size_in_gib = ephemeral_storage.value
+    }
+  }
 
   runtime_platform {
     operating_system_family = "LINUX"

@@ -233,6 +233,17 @@ variable "memory" {
   }
 }
 
+variable "cache_size_gib" {
+  description = "Size in GiB of each task's local disk tier in front of S3 (BS3_CACHE_MAX_BYTES), kept on the task's ephemeral storage at /var/cache/bytestream-s3 (BS3_CACHE_DIR). CAS blobs a task reads or writes are kept there and served from disk; a new task starts with an empty tier. The task's ephemeral storage is this plus 10 GiB for the image and logs, at least Fargate's 21 GiB. 0 turns the tier off."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.cache_size_gib >= 0 && var.cache_size_gib <= 190 && floor(var.cache_size_gib) == var.cache_size_gib
+    error_message = "cache_size_gib must be a whole number of GiB from 0 to 190 (Fargate's ephemeral storage ends at 200 GiB, 10 of which are kept for the image and logs)."
+  }
+}
+
 variable "grpc_port" {
   description = "Port the server serves gRPC on inside the task (BS3_GRPC_PORT); the load balancer listens on the same port."
   type        = number
@@ -296,9 +307,9 @@ variable "extra_environment" {
   validation {
     condition = length(setintersection(keys(var.extra_environment), [
       "BS3_BUCKET", "BS3_PREFIX", "BS3_REGION", "BS3_GRPC_PORT", "BS3_HTTP_PORT", "BS3_SHUTDOWN_GRACE_SECONDS",
-      "BS3_EXPIRY_AGE_DAYS",
+      "BS3_EXPIRY_AGE_DAYS", "BS3_CACHE_DIR", "BS3_CACHE_MAX_BYTES",
     ])) == 0
-    error_message = "extra_environment must not set BS3_BUCKET, BS3_PREFIX, BS3_REGION, BS3_GRPC_PORT, BS3_HTTP_PORT, BS3_SHUTDOWN_GRACE_SECONDS or BS3_EXPIRY_AGE_DAYS; they come from other variables."
+    error_message = "extra_environment must not set BS3_BUCKET, BS3_PREFIX, BS3_REGION, BS3_GRPC_PORT, BS3_HTTP_PORT, BS3_SHUTDOWN_GRACE_SECONDS, BS3_EXPIRY_AGE_DAYS, BS3_CACHE_DIR or BS3_CACHE_MAX_BYTES; they come from other variables."
   }
 }
 

@@ -128,6 +128,8 @@ run "container_is_configured_for_the_server" {
   assert {
     condition = jsondecode(aws_ecs_task_definition.server.container_definitions)[0].environment == [
       { name = "BS3_BUCKET", value = "example-bs3-cache" },
+      { name = "BS3_CACHE_DIR", value = "/var/cache/bytestream-s3" },
+      { name = "BS3_CACHE_MAX_BYTES", value = "21474836480" },
       { name = "BS3_GRPC_PORT", value = "8980" },
       { name = "BS3_HTTP_PORT", value = "8080" },
       { name = "BS3_PREFIX", value = "bs3/" },
@@ -178,7 +180,7 @@ run "empty_values_are_left_out_of_the_environment" {
   assert {
     condition = [
       for e in jsondecode(aws_ecs_task_definition.server.container_definitions)[0].environment : e.name
-    ] == ["BS3_BUCKET", "BS3_GRPC_PORT", "BS3_HTTP_PORT", "BS3_REGION", "BS3_SHUTDOWN_GRACE_SECONDS"]
+    ] == ["BS3_BUCKET", "BS3_CACHE_DIR", "BS3_CACHE_MAX_BYTES", "BS3_GRPC_PORT", "BS3_HTTP_PORT", "BS3_REGION", "BS3_SHUTDOWN_GRACE_SECONDS"]
     error_message = "Variables with empty values (here BS3_PREFIX and EMPTY) must not be sent to ECS."
   }
 }
@@ -220,5 +222,57 @@ run "scaling_on_memory_when_asked" {
   assert {
     condition     = one(aws_appautoscaling_policy.memory[0].target_tracking_scaling_policy_configuration).target_value == 70
     error_message = "Memory target tracking must aim at memory_target_percent."
+  }
+}
+
+run "local_tier_is_on_an_ephemeral_volume" {
+  command = plan
+
+  variables {
+    cache_size_gib = 50
+  }
+
+  assert {
+    condition = jsondecode(aws_ecs_task_definition.server.container_definitions)[0].mountPoints == [
+      { sourceVolume = "tier", containerPath = "/var/cache/bytestream-s3", readOnly = false },
+    ]
+    error_message = "The tier's volume must be mounted where BS3_CACHE_DIR points."
+  }
+
+  assert {
+    condition = length([
+      for v in aws_ecs_task_definition.server.volume : v
+      if v.name == "tier" && length(v.efs_volume_configuration) == 0 && length(v.docker_volume_configuration) == 0 && v.host_path == null
+    ]) == 1
+    error_message = "The tier's volume must be a bind mount without a host path: the task's ephemeral storage."
+  }
+
+  assert {
+    condition     = aws_ecs_task_definition.server.ephemeral_storage[0].size_in_gib == 60
+    error_message = "The task's ephemeral storage must hold the tier plus 10 GiB."
+  }
+
+  assert {
+    condition = contains(
+      jsondecode(aws_ecs_task_definition.server.container_definitions)[0].environment,
+      { name = "BS3_CACHE_MAX_BYTES", value = "53687091200" },
+    )
+    error_message = "The server must be told the tier's size in bytes."
+  }
+}
+
+run "local_tier_can_be_turned_off" {
+  command = plan
+
+  variables {
+    cache_size_gib = 0
+  }
+
+  assert {
+    condition = length([
+      for e in jsondecode(aws_ecs_task_definition.server.container_definitions)[0].environment : e
+      if startswith(e.name, "BS3_CACHE_")
+    ]) == 0 && length(aws_ecs_task_definition.server.volume) == 0 && length(aws_ecs_task_definition.server.ephemeral_storage) == 0
+    error_message = "cache_size_gib = 0 must leave the tier, its volume and the extra storage out."
   }
 }

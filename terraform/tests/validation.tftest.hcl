@@ -235,3 +235,13 @@ run "invalid_bucket_name_is_rejected" {
 
   expect_failures = [var.bucket_name]
 }
+
+run "tier_beyond_fargate_storage_is_rejected" {
+  command = plan
+
+  variables {
+    cache_size_gib = 191
+  }
+
+  expect_failures = [var.cache_size_gib]
+}

@@ -35,17 +35,23 @@ class BazelRemoteCacheTest {
   private static final Pattern REMOTE_HITS = Pattern.compile("(\\d+) remote cache hit");
 
   private static S3Server s3;
-  private static ServerProcess server;
+  static ServerProcess server;
   private static BazelClient bazel;
 
   @BeforeAll
   static void start() throws Exception {
+    startWith(List.of());
+  }
+
+  /** Starts S3 and the server, passing the server {@code extraArgs} too. */
+  static void startWith(List<String> extraArgs) throws Exception {
     bazel = BazelClient.install(Path.of("target", "bazel")).orElse(null);
     Assumptions.assumeTrue(bazel != null, "Bazel cannot run here (reason printed above)");
     s3 = S3Server.start();
     System.out.println("Bazel test: running against " + s3.description());
     List<String> args = new ArrayList<>(s3.serverArgs());
     args.add("--prefix=bazel-" + UUID.randomUUID() + "/");
+    args.addAll(extraArgs);
     server = ServerProcess.start(List.of("-Xmx512m"), args);
   }
 
@@ -69,7 +75,7 @@ class BazelRemoteCacheTest {
     buildCleanBuild("ci/linux/x86_64");
   }
 
-  private void buildCleanBuild(String instance) throws Exception {
+  void buildCleanBuild(String instance) throws Exception {
     Path ws = workspace();
     List<String> flags = new ArrayList<>();
     flags.add("--remote_cache=grpc://" + server.target());

@@ -149,4 +149,32 @@ class ConfigLoaderTest {
     assertThat(c.writeFirstMessageTimeout()).hasSeconds(10);
     assertThat(c.grpcConnections().maxConcurrentStreams()).isEqualTo(1000);
   }
+
+  @Test
+  void cacheDir_isOffByDefault_andOnFromFlagOrEnvironment() {
+    ServerConfig off = ConfigLoader.load(new String[0], Map.of());
+    assertThat(off.tiered()).isFalse();
+    assertThat(off.cacheMaxBytes()).isZero();
+
+    ServerConfig env =
+        ConfigLoader.load(
+            new String[0],
+            Map.of("BS3_CACHE_DIR", "/var/cache/bytestream-s3", "BS3_CACHE_MAX_BYTES", "1073741824"));
+    assertThat(env.cacheDir()).contains(Path.of("/var/cache/bytestream-s3"));
+    assertThat(env.cacheMaxBytes()).isEqualTo(1L << 30);
+    assertThat(env.toString()).contains("cacheDir=/var/cache/bytestream-s3, cacheMaxBytes=1073741824");
+
+    ServerConfig flag =
+        ConfigLoader.load(new String[] {"--cache-dir=tier"}, Map.of("BS3_CACHE_DIR", "other"));
+    assertThat(flag.cacheDir()).contains(Path.of("tier"));
+    assertThat(flag.toString()).contains("cacheMaxBytes=default");
+  }
+
+  @Test
+  void cacheMaxBytes_mustBePositive() {
+    assertThatThrownBy(
+            () -> ConfigLoader.load(new String[] {"--cache-dir=t", "--cache-max-bytes=0"}, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--cache-max-bytes: 0 (expected: 1 to 9223372036854775807)");
+  }
 }

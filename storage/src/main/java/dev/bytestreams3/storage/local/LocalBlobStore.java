@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.ByteSize;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.StorageException;
 import dev.bytestreams3.storage.StorageException.Reason;
@@ -178,24 +179,7 @@ public final class LocalBlobStore implements BlobStore {
   /** {@code local <root> (at most <limit>)}, the limit in binary units: {@code 50 GiB}, {@code 49.7 GiB}. */
   @Override
   public String describe() {
-    return "local " + root + " (at most " + bytesText(maxBytes()) + ")";
-  }
-
-  private static String bytesText(long bytes) {
-    String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-    if (bytes < 1024) {
-      return bytes + " bytes";
-    }
-    int unit = 0;
-    long scale = 1024;
-    while (unit < units.length - 1 && bytes / scale >= 1024) {
-      scale *= 1024;
-      unit++;
-    }
-    if (bytes % scale == 0) {
-      return bytes / scale + " " + units[unit];
-    }
-    return String.format(java.util.Locale.ROOT, "%.1f %s", (double) bytes / scale, units[unit]);
+    return "local " + root + " (at most " + ByteSize.text(maxBytes()) + ")";
   }
 
   /** Removes idle uploads and stray temporary files now; completes with how many it removed. */
