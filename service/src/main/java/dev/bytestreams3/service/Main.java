@@ -84,7 +84,7 @@ public final class Main {
     if (store instanceof TieredStore tiered) {
       events.info(
           "local-tier",
-          "message", "local tier at " + config.cacheDir() + ": CAS blobs are served from local disk when held there",
+          "message", "local tier at " + config.cacheDir().orElseThrow() + ": CAS blobs are served from local disk when held there",
           "cache_max_bytes", tiered.maxBytes());
       TierMetrics.register(tiered.counters(), metrics);
     }
