@@ -20,6 +20,9 @@ import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.UploadStatus;
+import io.grpc.BindableService;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -30,7 +33,7 @@ import java.util.concurrent.CompletableFuture;
  * The ByteStream API over a {@link BlobStore}: it checks requests and orchestrates the store, and
  * holds no storage logic of its own.
  */
-public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
+public final class ByteStreamService implements ByteStreamGrpc.AsyncService, BindableService {
 
   private final BlobStore store;
   private final ResourceNameParser names;
@@ -90,6 +93,12 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     this.limits = requireNonNull(limits, "limits");
     this.presence = requireNonNull(presence, "presence");
     this.opening = requireNonNull(opening, "opening");
+  }
+
+  /** The service, each call told which connection it came on (first messages are granted by it). */
+  @Override
+  public ServerServiceDefinition bindService() {
+    return ServerInterceptors.intercept(ByteStreamGrpc.bindService(this), new CallConnection());
   }
 
   @Override
@@ -158,7 +167,9 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> responses) {
     ServerCallStreamObserver<WriteResponse> call =
         (ServerCallStreamObserver<WriteResponse>) responses;
-    WriteCall w = new WriteCall(store, names, uploads, limits, presence, opening, idle, call);
+    WriteCall w =
+        new WriteCall(
+            store, names, uploads, limits, presence, opening, CallConnection.current(), idle, call);
     w.start();
     return w;
   }

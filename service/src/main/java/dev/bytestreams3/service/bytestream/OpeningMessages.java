@@ -1,6 +1,11 @@
 package dev.bytestreams3.service.bytestream;
 
 import dev.bytestreams3.storage.MemoryBudget;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -11,14 +16,30 @@ import java.util.concurrent.CompletableFuture;
  * a call reserves the largest message it could receive before asking for its first, and keeps
  * only the message's real size once it arrives, until the store has taken it.
  *
+ * <p>Room is granted connection by connection in turn, and in order of asking within one
+ * connection: a client that opens hundreds of streams and sends nothing on them delays a call of
+ * another connection by at most one first-message timeout (the longest a silent stream holds its
+ * share), not by one timeout per stream it opened.
+ *
  * <p>It is a budget of its own, not a share of the store's: a call holding a first message waits
  * for the store's budget, so taking both from one pool could let first messages starve the part
  * buffers they wait for.
  */
 public final class OpeningMessages {
 
+  /** Accounting only: nobody waits inside it, the turns below decide who is granted next. */
   private final MemoryBudget budget;
   private final long maxMessageBytes;
+
+  /** The calls waiting, by connection; a connection is here only while it has one waiting. */
+  private final Map<Object, ArrayDeque<Turn>> waiting = new IdentityHashMap<>();
+
+  /** The connections with a call waiting, the one whose turn is next first. */
+  private final ArrayDeque<Object> rotation = new ArrayDeque<>();
+
+  private int waitingCalls;
+  private long waitsTotal;
+  private long waitNanosTotal;
 
   /**
    * @param capacityBytes bytes first messages may hold together
@@ -33,13 +54,137 @@ public final class OpeningMessages {
     this.maxMessageBytes = maxMessageBytes;
   }
 
-  /** Room for one first message of the largest size, granted in order of asking. */
-  CompletableFuture<MemoryBudget.Reservation> reserve() {
-    return budget.reserve(maxMessageBytes);
+  /**
+   * Room for one first message of the largest size for a call of {@code connection} (compared by
+   * identity), granted when that connection's turn comes. Cancelling the future before it
+   * completes withdraws the request.
+   */
+  CompletableFuture<Share> reserve(Object connection) {
+    Turn turn = new Turn();
+    synchronized (this) {
+      if (rotation.isEmpty()) {
+        MemoryBudget.Reservation r = budget.tryReserve(maxMessageBytes);
+        if (r != null) {
+          turn.future.complete(new Share(r));
+          return turn.future;
+        }
+      }
+      ArrayDeque<Turn> queue = waiting.get(connection);
+      if (queue == null) {
+        queue = new ArrayDeque<>();
+        waiting.put(connection, queue);
+        rotation.add(connection);
+      }
+      queue.add(turn);
+      waitingCalls++;
+      waitsTotal++;
+    }
+    turn.future.whenComplete(
+        (s, err) -> {
+          if (turn.future.isCancelled()) {
+            // It may be first in its connection's queue: leave now, not when its turn comes.
+            withdraw(connection, turn);
+          }
+        });
+    return turn.future;
   }
 
   /** Bytes held by first messages now. */
   public long usedBytes() {
     return budget.usedBytes();
+  }
+
+  /** Calls waiting for room for their first message now. */
+  public synchronized int waiting() {
+    return waitingCalls;
+  }
+
+  /** Calls that have had to wait for room for their first message, since the start. */
+  public synchronized long waitsTotal() {
+    return waitsTotal;
+  }
+
+  /** Nanoseconds that granted calls spent waiting for room, added up since the start. */
+  public synchronized long waitNanosTotal() {
+    return waitNanosTotal;
+  }
+
+  private void withdraw(Object connection, Turn turn) {
+    synchronized (this) {
+      ArrayDeque<Turn> queue = waiting.get(connection);
+      if (queue == null || !queue.remove(turn)) {
+        return;
+      }
+      waitingCalls--;
+      if (queue.isEmpty()) {
+        waiting.remove(connection);
+        rotation.remove(connection);
+      }
+    }
+    grant();
+  }
+
+  /** Grants room to the calls whose turn it is, while it lasts. */
+  private void grant() {
+    List<Turn> granted = new ArrayList<>();
+    List<MemoryBudget.Reservation> room = new ArrayList<>();
+    synchronized (this) {
+      long now = System.nanoTime();
+      while (!rotation.isEmpty()) {
+        MemoryBudget.Reservation r = budget.tryReserve(maxMessageBytes);
+        if (r == null) {
+          break;
+        }
+        Object connection = rotation.poll();
+        ArrayDeque<Turn> queue = waiting.get(connection);
+        Turn turn = queue.poll();
+        waitingCalls--;
+        if (queue.isEmpty()) {
+          waiting.remove(connection);
+        } else {
+          rotation.add(connection);
+        }
+        waitNanosTotal += now - turn.sinceNanos;
+        granted.add(turn);
+        room.add(r);
+      }
+    }
+    boolean unused = false;
+    for (int i = 0; i < granted.size(); i++) {
+      if (!granted.get(i).future.complete(new Share(room.get(i)))) {
+        // Cancelled as it was granted: the room goes to the next in turn.
+        room.get(i).close();
+        unused = true;
+      }
+    }
+    if (unused) {
+      grant();
+    }
+  }
+
+  /** Room held for one first message; shrinking or closing it lets the next call in. */
+  final class Share implements AutoCloseable {
+    private final MemoryBudget.Reservation reservation;
+
+    private Share(MemoryBudget.Reservation reservation) {
+      this.reservation = reservation;
+    }
+
+    /** Keeps only {@code keep} bytes: the size of the message that arrived. */
+    void shrinkTo(long keep) {
+      reservation.shrinkTo(keep);
+      grant();
+    }
+
+    @Override
+    public void close() {
+      reservation.close();
+      grant();
+    }
+  }
+
+  private static final class Turn {
+    final CompletableFuture<Share> future = new CompletableFuture<>();
+    final long sinceNanos = System.nanoTime();
   }
 }
