@@ -27,6 +27,9 @@ public final class StoreReadiness {
   private CompletableFuture<Boolean> current;
   private long startedNanos;
 
+  /** The answer of the latest lookup that finished; null before the first. */
+  private Boolean lastAnswer;
+
   public StoreReadiness(BlobStore store, Duration timeout, Duration cacheFor) {
     this(store, timeout, cacheFor, System::nanoTime);
   }
@@ -58,7 +61,28 @@ public final class StoreReadiness {
               .size(PROBE)
               .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
               .handle((size, err) -> err == null);
+      current.thenAccept(this::answered);
     }
     return current;
+  }
+
+  /**
+   * Whether the latest lookup that has finished found the store unreachable; never waits, and
+   * starts a new lookup when the last one is older than {@code cacheFor}, so that a caller asking
+   * on every call learns within {@code timeout} plus {@code cacheFor} that the store went away,
+   * and as soon after that it is back.
+   */
+  public synchronized boolean unreachable() {
+    ready();
+    return Boolean.FALSE.equals(lastAnswer);
+  }
+
+  private synchronized void answered(boolean ok) {
+    lastAnswer = ok;
+  }
+
+  /** How long a lookup may take before the store counts as unreachable. */
+  public Duration timeout() {
+    return timeout;
   }
 }

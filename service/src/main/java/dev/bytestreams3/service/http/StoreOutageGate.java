@@ -1,0 +1,140 @@
+package dev.bytestreams3.service.http;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.bytestreams3.service.observe.EventLog;
+import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobReader;
+import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.LifecycleCounters;
+import dev.bytestreams3.storage.StorageException;
+import dev.bytestreams3.storage.Upload;
+import dev.bytestreams3.storage.UploadSpec;
+import dev.bytestreams3.storage.UploadStatus;
+import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The store as calls see it during an outage: once the readiness lookup has found the store
+ * unreachable, every new request to it fails at once with {@link StorageException.Reason#UNAVAILABLE}
+ * naming the outage, until a lookup answers again; a client then learns within the lookup's
+ * timeout that it should retry, instead of after a black-holed request's timeouts and retries.
+ * Requests already under way, and uploads already open, keep their own timeouts and retries.
+ * The first refusal and the store's return are each logged once.
+ */
+public final class StoreOutageGate implements BlobStore {
+
+  private final BlobStore inner;
+  private final StoreReadiness readiness;
+  private final EventLog events;
+  private boolean refusing;
+
+  public StoreOutageGate(BlobStore inner, StoreReadiness readiness, EventLog events) {
+    this.inner = requireNonNull(inner, "inner");
+    this.readiness = requireNonNull(readiness, "readiness");
+    this.events = requireNonNull(events, "events");
+  }
+
+  private <T> CompletableFuture<T> gated(Supplier<CompletableFuture<T>> request) {
+    if (!readiness.unreachable()) {
+      reopened();
+      return request.get();
+    }
+    refused();
+    return CompletableFuture.failedFuture(
+        new StorageException(
+            StorageException.Reason.UNAVAILABLE,
+            "the store did not answer its last health lookup within "
+                + words(readiness.timeout()) + "; calls that need it are refused until it"
+                + " answers again, retry later"));
+  }
+
+  private void refused() {
+    synchronized (this) {
+      if (refusing) {
+        return;
+      }
+      refusing = true;
+    }
+    events.warn(
+        "store-unreachable",
+        "message",
+        "the store did not answer a health lookup within " + words(readiness.timeout())
+            + "; new calls that need it answer UNAVAILABLE at once until it answers again");
+  }
+
+  private void reopened() {
+    synchronized (this) {
+      if (!refusing) {
+        return;
+      }
+      refusing = false;
+    }
+    events.info("store-reachable", "message", "the store answers again; calls are served");
+  }
+
+  /** "4 s", or "300 ms" below whole seconds. */
+  private static String words(java.time.Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+  }
+
+  @Override
+  public CompletableFuture<OptionalLong> size(BlobKey key) {
+    return gated(() -> inner.size(key));
+  }
+
+  @Override
+  public CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys) {
+    return gated(() -> inner.findExisting(keys));
+  }
+
+  @Override
+  public CompletableFuture<UploadStatus> queryUpload(UploadSpec spec) {
+    return gated(() -> inner.queryUpload(spec));
+  }
+
+  @Override
+  public CompletableFuture<Upload> openUpload(UploadSpec spec) {
+    return gated(() -> inner.openUpload(spec));
+  }
+
+  @Override
+  public CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit) {
+    return gated(() -> inner.openReader(key, offset, limit));
+  }
+
+  @Override
+  public CompletableFuture<Void> put(BlobKey key, ByteBuffer data) {
+    return gated(() -> inner.put(key, data));
+  }
+
+  @Override
+  public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {
+    return gated(() -> inner.get(key, maxBytes));
+  }
+
+  @Override
+  public CompletableFuture<Void> touch(BlobKey key) {
+    return gated(() -> inner.touch(key));
+  }
+
+  @Override
+  public void addEvictionListener(Consumer<BlobKey> listener) {
+    inner.addEvictionListener(listener);
+  }
+
+  @Override
+  public LifecycleCounters lifecycle() {
+    return inner.lifecycle();
+  }
+
+  @Override
+  public void close() {
+    inner.close();
+  }
+}
