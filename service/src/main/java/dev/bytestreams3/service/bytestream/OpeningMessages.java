@@ -17,9 +17,11 @@ import java.util.concurrent.CompletableFuture;
  * only the message's real size once it arrives, until the store has taken it.
  *
  * <p>Room is granted connection by connection in turn, and in order of asking within one
- * connection: a client that opens hundreds of streams and sends nothing on them delays a call of
- * another connection by at most one first-message timeout (the longest a silent stream holds its
- * share), not by one timeout per stream it opened.
+ * connection, and no connection holds more than half of it (or one largest message, when that is
+ * more): a client that opens hundreds of streams on one connection and sends nothing on them
+ * leaves the other half to everyone else, and with other connections doing the same, delays a
+ * call by about one first-message timeout (the longest a silent stream holds its share) per turn
+ * ahead of it, not by one timeout per stream they opened.
  *
  * <p>It is a budget of its own, not a share of the store's: a call holding a first message waits
  * for the store's budget, so taking both from one pool could let first messages starve the part
@@ -30,6 +32,12 @@ public final class OpeningMessages {
   /** Accounting only: nobody waits inside it, the turns below decide who is granted next. */
   private final MemoryBudget budget;
   private final long maxMessageBytes;
+
+  /** The most room one connection may hold. */
+  private final long perConnectionBytes;
+
+  /** Room held now, by connection; a connection is here only while it holds some. */
+  private final Map<Object, long[]> held = new IdentityHashMap<>();
 
   /** The calls waiting, by connection; a connection is here only while it has one waiting. */
   private final Map<Object, ArrayDeque<Turn>> waiting = new IdentityHashMap<>();
@@ -52,6 +60,7 @@ public final class OpeningMessages {
     // Room for at least one message of the largest size, however small the share.
     this.budget = new MemoryBudget(Math.max(capacityBytes, maxMessageBytes));
     this.maxMessageBytes = maxMessageBytes;
+    this.perConnectionBytes = Math.max(maxMessageBytes, budget.capacityBytes() / 2);
   }
 
   /**
@@ -62,10 +71,10 @@ public final class OpeningMessages {
   CompletableFuture<Share> reserve(Object connection) {
     Turn turn = new Turn();
     synchronized (this) {
-      if (rotation.isEmpty()) {
+      if (rotation.isEmpty() && mayHoldMore(connection)) {
         MemoryBudget.Reservation r = budget.tryReserve(maxMessageBytes);
         if (r != null) {
-          turn.future.complete(new Share(r));
+          turn.future.complete(hold(connection, r));
           return turn.future;
         }
       }
@@ -86,6 +95,8 @@ public final class OpeningMessages {
             withdraw(connection, turn);
           }
         });
+    // Room may be free while others wait: theirs are connections holding their most.
+    grant();
     return turn.future;
   }
 
@@ -124,18 +135,46 @@ public final class OpeningMessages {
     grant();
   }
 
+  /** Whether {@code connection} may take room for one more message; holds the lock. */
+  private boolean mayHoldMore(Object connection) {
+    long[] h = held.get(connection);
+    return (h == null ? 0 : h[0]) + maxMessageBytes <= perConnectionBytes;
+  }
+
+  /** Counts {@code r} as held by {@code connection}; holds the lock. */
+  private Share hold(Object connection, MemoryBudget.Reservation r) {
+    held.computeIfAbsent(connection, c -> new long[1])[0] += r.bytes();
+    return new Share(connection, r);
+  }
+
+  private synchronized void returned(Object connection, long bytes) {
+    long[] h = held.get(connection);
+    if (h != null && (h[0] -= bytes) <= 0) {
+      held.remove(connection);
+    }
+  }
+
   /** Grants room to the calls whose turn it is, while it lasts. */
   private void grant() {
     List<Turn> granted = new ArrayList<>();
-    List<MemoryBudget.Reservation> room = new ArrayList<>();
+    List<Share> room = new ArrayList<>();
     synchronized (this) {
       long now = System.nanoTime();
-      while (!rotation.isEmpty()) {
+      // Each connection in the rotation is looked at once per pass; one holding its most waits.
+      int passed = 0;
+      while (passed < rotation.size()) {
+        Object connection = rotation.poll();
+        if (!mayHoldMore(connection)) {
+          rotation.add(connection);
+          passed++;
+          continue;
+        }
         MemoryBudget.Reservation r = budget.tryReserve(maxMessageBytes);
         if (r == null) {
+          rotation.addFirst(connection);
           break;
         }
-        Object connection = rotation.poll();
+        passed = 0;
         ArrayDeque<Turn> queue = waiting.get(connection);
         Turn turn = queue.poll();
         waitingCalls--;
@@ -146,14 +185,14 @@ public final class OpeningMessages {
         }
         waitNanosTotal += now - turn.sinceNanos;
         granted.add(turn);
-        room.add(r);
+        room.add(hold(connection, r));
       }
     }
     boolean unused = false;
     for (int i = 0; i < granted.size(); i++) {
-      if (!granted.get(i).future.complete(new Share(room.get(i)))) {
+      if (!granted.get(i).future.complete(room.get(i))) {
         // Cancelled as it was granted: the room goes to the next in turn.
-        room.get(i).close();
+        room.get(i).returnAll();
         unused = true;
       }
     }
@@ -164,22 +203,47 @@ public final class OpeningMessages {
 
   /** Room held for one first message; shrinking or closing it lets the next call in. */
   final class Share implements AutoCloseable {
+    private final Object connection;
     private final MemoryBudget.Reservation reservation;
+    private boolean closed;
 
-    private Share(MemoryBudget.Reservation reservation) {
+    private Share(Object connection, MemoryBudget.Reservation reservation) {
+      this.connection = connection;
       this.reservation = reservation;
     }
 
     /** Keeps only {@code keep} bytes: the size of the message that arrived. */
     void shrinkTo(long keep) {
-      reservation.shrinkTo(keep);
+      long returnedBytes;
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        long before = reservation.bytes();
+        reservation.shrinkTo(keep);
+        returnedBytes = before - reservation.bytes();
+      }
+      returned(connection, returnedBytes);
       grant();
     }
 
     @Override
     public void close() {
-      reservation.close();
+      returnAll();
       grant();
+    }
+
+    private void returnAll() {
+      long bytes;
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        bytes = reservation.bytes();
+      }
+      reservation.close();
+      returned(connection, bytes);
     }
   }
 

@@ -20,8 +20,8 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The store as calls see it during an outage: once the readiness lookup has found the store
- * unreachable, every new request to it fails at once with {@link StorageException.Reason#UNAVAILABLE}
+ * The store as calls see it during an outage: once the readiness lookups have found the store
+ * unreachable twice in a row, every new request to it fails at once with {@link StorageException.Reason#UNAVAILABLE}
  * naming the outage, until a lookup answers again; a client then learns within the lookup's
  * timeout that it should retry, instead of after a black-holed request's timeouts and retries.
  * Requests already under way, and uploads already open, keep their own timeouts and retries.
@@ -49,7 +49,7 @@ public final class StoreOutageGate implements BlobStore {
     return CompletableFuture.failedFuture(
         new StorageException(
             StorageException.Reason.UNAVAILABLE,
-            "the store did not answer its last health lookup within "
+            "the store did not answer its last two health lookups within "
                 + words(readiness.timeout()) + "; calls that need it are refused until it"
                 + " answers again, retry later"));
   }
@@ -64,7 +64,7 @@ public final class StoreOutageGate implements BlobStore {
     events.warn(
         "store-unreachable",
         "message",
-        "the store did not answer a health lookup within " + words(readiness.timeout())
+        "the store did not answer two health lookups in a row within " + words(readiness.timeout())
             + "; new calls that need it answer UNAVAILABLE at once until it answers again");
   }
 

@@ -27,8 +27,8 @@ public final class StoreReadiness {
   private CompletableFuture<Boolean> current;
   private long startedNanos;
 
-  /** The answer of the latest lookup that finished; null before the first. */
-  private Boolean lastAnswer;
+  /** Lookups in a row, the latest included, that failed or did not answer in time. */
+  private int failedInARow;
 
   public StoreReadiness(BlobStore store, Duration timeout, Duration cacheFor) {
     this(store, timeout, cacheFor, System::nanoTime);
@@ -67,18 +67,22 @@ public final class StoreReadiness {
   }
 
   /**
-   * Whether the latest lookup that has finished found the store unreachable; never waits, and
-   * starts a new lookup when the last one is older than {@code cacheFor}, so that a caller asking
-   * on every call learns within {@code timeout} plus {@code cacheFor} that the store went away,
-   * and as soon after that it is back.
+   * Whether the latest {@link #UNREACHABLE_AFTER} lookups that have finished all found the store
+   * unreachable; never waits, and starts a new lookup when the last one is older than {@code
+   * cacheFor}. A caller asking on every call learns within about twice {@code timeout} plus
+   * {@code cacheFor} that the store went away, and as soon as one lookup answers that it is back.
+   * Two, not one: one slow answer (a cold connection, a pause) is not an outage.
    */
   public synchronized boolean unreachable() {
     ready();
-    return Boolean.FALSE.equals(lastAnswer);
+    return failedInARow >= UNREACHABLE_AFTER;
   }
 
+  /** Failed lookups in a row after which {@link #unreachable()} says so. */
+  public static final int UNREACHABLE_AFTER = 2;
+
   private synchronized void answered(boolean ok) {
-    lastAnswer = ok;
+    failedInARow = ok ? 0 : failedInARow + 1;
   }
 
   /** How long a lookup may take before the store counts as unreachable. */
