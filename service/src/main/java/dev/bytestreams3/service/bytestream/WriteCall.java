@@ -63,6 +63,9 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   /** Whether the last message carried bytes or finished the write (or was the first). */
   private boolean lastWasProgress = true;
 
+  /** Whether the client has half-closed: from then on, only the store keeps anyone waiting. */
+  private boolean halfClosed;
+
   private java.util.concurrent.ScheduledFuture<?> idleCheck;
 
   /** The last step of this call; the next one runs after it. */
@@ -203,8 +206,9 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       }
       limit = received ? idle.progress() : idle.firstMessage();
       onlyEmpty = !lastWasProgress;
-      // Handling a message that carried nothing is still waiting for the client.
-      long idleFor = asked || onlyEmpty ? System.nanoTime() - askedAtNanos : 0;
+      // Handling a message that carried nothing is still waiting for the client; once the client
+      // has half-closed, the store finishing the upload is not.
+      long idleFor = !halfClosed && (asked || onlyEmpty) ? System.nanoTime() - askedAtNanos : 0;
       if (idleFor < limit.toNanos()) {
         idleCheck = idle.after(limit.toNanos() - idleFor, this::checkIdle);
         return;
@@ -268,6 +272,9 @@ final class WriteCall implements StreamObserver<WriteRequest> {
 
   @Override
   public void onCompleted() {
+    synchronized (this) {
+      halfClosed = true;
+    }
     then(this::clientDone);
   }
 

@@ -213,6 +213,91 @@ class IdleStreamsTest {
   }
 
   @Test
+  void writeWhoseStoreTakesLongToFinish_isNotEndedAsIdle_afterTheClientHalfCloses()
+      throws Exception {
+    // The same service over a store whose uploads take three idle times to finish.
+    ByteStreamService slow =
+        new ByteStreamService(
+            new SlowFinishStore(store, IDLE.multipliedBy(3)),
+            new ResourceNameParser(CacheServer.digestFunctions(), new Instances(Optional.empty())),
+            new KeyLayout(), true, new CasLimits(4 << 20, 0), new BlobPresence(store, 0, 4),
+            opening, idle);
+    String name = InProcessServerBuilder.generateName();
+    Server slowServer = InProcessServerBuilder.forName(name).addService(slow).build().start();
+    ManagedChannel slowChannel = InProcessChannelBuilder.forName(name).build();
+    try {
+      byte[] data = randomBytes(300_000, 5);
+      WriteResponse written =
+          new ByteStreamClient(slowChannel)
+              .write(ByteStreamClient.chunks(upload(data), data, 0, 64 * 1024, true));
+      assertThat(written.getCommittedSize()).isEqualTo(data.length);
+      assertThat(idle.endedTotal()).isZero();
+      assertThat(new ByteStreamClient(slowChannel).read("blobs/" + sha256(data) + "/" + data.length, 0, 0))
+          .isEqualTo(data);
+    } finally {
+      slowChannel.shutdownNow();
+      slowServer.shutdownNow();
+    }
+  }
+
+  /** A real store whose uploads finish only {@code delay} after they are asked to. */
+  private static final class SlowFinishStore extends dev.bytestreams3.service.ForwardingStore {
+    private final Duration delay;
+
+    SlowFinishStore(dev.bytestreams3.storage.BlobStore inner, Duration delay) {
+      super(inner);
+      this.delay = delay;
+    }
+
+    @Override
+    public CompletableFuture<dev.bytestreams3.storage.Upload> openUpload(
+        dev.bytestreams3.storage.UploadSpec spec) {
+      return super.openUpload(spec).thenApply(u -> new SlowFinish(u, delay));
+    }
+  }
+
+  private record SlowFinish(dev.bytestreams3.storage.Upload inner, Duration delay)
+      implements dev.bytestreams3.storage.Upload {
+    @Override
+    public long committedSize() {
+      return inner.committedSize();
+    }
+
+    @Override
+    public long position() {
+      return inner.position();
+    }
+
+    @Override
+    public CompletableFuture<Void> append(java.nio.ByteBuffer data) {
+      return inner.append(data);
+    }
+
+    @Override
+    public CompletableFuture<Long> finish() {
+      return CompletableFuture.runAsync(
+              () -> {},
+              CompletableFuture.delayedExecutor(delay.toMillis(), TimeUnit.MILLISECONDS))
+          .thenCompose(v -> inner.finish());
+    }
+
+    @Override
+    public CompletableFuture<Long> suspend() {
+      return inner.suspend();
+    }
+
+    @Override
+    public void detach() {
+      inner.detach();
+    }
+
+    @Override
+    public CompletableFuture<Void> abort() {
+      return inner.abort();
+    }
+  }
+
+  @Test
   void writeThatStopsSending_isEndedAndReturnsItsBuffers_andCanResume() throws Exception {
     byte[] data = randomBytes(3 << 20, 2);
     String resource = upload(data);
