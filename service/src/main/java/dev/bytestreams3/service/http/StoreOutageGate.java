@@ -21,11 +21,15 @@ import java.util.function.Supplier;
 
 /**
  * The store as calls see it during an outage: once the readiness lookups have found the store
- * unreachable twice in a row, every new request to it fails at once with {@link StorageException.Reason#UNAVAILABLE}
+ * unreachable twice in a row and no request through here has had an answer for two lookup
+ * timeouts, every new request to it fails at once with {@link StorageException.Reason#UNAVAILABLE}
  * naming the outage, until a lookup answers again; a client then learns within the lookup's
  * timeout that it should retry, instead of after a black-holed request's timeouts and retries.
  * Requests already under way, and uploads already open, keep their own timeouts and retries.
  * The first refusal and the store's return are each logged once.
+ *
+ * <p>Answers to requests count as well as lookups: a store that is busy (its connections all in
+ * use, so that a lookup waits its turn) but answers is not out, and its calls are not refused.
  */
 public final class StoreOutageGate implements BlobStore {
 
@@ -34,6 +38,10 @@ public final class StoreOutageGate implements BlobStore {
   private final EventLog events;
   private boolean refusing;
 
+  /** When a request through here last had an answer from the store, in {@link System#nanoTime()}. */
+  private final java.util.concurrent.atomic.AtomicLong answeredNanos =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+
   public StoreOutageGate(BlobStore inner, StoreReadiness readiness, EventLog events) {
     this.inner = requireNonNull(inner, "inner");
     this.readiness = requireNonNull(readiness, "readiness");
@@ -41,9 +49,18 @@ public final class StoreOutageGate implements BlobStore {
   }
 
   private <T> CompletableFuture<T> gated(Supplier<CompletableFuture<T>> request) {
-    if (!readiness.unreachable()) {
+    long silentNanos = System.nanoTime() - answeredNanos.get();
+    if (!readiness.unreachable() || silentNanos < 2 * readiness.timeout().toNanos()) {
       reopened();
-      return request.get();
+      CompletableFuture<T> f = request.get();
+      // Watched beside, not in between: cancelling the caller's future still reaches the store.
+      f.whenComplete(
+          (v, err) -> {
+            if (err == null || answered(StorageException.from(err).reason())) {
+              answeredNanos.set(System.nanoTime());
+            }
+          });
+      return f;
     }
     refused();
     return CompletableFuture.failedFuture(
@@ -52,6 +69,12 @@ public final class StoreOutageGate implements BlobStore {
             "the store did not answer its last two health lookups within "
                 + words(readiness.timeout()) + "; calls that need it are refused until it"
                 + " answers again, retry later"));
+  }
+
+  /** Whether a failure for {@code reason} is an answer from the store rather than its absence. */
+  private static boolean answered(StorageException.Reason reason) {
+    return reason != StorageException.Reason.UNAVAILABLE
+        && reason != StorageException.Reason.CANCELLED;
   }
 
   private void refused() {

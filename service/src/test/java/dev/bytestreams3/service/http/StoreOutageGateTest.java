@@ -38,6 +38,8 @@ class StoreOutageGateTest {
   /** A real store that, while dark, answers nothing: each request hangs until it comes back. */
   private static final class DarkableStore extends ForwardingStore {
     volatile boolean dark;
+    /** Whether only the health lookup hangs, as when it waits behind a busy store's requests. */
+    volatile boolean lookupsWait;
     final List<CompletableFuture<OptionalLong>> hanging = new CopyOnWriteArrayList<>();
 
     DarkableStore(LocalBlobStore inner) {
@@ -46,13 +48,34 @@ class StoreOutageGateTest {
 
     @Override
     public CompletableFuture<OptionalLong> size(BlobKey key) {
-      if (dark) {
+      if (dark || (lookupsWait && key.value().equals("readiness-probe"))) {
         CompletableFuture<OptionalLong> f = new CompletableFuture<>();
         hanging.add(f);
         return f;
       }
       return super.size(key);
     }
+  }
+
+  @Test
+  void storeBusyButAnswering_isNotRefused_thoughItsLookupsTimeOut() throws Exception {
+    local = new LocalBlobStore(dir.resolve("store"), 1 << 20, 4);
+    DarkableStore store = new DarkableStore(local);
+    List<String> lines = new CopyOnWriteArrayList<>();
+    StoreReadiness readiness = new StoreReadiness(store, TIMEOUT, Duration.ZERO);
+    StoreOutageGate gate =
+        new StoreOutageGate(store, readiness, new EventLog(LogFormat.TEXT, lines::add, Clock.systemUTC()));
+    BlobKey key = BlobKey.of("a/blob");
+    gate.put(key, ByteBuffer.wrap(new byte[] {1, 2, 3})).get(5, TimeUnit.SECONDS);
+
+    store.lookupsWait = true;
+    long start = System.nanoTime();
+    while (System.nanoTime() - start < TIMEOUT.multipliedBy(5).toNanos()) {
+      assertThat(gate.size(key).get(5, TimeUnit.SECONDS)).hasValue(3);
+      Thread.sleep(20);
+    }
+    assertThat(readiness.unreachable()).isTrue();
+    assertThat(lines).noneMatch(l -> l.contains("store-unreachable"));
   }
 
   @Test
