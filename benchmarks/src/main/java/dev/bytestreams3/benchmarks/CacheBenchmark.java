@@ -118,6 +118,9 @@ public final class CacheBenchmark {
                 options, endpoint, bucket, sdk, (long) SEGMENT_BYTES * SEGMENTS_IN_FLIGHT);
         memory.runAll();
         rows.addAll(memory.rows());
+        HostileNeighbourScenario neighbour = new HostileNeighbourScenario(endpoint, bucket, options.floodMib());
+        neighbour.run();
+        rows.addAll(neighbour.rows());
       }
     } finally {
       if (mock != null) {

@@ -144,6 +144,113 @@ class BlackHoleOverS3Test {
     }
   }
 
+  /**
+   * S3 goes dark between two halves of an upload: new calls answer UNAVAILABLE, naming the outage,
+   * within two health lookups' timeout plus their reuse time (2 × 2 s + 1 s here; bound asserted
+   * with 2 s to spare), not after S3 requests' own timeouts and retries (30 s); once S3 is back,
+   * QueryWriteStatus gives what was committed and the write resumes from it.
+   */
+  @Test
+  void outage_newCallsAnswerUnavailableWithinTheLookupTimeout_andTheWriteResumesAfterIt()
+      throws Exception {
+    try (S3Server s3 = S3Server.start();
+        BlackHoleProxy hole = new BlackHoleProxy(s3.endpoint())) {
+      List<String> args = new ArrayList<>(s3.serverArgsVia(hole.endpoint()));
+      args.add("--prefix=outage-" + UUID.randomUUID() + "/");
+      args.add("--part-size-bytes=" + PART);
+      args.add("--readiness-timeout-seconds=2");
+      args.add("--readiness-cache-seconds=1");
+      try (ServerProcess server = ServerProcess.start(List.of(), args);
+          Streams grpc = new Streams(server.target())) {
+        io.grpc.ManagedChannel channel =
+            io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(server.target())
+                .usePlaintext()
+                .build();
+        try {
+          byte[] data = randomBytes(2 * PART + 12345, 7);
+          String upload = Streams.uploadName("outage", data);
+          long committed =
+              grpc.write(upload, data, 0, PART + 1000, 64 * 1024, false, true, 0)
+                  .response.get(60, TimeUnit.SECONDS).getCommittedSize();
+          assertThat(committed).isEqualTo(PART);
+
+          hole.goDark();
+          long dark = System.nanoTime();
+          String outage =
+              "the store did not answer its last two health lookups within 2 s; calls that need it"
+                  + " are refused until it answers again, retry later";
+          Status first = null;
+          while (first == null) {
+            assertThat(Duration.ofNanos(System.nanoTime() - dark)).isLessThan(Duration.ofSeconds(30));
+            Status s = queryStatus(channel, upload);
+            if (s.getCode() == Status.Code.UNAVAILABLE) {
+              first = s;
+            } else {
+              // A call that reached S3 before the lookup failed waits out its client deadline.
+              assertThat(s.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+              Thread.sleep(100);
+            }
+          }
+          Duration toFirst = Duration.ofNanos(System.nanoTime() - dark);
+          System.out.println("outage: first UNAVAILABLE after " + toFirst.toMillis() + " ms");
+          assertThat(first.getDescription()).isEqualTo(outage);
+          assertThat(toFirst).isLessThan(Duration.ofSeconds(7));
+          // Every new call now fails at once, whatever it needs of the store.
+          long start = System.nanoTime();
+          assertThat(
+                  Status.fromThrowable(
+                      org.assertj.core.api.Assertions.catchThrowable(
+                          () ->
+                              grpc.write(upload, data, PART, data.length, 64 * 1024, true, true, 0)
+                                  .response.get(10, TimeUnit.SECONDS))))
+              .satisfies(
+                  s -> {
+                    assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                    assertThat(s.getDescription()).isEqualTo(outage);
+                  });
+          assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+
+          hole.comeBack();
+          long back = System.nanoTime();
+          Status answered = Status.UNAVAILABLE;
+          while (!answered.isOk()) {
+            assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(30));
+            Thread.sleep(200);
+            answered = queryStatus(channel, upload);
+          }
+          System.out.println(
+              "outage: calls served again " + (System.nanoTime() - back) / 1_000_000 + " ms after S3 came back");
+          committed = grpc.committedSize(upload);
+          assertThat(committed).isEqualTo(PART);
+          assertThat(
+                  grpc.write(upload, data, (int) committed, data.length, 64 * 1024, true, true, 0)
+                      .response.get(60, TimeUnit.SECONDS).getCommittedSize())
+              .isEqualTo(data.length);
+          assertThat(grpc.read(Streams.blobName("outage", data), 0, 0)).isEqualTo(data);
+          assertThat(server.log().stream().filter(l -> l.contains("store-unreachable"))).hasSize(1);
+          assertThat(server.log().stream().filter(l -> l.contains("store-reachable"))).hasSize(1);
+        } finally {
+          channel.shutdownNow();
+        }
+      }
+    }
+  }
+
+  /** QueryWriteStatus of {@code upload} with a 1 s deadline: its status, OK when it answered. */
+  private static Status queryStatus(io.grpc.ManagedChannel channel, String upload) {
+    try {
+      com.google.bytestream.ByteStreamGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(1, TimeUnit.SECONDS)
+          .queryWriteStatus(
+              com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest.newBuilder()
+                  .setResourceName(upload)
+                  .build());
+      return Status.OK;
+    } catch (io.grpc.StatusRuntimeException e) {
+      return e.getStatus();
+    }
+  }
+
   private static Attempt grpcWrite(
       String what, Streams grpc, String name, String readName, byte[] data, int chunk) {
     CompletableFuture<String> outcome =

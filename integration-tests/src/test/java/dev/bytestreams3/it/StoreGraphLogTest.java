@@ -30,7 +30,7 @@ class StoreGraphLogTest {
           .asString()
           .endsWith(
               " level=info event=store message=\"store: output-checked(existence-cached(ttl 1h,"
-                  + " 500 entries, local " + dir + " (at most 50 GiB)))\"");
+                  + " 500 entries, outage-gated(local " + dir + " (at most 50 GiB))))\"");
     }
   }
 
@@ -46,7 +46,27 @@ class StoreGraphLogTest {
             .asString()
             .endsWith(
                 " level=info event=store message=\"store: output-checked(existence-cached(ttl 10m,"
-                    + " 100000 entries, s3://" + s3.bucket() + "/graph/))\"");
+                    + " 100000 entries, outage-gated(s3://" + s3.bucket() + "/graph/)))\"");
+      }
+    }
+  }
+
+  @Test
+  void s3StoreWithTier_logLineNamesTheTierInFrontOfTheBucket() throws Exception {
+    Path tier = dir.resolve("tier");
+    try (S3Server s3 = S3Server.start()) {
+      List<String> args = new ArrayList<>(s3.serverArgs());
+      args.add("--prefix=tiered/");
+      args.add("--cache-dir=" + tier);
+      args.add("--cache-max-bytes=" + (3L << 30));
+      try (ServerProcess server = ServerProcess.start(List.of(), args)) {
+        assertThat(storeLines(server))
+            .singleElement()
+            .asString()
+            .endsWith(
+                " level=info event=store message=\"store: output-checked(existence-cached(ttl 1h,"
+                    + " 100000 entries, outage-gated(tiered(local " + tier + " (at most 3 GiB) -> s3://"
+                    + s3.bucket() + "/tiered/))))\"");
       }
     }
   }

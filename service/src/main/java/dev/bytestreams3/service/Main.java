@@ -9,6 +9,7 @@ import dev.bytestreams3.service.gateway.GatewaySettings;
 import dev.bytestreams3.service.gateway.RawRoutes;
 import dev.bytestreams3.service.gateway.UploadPage;
 import dev.bytestreams3.service.http.HealthEndpoints;
+import dev.bytestreams3.service.http.StoreOutageGate;
 import dev.bytestreams3.service.http.StoreReadiness;
 import dev.bytestreams3.service.http.HttpRoutes;
 import dev.bytestreams3.service.http.HttpServer;
@@ -73,7 +74,11 @@ public final class Main {
     StoreFactory stores =
         new StoreFactory(
             config, List.of(new S3RequestMetrics(metrics), new StoreFailureLog(events)));
-    BlobStore store = stores.open();
+    BlobStore opened = stores.open();
+    StoreReadiness readiness =
+        new StoreReadiness(opened, config.readinessTimeout(), config.readinessCache());
+    // Calls see the store through the outage gate: while it is unreachable they fail fast.
+    BlobStore store = new StoreOutageGate(opened, readiness, events);
     MemoryBudgetMetrics.register(stores.budget(), metrics);
     IdleLimits idle = CacheServer.idleLimits(config);
     IdleStreamMetrics.register(idle, metrics);
@@ -81,14 +86,14 @@ public final class Main {
     new JvmThreadMetrics().bindTo(metrics);
     new ProcessorMetrics().bindTo(metrics);
     new UptimeMetrics().bindTo(metrics);
-    if (store instanceof TieredStore tiered) {
+    if (opened instanceof TieredStore tiered) {
       events.info(
           "local-tier",
           "message", "local tier at " + config.cacheDir().orElseThrow() + ": CAS blobs are served from local disk when held there",
           "cache_max_bytes", tiered.maxBytes());
       TierMetrics.register(tiered.counters(), metrics);
     }
-    BlobStore backing = store instanceof TieredStore tiered ? tiered.inner() : store;
+    BlobStore backing = opened instanceof TieredStore tiered ? tiered.inner() : opened;
     if (backing instanceof LocalBlobStore local) {
       events.info(
           "local-store",
@@ -122,7 +127,7 @@ public final class Main {
         "config", config.toString());
     HealthEndpoints health =
         new HealthEndpoints(
-            new StoreReadiness(store, config.readinessTimeout(), config.readinessCache()),
+            readiness,
             new ReadinessMetrics(metrics));
     // The first lookup warms the store's client before a load balancer's first probe.
     health.probeNow();

@@ -19,6 +19,9 @@ import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.UploadStatus;
+import io.grpc.BindableService;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -29,7 +32,7 @@ import java.util.concurrent.CompletableFuture;
  * The ByteStream API over a {@link BlobStore}: it checks requests and orchestrates the store, and
  * holds no storage logic of its own.
  */
-public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
+public final class ByteStreamService implements ByteStreamGrpc.AsyncService, BindableService {
 
   private final BlobStore store;
   private final ResourceNameParser names;
@@ -84,6 +87,12 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     this.uploads = new Uploads(layout, objectOverwrite);
     this.limits = requireNonNull(limits, "limits");
     this.opening = requireNonNull(opening, "opening");
+  }
+
+  /** The service, each call told which connection it came on (first messages are granted by it). */
+  @Override
+  public ServerServiceDefinition bindService() {
+    return ServerInterceptors.intercept(ByteStreamGrpc.bindService(this), new CallConnection());
   }
 
   @Override
@@ -152,7 +161,8 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> responses) {
     ServerCallStreamObserver<WriteResponse> call =
         (ServerCallStreamObserver<WriteResponse>) responses;
-    WriteCall w = new WriteCall(store, names, uploads, limits, opening, idle, call);
+    WriteCall w =
+        new WriteCall(store, names, uploads, limits, opening, CallConnection.current(), idle, call);
     w.start();
     return w;
   }

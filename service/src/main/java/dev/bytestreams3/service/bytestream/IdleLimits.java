@@ -20,6 +20,7 @@ public final class IdleLimits {
   private final Duration progress;
   private final ScheduledThreadPoolExecutor timer;
   private final AtomicLong endedTotal = new AtomicLong();
+  private final AtomicLong turnedAwayTotal = new AtomicLong();
 
   /**
    * @param firstMessage how long a {@code Write} may take to send its first message
@@ -58,6 +59,24 @@ public final class IdleLimits {
   /** How long a stream may go without progress on the client's side. */
   public Duration progress() {
     return progress;
+  }
+
+  /**
+   * How long a {@code Write} may wait for room for its first message: twice {@link
+   * #firstMessage()}, so that a call whose turn comes when a silent stream of another connection
+   * is ended (at most one first-message timeout after it queued) always gets it in time.
+   */
+  public Duration roomWait() {
+    return firstMessage.multipliedBy(2);
+  }
+
+  /** Writes ended because no room for their first message came within {@link #roomWait()}. */
+  public long turnedAwayTotal() {
+    return turnedAwayTotal.get();
+  }
+
+  void countTurnedAway() {
+    turnedAwayTotal.incrementAndGet();
   }
 
   /** Streams ended for being idle, since the start. */

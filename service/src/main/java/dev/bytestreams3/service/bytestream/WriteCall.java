@@ -9,7 +9,6 @@ import dev.bytestreams3.service.resource.ClientText;
 import dev.bytestreams3.service.resource.ResourceName;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.storage.BlobStore;
-import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
 import io.grpc.Status;
@@ -33,6 +32,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private final CasLimits limits;
   private final ServerCallStreamObserver<WriteResponse> call;
   private final OpeningMessages opening;
+  private final Object connection;
   private final IdleLimits idle;
 
   /**
@@ -43,16 +43,26 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   static final int AHEAD_BYTES = 64 * 1024;
 
   /** The share of {@link #opening} this call holds until its first message is stored. */
-  private MemoryBudget.Reservation openingShare;
+  private OpeningMessages.Share openingShare;
 
   /** The share while it is asked for; cancelled, it leaves the queue when the call ends. */
-  private CompletableFuture<MemoryBudget.Reservation> pendingShare;
+  private CompletableFuture<OpeningMessages.Share> pendingShare;
 
   /** Whether the first message has arrived. */
   private boolean received;
 
-  /** When the message asked for last was asked for, in {@link System#nanoTime()}. */
+  /**
+   * Since when the server has waited for the client's next bytes, in {@link System#nanoTime()}:
+   * when the message asked for last was asked for, unless messages carrying nothing came since,
+   * which do not count as progress.
+   */
   private long askedAtNanos;
+
+  /** Whether the last message carried bytes or finished the write (or was the first). */
+  private boolean lastWasProgress = true;
+
+  /** Whether the client has half-closed: from then on, only the store keeps anyone waiting. */
+  private boolean halfClosed;
 
   private java.util.concurrent.ScheduledFuture<?> idleCheck;
 
@@ -89,6 +99,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       Uploads uploads,
       CasLimits limits,
       OpeningMessages opening,
+      Object connection,
       IdleLimits idle,
       ServerCallStreamObserver<WriteResponse> call) {
     this.store = store;
@@ -97,20 +108,25 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     this.limits = limits;
     this.call = call;
     this.opening = opening;
+    this.connection = connection;
     this.idle = idle;
   }
 
   /**
    * Asks for the first message once its bytes fit in the opening-message budget: the first
    * message waits, held, for S3 to answer whether the blob exists and where the upload stands,
-   * and without this bound every open stream could hold one.
+   * and without this bound every open stream could hold one. A call whose turn does not come
+   * within {@link IdleLimits#roomWait()} is ended with {@code RESOURCE_EXHAUSTED}.
    */
   void start() {
     call.disableAutoRequest();
     call.setOnCancelHandler(this::cancelled);
-    CompletableFuture<MemoryBudget.Reservation> share = opening.reserve();
+    CompletableFuture<OpeningMessages.Share> share = opening.reserve(connection);
     synchronized (this) {
       pendingShare = share;
+    }
+    if (!share.isDone()) {
+      scheduleRoomCheck();
     }
     share.whenComplete(
         (r, err) -> {
@@ -119,12 +135,18 @@ final class WriteCall implements StreamObserver<WriteRequest> {
             fail(err);
             return;
           }
+          java.util.concurrent.ScheduledFuture<?> roomCheck;
           synchronized (this) {
             pendingShare = null;
+            roomCheck = idleCheck;
+            idleCheck = null;
             if (!done) {
               openingShare = r;
               r = null;
             }
+          }
+          if (roomCheck != null) {
+            roomCheck.cancel(false);
           }
           if (r == null) {
             ask();
@@ -141,18 +163,48 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     }
   }
 
+  private synchronized void scheduleRoomCheck() {
+    if (!done) {
+      idleCheck = idle.after(idle.roomWait().toNanos(), this::checkRoom);
+    }
+  }
+
+  /**
+   * Ends the call when its turn for room for its first message has not come in time: its client
+   * is told the server is short of room, which it may retry, and its place in the queue goes.
+   */
+  private void checkRoom() {
+    synchronized (this) {
+      if (done || pendingShare == null || pendingShare.isDone()) {
+        return;
+      }
+    }
+    idle.countTurnedAway();
+    fail(
+        Status.RESOURCE_EXHAUSTED
+            .withDescription(
+                "the server had no room for this Write's first message for "
+                    + IdleLimits.words(idle.roomWait())
+                    + "; other streams' first messages hold it, retry later")
+            .asRuntimeException());
+  }
+
   /**
    * Ends the call when the client has kept the server waiting for a message longer than the
    * limit; the time the store keeps the client waiting does not count.
    */
   private void checkIdle() {
     Duration limit;
+    boolean onlyEmpty;
     synchronized (this) {
       if (done) {
         return;
       }
       limit = received ? idle.progress() : idle.firstMessage();
-      long idleFor = asked ? System.nanoTime() - askedAtNanos : 0;
+      onlyEmpty = !lastWasProgress;
+      // Handling a message that carried nothing is still waiting for the client; once the client
+      // has half-closed, the store finishing the upload is not.
+      long idleFor = !halfClosed && (asked || onlyEmpty) ? System.nanoTime() - askedAtNanos : 0;
       if (idleFor < limit.toNanos()) {
         idleCheck = idle.after(limit.toNanos() - idleFor, this::checkIdle);
         return;
@@ -162,14 +214,16 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     fail(
         Status.DEADLINE_EXCEEDED
             .withDescription(
-                "the Write sent no " + (received ? "further " : "") + "message for "
+                (onlyEmpty
+                        ? "the Write sent only empty messages for "
+                        : "the Write sent no " + (received ? "further " : "") + "message for ")
                     + IdleLimits.words(limit) + "; the server ends streams idle that long")
             .asRuntimeException());
   }
 
   @Override
   public void onNext(WriteRequest request) {
-    MemoryBudget.Reservation share;
+    OpeningMessages.Share share;
     synchronized (this) {
       share = openingShare;
     }
@@ -179,6 +233,8 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     }
     boolean more;
     synchronized (this) {
+      // Progress is bytes (or the end), not messages: a stream of empty ones is idle.
+      lastWasProgress = !received || !request.getData().isEmpty() || request.getFinishWrite();
       received = true;
       asked = false;
       waitingBytes += request.getData().size();
@@ -186,7 +242,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
           upload != null && !request.getFinishWrite() && !finishWrite && !done
               && waitingBytes < AHEAD_BYTES;
       asked = more;
-      askedAtNanos = System.nanoTime();
+      startWaiting();
     }
     if (more) {
       call.request(1);
@@ -198,13 +254,23 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   private void ask() {
     synchronized (this) {
       asked = true;
-      askedAtNanos = System.nanoTime();
+      startWaiting();
     }
     call.request(1);
   }
 
+  /** Starts the idle clock over, unless the client's last message carried nothing. */
+  private void startWaiting() {
+    if (lastWasProgress) {
+      askedAtNanos = System.nanoTime();
+    }
+  }
+
   @Override
   public void onCompleted() {
+    synchronized (this) {
+      halfClosed = true;
+    }
     then(this::clientDone);
   }
 
@@ -387,7 +453,7 @@ final class WriteCall implements StreamObserver<WriteRequest> {
             more = !asked && !done && waitingBytes < AHEAD_BYTES;
             if (more) {
               asked = true;
-              askedAtNanos = System.nanoTime();
+              startWaiting();
             }
           }
           releaseOpeningShare();
@@ -459,8 +525,8 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   }
 
   private void releaseOpeningShare() {
-    MemoryBudget.Reservation share;
-    CompletableFuture<MemoryBudget.Reservation> pending;
+    OpeningMessages.Share share;
+    CompletableFuture<OpeningMessages.Share> pending;
     java.util.concurrent.ScheduledFuture<?> check;
     synchronized (this) {
       share = openingShare;

@@ -27,6 +27,9 @@ public final class StoreReadiness {
   private CompletableFuture<Boolean> current;
   private long startedNanos;
 
+  /** Lookups in a row, the latest included, that failed or did not answer in time. */
+  private int failedInARow;
+
   public StoreReadiness(BlobStore store, Duration timeout, Duration cacheFor) {
     this(store, timeout, cacheFor, System::nanoTime);
   }
@@ -58,7 +61,32 @@ public final class StoreReadiness {
               .size(PROBE)
               .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
               .handle((size, err) -> err == null);
+      current.thenAccept(this::answered);
     }
     return current;
+  }
+
+  /**
+   * Whether the latest {@link #UNREACHABLE_AFTER} lookups that have finished all found the store
+   * unreachable; never waits, and starts a new lookup when the last one is older than {@code
+   * cacheFor}. A caller asking on every call learns within about twice {@code timeout} plus
+   * {@code cacheFor} that the store went away, and as soon as one lookup answers that it is back.
+   * Two, not one: one slow answer (a cold connection, a pause) is not an outage.
+   */
+  public synchronized boolean unreachable() {
+    ready();
+    return failedInARow >= UNREACHABLE_AFTER;
+  }
+
+  /** Failed lookups in a row after which {@link #unreachable()} says so. */
+  public static final int UNREACHABLE_AFTER = 2;
+
+  private synchronized void answered(boolean ok) {
+    failedInARow = ok ? 0 : failedInARow + 1;
+  }
+
+  /** How long a lookup may take before the store counts as unreachable. */
+  public Duration timeout() {
+    return timeout;
   }
 }

@@ -4,7 +4,7 @@ import dev.bytestreams3.service.bytestream.IdleLimits;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 
-/** The count of streams the server ended for keeping it waiting. */
+/** The counts of streams the server ended for keeping it waiting, or for want of room. */
 public final class IdleStreamMetrics {
 
   private IdleStreamMetrics() {}
@@ -15,6 +15,12 @@ public final class IdleStreamMetrics {
         .description(
             "Writes that sent no message and reads that took nothing for the configured idle"
                 + " time, ended with DEADLINE_EXCEEDED")
+        .register(registry);
+    FunctionCounter.builder(
+            "bytestream.opening.turned.away", idle, IdleLimits::turnedAwayTotal)
+        .description(
+            "Writes ended with RESOURCE_EXHAUSTED because no room for their first message came"
+                + " within twice the first-message timeout")
         .register(registry);
   }
 }

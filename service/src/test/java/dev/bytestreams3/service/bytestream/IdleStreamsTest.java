@@ -53,6 +53,7 @@ class IdleStreamsTest {
   private final IdleLimits idle = new IdleLimits(IDLE, IDLE);
   private LocalBlobStore store;
   private Server server;
+  private String serverName;
   private ManagedChannel channel;
   private final List<StreamObserver<WriteRequest>> open = new ArrayList<>();
 
@@ -65,9 +66,9 @@ class IdleStreamsTest {
             new ResourceNameParser(CacheServer.digestFunctions(), new Instances(Optional.empty())),
             new KeyLayout(), true, new CasLimits(4 << 20, 0),
             opening, idle);
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).addService(service).build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
+    serverName = InProcessServerBuilder.generateName();
+    server = InProcessServerBuilder.forName(serverName).addService(service).build().start();
+    channel = InProcessChannelBuilder.forName(serverName).build();
   }
 
   @AfterEach
@@ -85,38 +86,214 @@ class IdleStreamsTest {
   }
 
   @Test
-  void silentWrites_areEndedAfterTheIdleTime_andAnotherClientsWriteSucceeds() throws Exception {
+  void silentWrites_areEndedAfterTheIdleTime_andAnotherConnectionsWriteGetsTheNextTurn()
+      throws Exception {
     List<CompletableFuture<WriteResponse>> silent = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       CompletableFuture<WriteResponse> answer = new CompletableFuture<>();
       open.add(ByteStreamGrpc.newStub(channel).write(observer(answer)));
       silent.add(answer);
     }
-    waitUntil(() -> opening.usedBytes() == 4L * MAX_MESSAGE);
+    // One connection may hold at most half of the room: two of four largest messages.
+    waitUntil(() -> opening.usedBytes() == 2L * MAX_MESSAGE && opening.waiting() == 38);
 
-    byte[] data = randomBytes(1000, 1);
-    long startNanos = System.nanoTime();
-    WriteResponse honest = new ByteStreamClient(channel).writeAll(upload(data), data);
-    assertThat(honest.getCommittedSize()).isEqualTo(data.length);
-    // Forty silent streams ahead of it, four at a time, each ended after 300 ms.
-    assertThat(Duration.ofNanos(System.nanoTime() - startNanos)).isLessThan(Duration.ofSeconds(10));
-
-    for (CompletableFuture<WriteResponse> s : silent) {
-      assertThat(s)
-          .failsWithin(Duration.ofSeconds(10))
-          .withThrowableThat()
-          .satisfies(
-              t -> {
-                Status status = Status.fromThrowable(t);
-                assertThat(status.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-                assertThat(status.getDescription())
-                    .isEqualTo(
-                        "the Write sent no message for 300 ms; the server ends streams idle"
-                            + " that long");
-              });
+    ManagedChannel other = InProcessChannelBuilder.forName(serverName).build();
+    try {
+      byte[] data = randomBytes(1000, 1);
+      long startNanos = System.nanoTime();
+      WriteResponse honest = new ByteStreamClient(other).writeAll(upload(data), data);
+      assertThat(honest.getCommittedSize()).isEqualTo(data.length);
+      // Thirty-eight silent streams queued ahead of it, but on another connection, which holds
+      // only its half of the room: this one is granted the other half at once.
+      assertThat(Duration.ofNanos(System.nanoTime() - startNanos)).isLessThan(Duration.ofMillis(250));
+    } finally {
+      other.shutdownNow();
     }
+
+    int idleEnded = 0;
+    for (CompletableFuture<WriteResponse> s : silent) {
+      Status status =
+          Status.fromThrowable(
+              org.assertj.core.api.Assertions.catchThrowable(() -> s.get(10, TimeUnit.SECONDS))
+                  .getCause());
+      if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+        idleEnded++;
+        assertThat(status.getDescription())
+            .isEqualTo("the Write sent no message for 300 ms; the server ends streams idle that long");
+      } else {
+        // Those whose turn never came were not idle: the server had no room for them.
+        assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(status.getDescription())
+            .isEqualTo(
+                "the server had no room for this Write's first message for 600 ms; other"
+                    + " streams' first messages hold it, retry later");
+      }
+    }
+    // The first two were asked and ended; each that is ended lets the next in line be asked.
+    assertThat(idleEnded).isGreaterThanOrEqualTo(2);
+    waitUntil(() -> opening.usedBytes() == 0 && budget.usedBytes() == 0 && opening.waiting() == 0);
+    assertThat(idle.endedTotal()).isEqualTo(idleEnded);
+    assertThat(idle.turnedAwayTotal()).isEqualTo(40 - idleEnded);
+  }
+
+  @Test
+  void writeSendingOnlyEmptyMessages_isEndedAfterTheIdleTime_andReturnsWhatItHeld()
+      throws Exception {
+    byte[] data = randomBytes(100_000, 4);
+    String resource = upload(data);
+    CompletableFuture<WriteResponse> answer = new CompletableFuture<>();
+    CompletableFuture<ClientCallStreamObserver<WriteRequest>> started = new CompletableFuture<>();
+    ByteStreamGrpc.newStub(channel)
+        .write(
+            new ClientResponseObserver<WriteRequest, WriteResponse>() {
+              @Override
+              public void beforeStart(ClientCallStreamObserver<WriteRequest> call) {
+                started.complete(call);
+              }
+
+              @Override
+              public void onNext(WriteResponse value) {
+                answer.complete(value);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                answer.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {}
+            });
+    ClientCallStreamObserver<WriteRequest> requests = started.join();
+    open.add(requests);
+    requests.onNext(
+        WriteRequest.newBuilder()
+            .setResourceName(resource)
+            .setData(ByteString.copyFrom(data, 0, 1000))
+            .build());
+    long startNanos = System.nanoTime();
+    long sent = 0;
+    // Messages carrying nothing, as fast as the server takes them, for far longer than the idle time.
+    while (!answer.isDone() && System.nanoTime() - startNanos < TimeUnit.SECONDS.toNanos(10)) {
+      if (requests.isReady()) {
+        requests.onNext(WriteRequest.newBuilder().setWriteOffset(1000).build());
+        sent++;
+      } else {
+        Thread.sleep(1);
+      }
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+    assertThat(answer)
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableThat()
+        .satisfies(
+            t -> {
+              Status status = Status.fromThrowable(t);
+              assertThat(status.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+              assertThat(status.getDescription())
+                  .isEqualTo(
+                      "the Write sent only empty messages for 300 ms; the server ends streams"
+                          + " idle that long");
+            });
+    assertThat(sent).isGreaterThan(10);
+    assertThat(took).isBetween(IDLE, Duration.ofSeconds(3));
+    assertThat(idle.endedTotal()).isEqualTo(1);
     waitUntil(() -> opening.usedBytes() == 0 && budget.usedBytes() == 0);
-    assertThat(idle.endedTotal()).isEqualTo(40);
+
+    // What it stored stays: the client resumes and finishes.
+    ByteStreamClient client = new ByteStreamClient(channel);
+    long committed = client.status(resource).getCommittedSize();
+    assertThat(
+            client
+                .write(ByteStreamClient.chunks(resource, data, (int) committed, 64 * 1024, true))
+                .getCommittedSize())
+        .isEqualTo(data.length);
+    assertThat(client.read("blobs/" + sha256(data) + "/" + data.length, 0, 0)).isEqualTo(data);
+  }
+
+  @Test
+  void writeWhoseStoreTakesLongToFinish_isNotEndedAsIdle_afterTheClientHalfCloses()
+      throws Exception {
+    // The same service over a store whose uploads take three idle times to finish.
+    ByteStreamService slow =
+        new ByteStreamService(
+            new SlowFinishStore(store, IDLE.multipliedBy(3)),
+            new ResourceNameParser(CacheServer.digestFunctions(), new Instances(Optional.empty())),
+            new KeyLayout(), true, new CasLimits(4 << 20, 0), new BlobPresence(store, 0, 4),
+            opening, idle);
+    String name = InProcessServerBuilder.generateName();
+    Server slowServer = InProcessServerBuilder.forName(name).addService(slow).build().start();
+    ManagedChannel slowChannel = InProcessChannelBuilder.forName(name).build();
+    try {
+      byte[] data = randomBytes(300_000, 5);
+      WriteResponse written =
+          new ByteStreamClient(slowChannel)
+              .write(ByteStreamClient.chunks(upload(data), data, 0, 64 * 1024, true));
+      assertThat(written.getCommittedSize()).isEqualTo(data.length);
+      assertThat(idle.endedTotal()).isZero();
+      assertThat(new ByteStreamClient(slowChannel).read("blobs/" + sha256(data) + "/" + data.length, 0, 0))
+          .isEqualTo(data);
+    } finally {
+      slowChannel.shutdownNow();
+      slowServer.shutdownNow();
+    }
+  }
+
+  /** A real store whose uploads finish only {@code delay} after they are asked to. */
+  private static final class SlowFinishStore extends dev.bytestreams3.service.ForwardingStore {
+    private final Duration delay;
+
+    SlowFinishStore(dev.bytestreams3.storage.BlobStore inner, Duration delay) {
+      super(inner);
+      this.delay = delay;
+    }
+
+    @Override
+    public CompletableFuture<dev.bytestreams3.storage.Upload> openUpload(
+        dev.bytestreams3.storage.UploadSpec spec) {
+      return super.openUpload(spec).thenApply(u -> new SlowFinish(u, delay));
+    }
+  }
+
+  private record SlowFinish(dev.bytestreams3.storage.Upload inner, Duration delay)
+      implements dev.bytestreams3.storage.Upload {
+    @Override
+    public long committedSize() {
+      return inner.committedSize();
+    }
+
+    @Override
+    public long position() {
+      return inner.position();
+    }
+
+    @Override
+    public CompletableFuture<Void> append(java.nio.ByteBuffer data) {
+      return inner.append(data);
+    }
+
+    @Override
+    public CompletableFuture<Long> finish() {
+      return CompletableFuture.runAsync(
+              () -> {},
+              CompletableFuture.delayedExecutor(delay.toMillis(), TimeUnit.MILLISECONDS))
+          .thenCompose(v -> inner.finish());
+    }
+
+    @Override
+    public CompletableFuture<Long> suspend() {
+      return inner.suspend();
+    }
+
+    @Override
+    public void detach() {
+      inner.detach();
+    }
+
+    @Override
+    public CompletableFuture<Void> abort() {
+      return inner.abort();
+    }
   }
 
   @Test

@@ -17,6 +17,13 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * consumed one, so a slow reader holds the store back instead of filling memory. Segments beyond
  * the next one are read ahead only while the budget is at most half reserved.
  *
+ * <p>A read that starts while the budget is contended (more than half reserved, or anyone waiting
+ * for it) starts with {@link #CONTENDED_FIRST_SEGMENT_BYTES} and doubles its segments as its
+ * client consumes them, up to the configured size: a reader that takes nothing then holds a small
+ * segment rather than a whole one until it is ended as idle, and many such readers cannot keep
+ * the budget from the calls that make progress. An uncontended read uses whole segments at once,
+ * so it costs no more GETs.
+ *
  * <p>Every GET asks for the object the reader was opened on (its ETag in {@code If-Match}): when
  * the object is replaced meanwhile, S3 answers 412 and the read ends with {@link
  * Reason#CONFLICT}, never mixing bytes of two objects.
@@ -26,6 +33,9 @@ final class S3BlobReader implements BlobReader {
   /** Read-ahead of all readers together stays within one in this many bytes of the budget. */
   static final int READ_AHEAD_SHARE = 2;
 
+  /** The first segment of a read that starts while the budget is contended. */
+  static final int CONTENDED_FIRST_SEGMENT_BYTES = 256 * 1024;
+
   private final S3BlobStore store;
   private final String objectKey;
   /** The ETag every GET must match; null when the store gave none. */
@@ -33,6 +43,8 @@ final class S3BlobReader implements BlobReader {
   private final long blobSize;
   private final long end;
   private final int segmentBytes;
+  /** The size of the next segment: it grows to {@link #segmentBytes} as segments are consumed. */
+  private int nextSegmentBytes;
   private final int maxSegments;
   private final ArrayDeque<Segment> pending = new ArrayDeque<>();
   private long nextStart;
@@ -52,7 +64,17 @@ final class S3BlobReader implements BlobReader {
     this.end = end;
     // One segment is one reservation, which the budget caps.
     this.segmentBytes = (int) Math.min(segmentBytes, store.budget().maxReservationBytes());
+    this.nextSegmentBytes =
+        contended(store.budget(), this.segmentBytes)
+            ? Math.min(this.segmentBytes, CONTENDED_FIRST_SEGMENT_BYTES)
+            : this.segmentBytes;
     this.maxSegments = maxSegments;
+  }
+
+  /** Whether a new read's whole segment would take the budget past its read-ahead share. */
+  private static boolean contended(MemoryBudget budget, int segmentBytes) {
+    return budget.waiting() > 0
+        || budget.usedBytes() + segmentBytes > budget.capacityBytes() / READ_AHEAD_SHARE;
   }
 
   @Override
@@ -73,9 +95,11 @@ final class S3BlobReader implements BlobReader {
       current.release();
       current = null;
       currentData = null;
+      // The client took a whole segment: it may have larger ones.
+      nextSegmentBytes = (int) Math.min(segmentBytes, 2L * nextSegmentBytes);
     }
     while (pending.size() < maxSegments && nextStart < end) {
-      int length = (int) Math.min(segmentBytes, end - nextStart);
+      int length = (int) Math.min(nextSegmentBytes, end - nextStart);
       Segment next;
       if (pending.isEmpty()) {
         // The segment the reader needs next: it waits for the budget like any other buffer.

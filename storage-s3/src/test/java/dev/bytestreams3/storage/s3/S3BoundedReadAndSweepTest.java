@@ -106,6 +106,57 @@ class S3BoundedReadAndSweepTest {
   }
 
   @Test
+  void read_startedWhileTheBudgetIsContended_holdsOneSmallSegment_andGrowsAsItsClientTakesThem()
+      throws Exception {
+    S3BlobStoreTest.Recorder rec = new S3BlobStoreTest.Recorder();
+    MemoryBudget budget = new MemoryBudget(64L << 20);
+    try (S3BlobStore store =
+        S3BlobStore.create(
+            config("contended-" + UUID.randomUUID())
+                .readSegmentBytes(8 << 20)
+                .maxSegmentsInFlight(4)
+                .interceptors(List.of(rec))
+                .build(),
+            budget)) {
+      BlobKey key = BlobKey.of("contended/blob");
+      byte[] data = bytes(24L << 20, 9);
+      await(store.put(key, ByteBuffer.wrap(data)));
+
+      // Others hold 40 MiB of 64: more than the half read-ahead may use.
+      MemoryBudget.Reservation others = await(budget.reserve(40L << 20));
+      long gets = rec.count("GetObject");
+      var reader = await(store.openReader(key, 0, 0));
+      ByteBuffer first = await(reader.next());
+      // A client that takes no more holds one 256 KiB segment, not an 8 MiB one.
+      assertThat(budget.usedBytes() - (40L << 20)).isEqualTo(256 << 10);
+      java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
+      for (ByteBuffer b = first; b != null; b = await(reader.next())) {
+        byte[] chunk = new byte[b.remaining()];
+        b.get(chunk);
+        read.write(chunk);
+      }
+      reader.close();
+      assertThat(read.toByteArray()).isEqualTo(data);
+      // 256 KiB, doubling to 8 MiB as the bytes are taken: 256K+512K+1M+2M+4M, then 8M, 8M, 256K.
+      assertThat(rec.count("GetObject") - gets).isEqualTo(8);
+      assertThat(budget.usedBytes()).isEqualTo(40L << 20);
+
+      // With the budget free, a read uses whole segments from the start.
+      others.close();
+      gets = rec.count("GetObject");
+      reader = await(store.openReader(key, 0, 0));
+      await(reader.next());
+      assertThat(budget.usedBytes()).isGreaterThanOrEqualTo(8L << 20);
+      while (await(reader.next()) != null) {
+        // Draining.
+      }
+      reader.close();
+      assertThat(rec.count("GetObject") - gets).isEqualTo(3);
+      assertThat(budget.usedBytes()).isZero();
+    }
+  }
+
+  @Test
   void get_objectLargerThanAllowed_refusedFromItsLength_withOneRequest_andTheStoreGoesOn()
       throws Exception {
     S3BlobStoreTest.Recorder rec = new S3BlobStoreTest.Recorder();

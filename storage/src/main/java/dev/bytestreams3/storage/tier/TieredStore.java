@@ -390,10 +390,10 @@ public final class TieredStore implements BlobStore {
     inner.close();
   }
 
-  /** {@code tiered(local <dir> (at most <size>) → <inner>)}. */
+  /** {@code tiered(local <dir> (at most <size>) -> <inner>)}, in ASCII as log lines are. */
   @Override
   public String describe() {
-    return "tiered(local " + files.root() + " (at most " + ByteSize.text(files.maxBytes()) + ") → "
+    return "tiered(local " + files.root() + " (at most " + ByteSize.text(files.maxBytes()) + ") -> "
         + inner.describe() + ")";
   }
 
