@@ -45,6 +45,8 @@ final class S3Upload implements Upload {
   private final UploadPublisher publisher;
   /** Whether the S3 upload was started by this writer, not resumed from another's record. */
   private final boolean ownS3Upload;
+  /** The record this writer resumed from, as it read it; null for a fresh upload. */
+  private final StoredRecord resumedFrom;
 
   // Guarded by this.
   private int nextPart;
@@ -57,8 +59,10 @@ final class S3Upload implements Upload {
 
   private S3Upload(
       S3BlobStore store, UploadSpec spec, String objectKey, long partSize, long committed,
-      ContentVerifier verifier, String s3UploadId, int nextPart, UploadLedger ledger) {
+      ContentVerifier verifier, StoredRecord resumedFrom, int nextPart, UploadLedger ledger) {
     this.store = store;
+    this.resumedFrom = resumedFrom;
+    String s3UploadId = resumedFrom == null ? null : resumedFrom.record().s3UploadId();
     this.ledger = ledger;
     this.publisher = new UploadPublisher(store, spec, objectKey);
     this.ownS3Upload = s3UploadId == null;
@@ -153,7 +157,7 @@ final class S3Upload implements Upload {
             Optional.of(stored.eTag()), record.s3UploadId(), committed, state);
     return new S3Upload(
         store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
-        record.s3UploadId(), n + 1, ledger);
+        stored, n + 1, ledger);
   }
 
   @Override
@@ -492,6 +496,17 @@ final class S3Upload implements Upload {
     return settled()
         .thenCompose(
             v -> {
+              if (!ledger.lost() && heldByAnother()) {
+                // Resumed but never recorded: the upload is its holder's until the lease ends.
+                String s3UploadId = resumedFrom.record().s3UploadId();
+                return new UploadLease(store)
+                    .takeOver(spec, objectKey, resumedFrom)
+                    .thenCompose(
+                        taken ->
+                            taken
+                                ? store.multipart().abort(objectKey, spec, s3UploadId)
+                                : store.multipart().abortMultipart(objectKey, s3UploadId));
+              }
               if (!ledger.lost()) {
                 return id == null
                     ? store.records().delete(spec)
@@ -505,6 +520,12 @@ final class S3Upload implements Upload {
                   : id.thenCompose(
                       uploadId -> store.multipart().abortMultipart(objectKey, uploadId));
             });
+  }
+
+  /** Whether the record is still as this writer read it when it resumed: another's, not its own. */
+  private boolean heldByAnother() {
+    return resumedFrom != null
+        && ledger.recordETag().map(e -> e.equals(resumedFrom.eTag())).orElse(false);
   }
 
   private void dropBuffer() {

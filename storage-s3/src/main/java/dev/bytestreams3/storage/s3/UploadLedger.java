@@ -156,6 +156,11 @@ final class UploadLedger {
     stopped = true;
   }
 
+  /** The ETag of the record as this writer last wrote or read it; empty when there was none. */
+  synchronized Optional<String> recordETag() {
+    return recordETag;
+  }
+
   /** Whether another writer took the record from this one. */
   synchronized boolean lost() {
     return lost;
