@@ -398,7 +398,7 @@ final class S3Upload implements Upload {
                 completed = ledger.parts();
                 uploadId = parts.uploadId().join();
               }
-              return discardedIfExists(publisher.complete(uploadId, completed));
+              return discardedIfExists(publisher.complete(uploadId, completed, total));
             })
         .thenCompose(r -> store.records().delete(spec).exceptionally(err -> null))
         .thenApply(v -> total);
