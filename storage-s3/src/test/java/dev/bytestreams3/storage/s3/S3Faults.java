@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
@@ -21,6 +22,9 @@ final class S3Faults implements ExecutionInterceptor {
   private final AtomicInteger failed = new AtomicInteger();
   private final ConcurrentHashMap<String, Runnable> before = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Runnable> lost = new ConcurrentHashMap<>();
+  private volatile Set<String> loseFirstResponses = Set.of();
+  private static final ExecutionAttribute<Boolean> FIRST_RESPONSE_LOST =
+      new ExecutionAttribute<>("S3Faults.firstResponseLost");
   private volatile java.util.Random chaos;
   private volatile double failChance;
   private volatile int maxDelayMillis;
@@ -51,6 +55,15 @@ final class S3Faults implements ExecutionInterceptor {
     lost.put(operation, meanwhile);
   }
 
+  /**
+   * From now on loses the response to the first attempt of every request of {@code operations},
+   * after S3 has taken its body and answered, so that the SDK sends every body twice; no
+   * operations turn it off.
+   */
+  void loseFirstResponses(Set<String> operations) {
+    loseFirstResponses = Set.copyOf(operations);
+  }
+
   /** Fails the next {@code n} requests of {@code operation} (e.g. "UploadPart"). */
   void failNext(String operation, int n) {
     armed.computeIfAbsent(operation, o -> new AtomicInteger()).addAndGet(n);
@@ -71,6 +84,15 @@ final class S3Faults implements ExecutionInterceptor {
     String op = attrs.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
     if (!context.httpResponse().isSuccessful()) {
       return;
+    }
+    if (loseFirstResponses.contains(op) && attrs.getAttribute(FIRST_RESPONSE_LOST) == null) {
+      attrs.putAttribute(FIRST_RESPONSE_LOST, true);
+      failed.incrementAndGet();
+      failedOnce.add(op);
+      throw SdkClientException.builder()
+          .message("injected loss of the first response to " + op)
+          .cause(new java.io.IOException("Connection reset by peer"))
+          .build();
     }
     Runnable meanwhile = lost.remove(op);
     if (meanwhile != null) {
