@@ -363,7 +363,7 @@ final class S3Upload implements Upload {
       hasher.verify(total);
     } catch (StorageException e) {
       dropBuffer();
-      return discard().handle((v, err) -> { throw e; });
+      return discard(false).handle((v, err) -> { throw e; });
     }
     boolean single;
     synchronized (this) {
@@ -446,7 +446,7 @@ final class S3Upload implements Upload {
           if (e.reason() != Reason.ALREADY_EXISTS) {
             return CompletableFuture.failedFuture(e);
           }
-          return discard().handle((v, x) -> { throw e; });
+          return discard(false).handle((v, x) -> { throw e; });
         });
   }
 
@@ -469,7 +469,9 @@ final class S3Upload implements Upload {
                 }
                 return ledger.committedParts() * partSize;
               }
-            });
+            })
+        // Let go of the upload, so that nobody has to wait out this writer's lease.
+        .thenCompose(committed -> ledger.release().thenApply(v -> committed));
   }
 
   @Override
@@ -477,26 +479,32 @@ final class S3Upload implements Upload {
     synchronized (this) {
       closed = true;
       detached = true;
-      ledger.stop();
       dropBuffer();
     }
     parts.cancel(closedError());
+    // A stream cut or cancelled lets go of the upload once the record writes under way ended.
+    ledger.release();
   }
 
   @Override
   public CompletableFuture<Void> abort() {
     detach();
-    return discard();
+    return discard(true);
   }
 
-  /** Aborts the multipart upload, if one was started, and deletes the record. */
-  private CompletableFuture<Void> discard() {
+  /**
+   * Aborts the multipart upload, if one was started, and deletes the record. With {@code leased},
+   * a writer that resumed another's record and never wrote it discards it only once its holder let
+   * go of it or its lease ran out; a failed verification discards at once, since a committed prefix
+   * that does not verify must not keep honest writers out.
+   */
+  private CompletableFuture<Void> discard(boolean leased) {
     CompletableFuture<String> id;
     id = parts.uploadId();
     return settled()
         .thenCompose(
             v -> {
-              if (!ledger.lost() && heldByAnother()) {
+              if (leased && !ledger.lost() && heldByAnother()) {
                 // Resumed but never recorded: the upload is its holder's until the lease ends.
                 String s3UploadId = resumedFrom.record().s3UploadId();
                 return new UploadLease(store)
@@ -524,8 +532,7 @@ final class S3Upload implements Upload {
 
   /** Whether the record is still as this writer read it when it resumed: another's, not its own. */
   private boolean heldByAnother() {
-    return resumedFrom != null
-        && ledger.recordETag().map(e -> e.equals(resumedFrom.eTag())).orElse(false);
+    return resumedFrom != null && !ledger.wroteRecord();
   }
 
   private void dropBuffer() {

@@ -18,10 +18,10 @@ import software.amazon.awssdk.services.s3.model.Part;
 /**
  * Whether a writer that wants to discard an upload it resumed but never recorded may do so. The
  * writer that holds the upload shows it is alive by its part and record writes: while S3's clock
- * says the newest of them is younger than {@code --upload lease}, the upload is its and the
- * newcomer is refused ({@code CONFLICT}, with the seconds to wait); after that its holder counts
- * as gone, and the newcomer takes the record over with a write conditional on the ETag it read,
- * so that of two newcomers only one wins.
+ * says the newest of them is younger than {@link S3StoreConfig#uploadLease}, the upload is its
+ * and the newcomer is refused ({@code CONFLICT}, with the seconds to wait); after that its holder
+ * counts as gone, and the newcomer takes the record over with a write conditional on the ETag it
+ * read, so that of two newcomers only one wins.
  */
 final class UploadLease {
 
@@ -62,6 +62,10 @@ final class UploadLease {
                 // Written since this writer read it: its holder is alive.
                 throw held(spec, lease);
               }
+              if (opened.record().writer().isEmpty()) {
+                // Its holder let go of it (suspended, or its stream ended).
+                return released(spec, opened);
+              }
               Instant now = serverTime(head.get());
               return latestPart(objectKey, opened.record())
                   .thenCompose(
@@ -70,7 +74,11 @@ final class UploadLease {
                         if (part.isPresent() && part.get().isAfter(last)) {
                           last = part.get();
                         }
+                        // S3 gives both in whole seconds: a write in this second is 0 s old.
                         Duration idle = Duration.between(last, now);
+                        if (idle.isNegative()) {
+                          idle = Duration.ZERO;
+                        }
                         if (idle.compareTo(lease) < 0) {
                           throw held(spec, lease.minus(idle));
                         }

@@ -58,7 +58,7 @@ final class UploadPublisher {
     return noReplace().thenCompose(noReplace -> store.puts().put(objectKey, noReplace, body));
   }
 
-  /** Publishes the multipart upload {@code uploadId} of {@code parts}, {@code size} bytes in all. */
+  /** Publishes the multipart upload {@code uploadId} of {@code parts}, {@code size} bytes. */
   CompletableFuture<Void> complete(String uploadId, List<CompletedPart> parts, long size) {
     return noReplace()
         .thenCompose(
