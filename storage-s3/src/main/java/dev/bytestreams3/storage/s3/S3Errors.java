@@ -73,6 +73,11 @@ final class S3Errors {
     return "NoSuchUpload".equals(codeOf(error));
   }
 
+  /** Whether {@code error} says a part Complete named is not there with that ETag. */
+  static boolean isInvalidPart(Throwable error) {
+    return "InvalidPart".equals(codeOf(error));
+  }
+
   /** Whether {@code error} says a condition of the request did not hold (412). */
   static boolean isPreconditionFailed(Throwable error) {
     Throwable t = s3Cause(error);

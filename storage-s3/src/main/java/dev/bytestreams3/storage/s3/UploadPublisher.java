@@ -21,8 +21,8 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  * one publishes; the other fails with {@code ALREADY_EXISTS}. Complete names the parts by the
  * ETags their writer recorded, so S3 refuses it ({@code CONFLICT}) when a part was replaced. A
  * Complete whose response was lost is retried by the SDK and then finds the upload gone ({@code
- * NoSuchUpload}) or, with {@code If-None-Match: *}, the key taken: the upload counts as published
- * when the key holds its object.
+ * NoSuchUpload}), its parts gone ({@code InvalidPart}) or, with {@code If-None-Match: *}, the key
+ * taken: the upload counts as published when the key holds its object.
  */
 final class UploadPublisher {
 
@@ -82,7 +82,9 @@ final class UploadPublisher {
         .<Void>thenApply(r -> null)
         .exceptionallyCompose(
             err -> {
-              if (!S3Errors.isNoSuchUpload(err) && !S3Errors.isPreconditionFailed(err)) {
+              if (!S3Errors.isNoSuchUpload(err)
+                  && !S3Errors.isInvalidPart(err)
+                  && !S3Errors.isPreconditionFailed(err)) {
                 return CompletableFuture.failedFuture(err);
               }
               return holdsThisUpload(parts, size)
