@@ -7,13 +7,16 @@ import static dev.bytestreams3.it.Streams.uploadName;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -151,6 +154,71 @@ class ByteStreamOverS3Test {
       assertThat(done.getCommittedSize()).isEqualTo(data.length);
       assertThat(onA.read(blobName("team/linux", data), 0, 0)).isEqualTo(data);
       assertThat(onB.read(blobName("team/linux", data), 0, 0)).isEqualTo(data);
+    }
+  }
+
+  /** The committed size of object {@code name}; 0 while its upload is not known yet. */
+  private static long committedOrZero(Streams client, String name) {
+    try {
+      return client.committedSize(name);
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return 0;
+      }
+      throw e;
+    }
+  }
+
+  @Test
+  void objectRestartedAtZeroOnAnotherReplica_whileItsWriterIsAlive_isAborted_andTheWriterFinishes()
+      throws Exception {
+    byte[] data = randomBytes(3 * PART + 777, 5);
+    byte[] other = randomBytes(PART + 10, 6);
+    String prefix = prefix();
+    String name = "files/restart/" + UUID.randomUUID();
+    try (ServerProcess a = server(prefix, List.of());
+        ServerProcess b = server(prefix, List.of());
+        Streams onA = new Streams(a.target());
+        Streams onB = new Streams(b.target())) {
+      // A live writer sends two parts and keeps its stream open.
+      Streams.Upload live = onA.write(name, data, 0, 2 * PART, 64 * 1024, true, false, 0);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while ((live.sent < 2 * PART || committedOrZero(onB, name) < 2L * PART)
+          && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(committedOrZero(onB, name)).isEqualTo(2L * PART);
+
+      // Another client starts the same object over at offset 0 on the other replica.
+      ExecutionException refused = null;
+      try {
+        onB.write(name, other, 0, other.length, 64 * 1024, true, true, 0)
+            .response
+            .get(60, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        refused = e;
+      }
+      assertThat(refused).as("the restart's answer").isNotNull();
+      Status status = Status.fromThrowable(refused.getCause());
+      assertThat(status.getCode()).isEqualTo(Status.Code.ABORTED);
+      assertThat(status.getDescription())
+          .contains("another writer holds the upload")
+          .containsPattern("retry after \\d+ s");
+
+      // The live writer goes on in its own stream, undisturbed, and finishes.
+      for (int off = 2 * PART; off < data.length; off += 64 * 1024) {
+        int n = Math.min(64 * 1024, data.length - off);
+        live.requests.onNext(
+            WriteRequest.newBuilder()
+                .setWriteOffset(off)
+                .setData(ByteString.copyFrom(data, off, n))
+                .setFinishWrite(off + n == data.length)
+                .build());
+      }
+      live.requests.onCompleted();
+      assertThat(live.response.get(120, TimeUnit.SECONDS).getCommittedSize())
+          .isEqualTo(data.length);
+      assertThat(onB.read(name, 0, 0)).isEqualTo(data);
     }
   }
 

@@ -68,6 +68,38 @@ final class S3Errors {
     return false;
   }
 
+  /** Whether {@code error} says the multipart upload it names does not exist (any more). */
+  static boolean isNoSuchUpload(Throwable error) {
+    return "NoSuchUpload".equals(codeOf(error));
+  }
+
+  /** Whether {@code error} says a part Complete named is not there with that ETag. */
+  static boolean isInvalidPart(Throwable error) {
+    return "InvalidPart".equals(codeOf(error));
+  }
+
+  /** Whether {@code error} says a condition of the request did not hold (412). */
+  static boolean isPreconditionFailed(Throwable error) {
+    Throwable t = s3Cause(error);
+    return t instanceof S3Exception e && e.statusCode() == 412;
+  }
+
+  private static String codeOf(Throwable error) {
+    Throwable t = s3Cause(error);
+    return t instanceof S3Exception e && e.awsErrorDetails() != null
+        ? e.awsErrorDetails().errorCode()
+        : null;
+  }
+
+  /** {@code error} without its wrappers, or the S3 error a mapped failure carries. */
+  private static Throwable s3Cause(Throwable error) {
+    Throwable t = unwrap(error);
+    if (t instanceof StorageException && t.getCause() != null) {
+      return unwrap(t.getCause());
+    }
+    return t;
+  }
+
   private static Reason reasonOf(int status, String code) {
     if ("NoSuchBucket".equals(code)) {
       // A missing bucket is a setup mistake, not a missing blob: callers must not see NOT_FOUND.

@@ -50,6 +50,7 @@ public final class S3StoreConfig {
   private final java.time.Clock clock;
   private final int maxAttempts;
   private final Duration responseTimeout;
+  private final Duration uploadLease;
 
   private S3StoreConfig(Builder b) {
     this.bucket = requireNonNull(b.bucket, "bucket");
@@ -98,6 +99,10 @@ public final class S3StoreConfig {
       throw new IllegalArgumentException(
           "responseTimeout: " + responseTimeout + " (expected: > 0)");
     }
+    this.uploadLease = requireNonNull(b.uploadLease, "uploadLease");
+    if (uploadLease.isNegative() || uploadLease.isZero()) {
+      throw new IllegalArgumentException("uploadLease: " + uploadLease + " (expected: > 0)");
+    }
   }
 
   private static int positive(String name, int value) {
@@ -135,6 +140,7 @@ public final class S3StoreConfig {
     b.clock = clock;
     b.maxAttempts = maxAttempts;
     b.responseTimeout = responseTimeout;
+    b.uploadLease = uploadLease;
     return b;
   }
 
@@ -250,6 +256,14 @@ public final class S3StoreConfig {
     return responseTimeout;
   }
 
+  /**
+   * How long after its last part or record write an upload's writer still holds it against a
+   * writer that starts the upload over; after that it counts as gone and may be taken over.
+   */
+  public Duration uploadLease() {
+    return uploadLease;
+  }
+
   @Override
   public String toString() {
     return "S3StoreConfig{bucket=" + bucket + ", keyPrefix=" + keyPrefix
@@ -262,7 +276,7 @@ public final class S3StoreConfig {
         + ", readSegmentBytes=" + readSegmentBytes + ", maxSegmentsInFlight=" + maxSegmentsInFlight
         + ", maxConcurrency=" + maxConcurrency + ", requestTimeout=" + requestTimeout
         + ", refreshThreshold=" + refreshThreshold + ", maxAttempts=" + maxAttempts
-        + ", responseTimeout=" + responseTimeout + "}";
+        + ", responseTimeout=" + responseTimeout + ", uploadLease=" + uploadLease + "}";
   }
 
   /** Builds an {@link S3StoreConfig}; every setting but the bucket has a working default. */
@@ -288,6 +302,7 @@ public final class S3StoreConfig {
     private java.time.Clock clock = java.time.Clock.systemUTC();
     private int maxAttempts = 3;
     private Duration responseTimeout = Duration.ofSeconds(10);
+    private Duration uploadLease = Duration.ofMinutes(2);
 
     private Builder() {}
 
@@ -394,6 +409,11 @@ public final class S3StoreConfig {
 
     public Builder responseTimeout(Duration responseTimeout) {
       this.responseTimeout = requireNonNull(responseTimeout, "responseTimeout");
+      return this;
+    }
+
+    public Builder uploadLease(Duration uploadLease) {
+      this.uploadLease = requireNonNull(uploadLease, "uploadLease");
       return this;
     }
 

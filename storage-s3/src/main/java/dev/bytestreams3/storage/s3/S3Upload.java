@@ -45,6 +45,8 @@ final class S3Upload implements Upload {
   private final UploadPublisher publisher;
   /** Whether the S3 upload was started by this writer, not resumed from another's record. */
   private final boolean ownS3Upload;
+  /** The record this writer resumed from, as it read it; null for a fresh upload. */
+  private final StoredRecord resumedFrom;
 
   // Guarded by this.
   private int nextPart;
@@ -57,8 +59,10 @@ final class S3Upload implements Upload {
 
   private S3Upload(
       S3BlobStore store, UploadSpec spec, String objectKey, long partSize, long committed,
-      ContentVerifier verifier, String s3UploadId, int nextPart, UploadLedger ledger) {
+      ContentVerifier verifier, StoredRecord resumedFrom, int nextPart, UploadLedger ledger) {
     this.store = store;
+    this.resumedFrom = resumedFrom;
+    String s3UploadId = resumedFrom == null ? null : resumedFrom.record().s3UploadId();
     this.ledger = ledger;
     this.publisher = new UploadPublisher(store, spec, objectKey);
     this.ownS3Upload = s3UploadId == null;
@@ -153,7 +157,7 @@ final class S3Upload implements Upload {
             Optional.of(stored.eTag()), record.s3UploadId(), committed, state);
     return new S3Upload(
         store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
-        record.s3UploadId(), n + 1, ledger);
+        stored, n + 1, ledger);
   }
 
   @Override
@@ -359,7 +363,7 @@ final class S3Upload implements Upload {
       hasher.verify(total);
     } catch (StorageException e) {
       dropBuffer();
-      return discard().handle((v, err) -> { throw e; });
+      return discard(false).handle((v, err) -> { throw e; });
     }
     boolean single;
     synchronized (this) {
@@ -394,7 +398,7 @@ final class S3Upload implements Upload {
                 completed = ledger.parts();
                 uploadId = parts.uploadId().join();
               }
-              return discardedIfExists(publisher.complete(uploadId, completed));
+              return discardedIfExists(publisher.complete(uploadId, completed, total));
             })
         .thenCompose(r -> store.records().delete(spec).exceptionally(err -> null))
         .thenApply(v -> total);
@@ -442,7 +446,7 @@ final class S3Upload implements Upload {
           if (e.reason() != Reason.ALREADY_EXISTS) {
             return CompletableFuture.failedFuture(e);
           }
-          return discard().handle((v, x) -> { throw e; });
+          return discard(false).handle((v, x) -> { throw e; });
         });
   }
 
@@ -465,7 +469,9 @@ final class S3Upload implements Upload {
                 }
                 return ledger.committedParts() * partSize;
               }
-            });
+            })
+        // Let go of the upload, so that nobody has to wait out this writer's lease.
+        .thenCompose(committed -> ledger.release().thenApply(v -> committed));
   }
 
   @Override
@@ -473,25 +479,42 @@ final class S3Upload implements Upload {
     synchronized (this) {
       closed = true;
       detached = true;
-      ledger.stop();
       dropBuffer();
     }
     parts.cancel(closedError());
+    // A stream cut or cancelled lets go of the upload once the record writes under way ended.
+    ledger.release();
   }
 
   @Override
   public CompletableFuture<Void> abort() {
     detach();
-    return discard();
+    return discard(true);
   }
 
-  /** Aborts the multipart upload, if one was started, and deletes the record. */
-  private CompletableFuture<Void> discard() {
+  /**
+   * Aborts the multipart upload, if one was started, and deletes the record. With {@code leased},
+   * a writer that resumed another's record and never wrote it discards it only once its holder let
+   * go of it or its lease ran out; a failed verification discards at once, since a committed prefix
+   * that does not verify must not keep honest writers out.
+   */
+  private CompletableFuture<Void> discard(boolean leased) {
     CompletableFuture<String> id;
     id = parts.uploadId();
     return settled()
         .thenCompose(
             v -> {
+              if (leased && !ledger.lost() && heldByAnother()) {
+                // Resumed but never recorded: the upload is its holder's until the lease ends.
+                String s3UploadId = resumedFrom.record().s3UploadId();
+                return new UploadLease(store)
+                    .takeOver(spec, objectKey, resumedFrom)
+                    .thenCompose(
+                        taken ->
+                            taken
+                                ? store.multipart().abort(objectKey, spec, s3UploadId)
+                                : store.multipart().abortMultipart(objectKey, s3UploadId));
+              }
               if (!ledger.lost()) {
                 return id == null
                     ? store.records().delete(spec)
@@ -505,6 +528,11 @@ final class S3Upload implements Upload {
                   : id.thenCompose(
                       uploadId -> store.multipart().abortMultipart(objectKey, uploadId));
             });
+  }
+
+  /** Whether the record is still as this writer read it when it resumed: another's, not its own. */
+  private boolean heldByAnother() {
+    return resumedFrom != null && !ledger.wroteRecord();
   }
 
   private void dropBuffer() {

@@ -40,6 +40,7 @@ final class UploadLedger {
   private CompletableFuture<Void> writes = CompletableFuture.completedFuture(null);
   private boolean stopped;
   private boolean lost;
+  private boolean wrote;
   private StorageException failure;
 
   /**
@@ -104,7 +105,7 @@ final class UploadLedger {
                   return CompletableFuture.completedFuture(null);
                 }
                 expected = recordETag;
-                record = snapshot();
+                record = snapshot(writer);
               }
               return records
                   .write(spec, record, expected)
@@ -113,6 +114,7 @@ final class UploadLedger {
                         synchronized (this) {
                           if (err == null) {
                             recordETag = Optional.of(eTag);
+                            wrote = true;
                             return null;
                           }
                           StorageException e = StorageException.from(err);
@@ -129,7 +131,7 @@ final class UploadLedger {
             });
   }
 
-  private UploadRecord snapshot() {
+  private UploadRecord snapshot(String writer) {
     NavigableMap<Integer, String> etags = new TreeMap<>();
     recorded.forEach((n, p) -> etags.put(n, p.eTag()));
     NavigableMap<Integer, byte[]> states = new TreeMap<>();
@@ -151,9 +153,40 @@ final class UploadLedger {
     return failure;
   }
 
-  /** Writes nothing more: a detached writer may have a successor. */
-  synchronized void stop() {
+
+  /** Whether this writer has written the record: it holds the upload, unless it lost it since. */
+  synchronized boolean wroteRecord() {
+    return wrote;
+  }
+
+  /**
+   * Writes nothing more but, when this writer holds the record, once more with no writer named:
+   * the upload is let go, and a writer that starts it over need not wait out this one's lease.
+   * Completes when that write ended, however.
+   */
+  synchronized CompletableFuture<Void> release() {
+    boolean holds = wrote && !lost && !stopped;
     stopped = true;
+    if (!holds) {
+      return writes.handle((v, e) -> null);
+    }
+    writes =
+        writes
+            .handle((v, e) -> null)
+            .thenCompose(
+                v -> {
+                  UploadRecord record;
+                  Optional<String> expected;
+                  synchronized (this) {
+                    if (lost) {
+                      return CompletableFuture.completedFuture(null);
+                    }
+                    expected = recordETag;
+                    record = snapshot("");
+                  }
+                  return records.write(spec, record, expected).handle((eTag, e) -> null);
+                });
+    return writes;
   }
 
   /** Whether another writer took the record from this one. */

@@ -88,20 +88,48 @@ final class UploadRecords {
               return store
                   .client()
                   .putObject(put.build(), AsyncRequestBody.fromBytes(bytes))
-                  .handle(
+                  .<CompletableFuture<String>>handle(
                       (r, err) -> {
                         if (err == null) {
-                          return r.eTag();
+                          return CompletableFuture.completedFuture(r.eTag());
                         }
-                        if (lostCondition(err)) {
-                          throw new StorageException(
-                              Reason.CONFLICT,
-                              "another writer holds the upload of " + spec.key()
-                                  + "; resume from the committed size QueryWriteStatus returns",
-                              err);
+                        if (!lostCondition(err)) {
+                          throw S3Errors.map(err, "write upload record", store.bucket(), recordKey);
                         }
-                        throw S3Errors.map(err, "write upload record", store.bucket(), recordKey);
-                      });
+                        // A retry whose first attempt was written but whose answer was lost finds
+                        // its own record there: the record's bytes name this writer.
+                        return written(recordKey, bytes)
+                            .thenApply(
+                                eTag ->
+                                    eTag.orElseThrow(
+                                        () ->
+                                            new StorageException(
+                                                Reason.CONFLICT,
+                                                "another writer holds the upload of " + spec.key()
+                                                    + "; resume from the committed size"
+                                                    + " QueryWriteStatus returns",
+                                                err)));
+                      })
+                  .thenCompose(f -> f);
+            });
+  }
+
+  /** The ETag of the record at {@code recordKey} when it holds exactly {@code bytes}. */
+  private CompletableFuture<Optional<String>> written(String recordKey, byte[] bytes) {
+    return store
+        .client()
+        .getObject(r -> r.bucket(store.bucket()).key(recordKey), AsyncResponseTransformer.toBytes())
+        .handle(
+            (held, err) -> {
+              if (err != null) {
+                if (S3Errors.isNotFound(err)) {
+                  return Optional.<String>empty();
+                }
+                throw S3Errors.map(err, "read upload record", store.bucket(), recordKey);
+              }
+              return java.util.Arrays.equals(held.asByteArrayUnsafe(), bytes)
+                  ? Optional.of(held.response().eTag())
+                  : Optional.<String>empty();
             });
   }
 
