@@ -57,7 +57,8 @@ class S3RequestCountsOverS3Test {
     List<String> args = new ArrayList<>(s3.serverArgs());
     args.add("--prefix=counts-" + UUID.randomUUID() + "/");
     args.add("--instance-names=ci");
-    // The defaults but for time: records every 16 parts, none because the machine is slow.
+    // Every setting at its default but the record's time limit, so that a slow machine adds no
+    // record writes to the count: records every 16 parts.
     args.add("--upload-record-every-seconds=3600");
     server = ServerProcess.start(List.of("-Xmx1g"), args);
     channel = NettyChannelBuilder.forTarget(server.target()).usePlaintext().build();
