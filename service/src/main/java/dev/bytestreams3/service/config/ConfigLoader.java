@@ -52,7 +52,7 @@ public final class ConfigLoader {
           new Setting("part-size-bytes", "8388608", "S3 multipart part size (>= 5 MiB; raised per upload so its declared size fits in 10,000 parts)."),
           new Setting("parts-in-flight", "4", "Parts of one upload sent to S3 at once."),
           new Setting("upload-record-every-parts", "16", "An upload's record (what lets it resume on any replica) is written at its first part, then once this many more parts are in S3; 1 writes it at every part. Parts sent after the last record write are sent again by a resumed upload."),
-          new Setting("upload-record-every-seconds", "10", "An upload's record is also written at the next part once this long has passed since its last write (less than --upload-idle-timeout-seconds); 0 writes it at every part."),
+          new Setting("upload-record-every-seconds", "10", "An upload's record is also written once this long has passed since its last write while parts wait for it (less than --upload-idle-timeout-seconds); 0 writes it at every part."),
           new Setting("read-segment-bytes", "8388608", "Size of one ranged GET of a read."),
           new Setting("read-segments-in-flight", "4", "Ranged GETs of one read in flight (read-ahead, within the memory budget)."),
           new Setting("http-port", "8080", "HTTP port of the JSON gateway, raw byte routes, upload page and health checks; 0 picks a free one, -1 turns HTTP off."),

@@ -274,8 +274,8 @@ public final class S3StoreConfig {
   }
 
   /**
-   * How old an upload's record may grow before the next part ready rewrites it, however few parts
-   * that is (see {@link #recordEveryParts()}); zero records every part.
+   * How old an upload's record may grow while parts wait for it, however few they are (see {@link
+   * #recordEveryParts()}); zero records every part.
    */
   public Duration recordEvery() {
     return recordEvery;
@@ -437,7 +437,7 @@ public final class S3StoreConfig {
       return this;
     }
 
-    /** How old an upload's record may grow before the next ready part rewrites it. */
+    /** How old an upload's record may grow while parts wait for it. */
     public Builder recordEvery(Duration recordEvery) {
       this.recordEvery = requireNonNull(recordEvery, "recordEvery");
       return this;

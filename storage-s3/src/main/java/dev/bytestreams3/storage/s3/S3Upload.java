@@ -381,6 +381,8 @@ final class S3Upload implements Upload {
       }
     }
     return last.thenCompose(v -> settled())
+        // No record write may land after the record's DELETE: none is started from here on.
+        .thenCompose(v -> ledger.close())
         .thenCompose(v -> allowedOrDiscarded())
         .thenCompose(
             v -> {

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
@@ -23,8 +24,8 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  *
  * <p>The record is written when this writer's first part is ready (which claims the upload at
  * once, and names the S3 upload for the idle sweep from its first part on), then once {@code
- * everyParts} more parts are ready or {@code every} has passed since the last write, and on
- * {@link #flush}. Only parts a record write that succeeded named are committed: parts ready since
+ * everyParts} more parts are ready or {@code every} has passed since the last write (a timer
+ * writes parts that are ready and waiting), and on {@link #flush}. Only parts a record write that succeeded named are committed: parts ready since
  * are sent again by a successor.
  */
 final class UploadLedger {
@@ -53,6 +54,7 @@ final class UploadLedger {
   private int writtenParts;
   /** Whether a record of this upload may exist: one was read at open, or a write was sent. */
   private boolean mayExist;
+  private boolean timerSet;
   private boolean stopped;
   private boolean lost;
   private StorageException failure;
@@ -112,7 +114,32 @@ final class UploadLedger {
       ready.put(next, sent.remove(next));
       lastState = hashed.remove(next);
     }
-    if (ready.size() > before && !stopped && due()) {
+    if (ready.size() > before && !stopped) {
+      if (due()) {
+        write();
+      } else {
+        setTimer();
+      }
+    }
+  }
+
+  /**
+   * Writes the parts ready by then once {@code every} has passed since the last write, so that a
+   * writer whose client pauses, or whose last parts arrive together, still records them in time.
+   * The timer only starts a write (on the JDK's delay scheduler); the write itself is asynchronous.
+   */
+  private void setTimer() {
+    if (timerSet) {
+      return;
+    }
+    timerSet = true;
+    long delay = Math.max(0, askedAtNanos + everyNanos - System.nanoTime());
+    CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS).execute(this::timerFired);
+  }
+
+  private synchronized void timerFired() {
+    timerSet = false;
+    if (!stopped && ready.size() > Math.max(askedParts, writtenParts)) {
       write();
     }
   }
@@ -203,6 +230,15 @@ final class UploadLedger {
   /** Writes nothing more: a detached writer may have a successor. */
   synchronized void stop() {
     stopped = true;
+  }
+
+  /**
+   * Writes nothing more, and completes once the writes already asked for have ended, however: a
+   * publishing writer's record is deleted after Complete, and no write may land after that.
+   */
+  synchronized CompletableFuture<Void> close() {
+    stopped = true;
+    return writes.handle((v, e) -> null);
   }
 
   /** Whether another writer took the record from this one. */
