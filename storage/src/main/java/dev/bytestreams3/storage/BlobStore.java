@@ -94,6 +94,17 @@ public interface BlobStore extends AutoCloseable {
   CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes);
 
   /**
+   * Whether the blob at {@code key} is stored with {@code sizeBytes}, asked before an upload of it
+   * so that a client need not send bytes the store holds. The default asks {@link #size}. A store
+   * that reported the blob absent moments ago may answer {@code false} without asking again: the
+   * answer only decides whether the bytes are sent, and storing a content-addressed blob once more
+   * is harmless.
+   */
+  default CompletableFuture<Boolean> holdsBeforeUpload(BlobKey key, long sizeBytes) {
+    return size(key).thenApply(s -> s.isPresent() && s.getAsLong() == sizeBytes);
+  }
+
+  /**
    * Tells the store that the blob at {@code key} is in use: reported present, served, or named by
    * a served action result. A store whose backend removes blobs by age (an S3 expiry rule) resets
    * the blob's date when it is past the store's refresh threshold; a store with a size limit moves

@@ -30,13 +30,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * not hold are asked of the inner store one request per key, with a fixed number of requests in
  * flight across all callers, so a check of thousands of keys never becomes thousands of parallel
  * requests. Every blob served is touched beside the serving, without delaying it.
+ *
+ * <p>Blobs the inner store just reported absent are remembered too, for {@link #ABSENT_TTL} and
+ * up to {@code cacheEntries} of them, so that the upload a client starts after FindMissingBlobs
+ * told it to need not ask again ({@link #holdsBeforeUpload}). That memory only ever saves a
+ * question, once per answer: a blob stored meanwhile by another replica is uploaded once more,
+ * which a content-addressed store allows, and it is never used to report a blob absent.
  */
 public final class ExistenceCachedStore extends ForwardingStore {
+
+  /** How long a blob the inner store reported absent is taken to be absent by an upload of it. */
+  public static final Duration ABSENT_TTL = Duration.ofMinutes(2);
 
   private record Known(long sizeBytes, Instant expires) {}
 
   private final AsyncPermits permits;
   private final Map<BlobKey, Known> known;
+  /** Keys the inner store reported absent, until when; guarded by {@code known}. */
+  private final Map<BlobKey, Instant> reportedAbsent;
   private final int cacheEntries;
   private final Duration ttl;
   private final Clock clock;
@@ -44,6 +55,7 @@ public final class ExistenceCachedStore extends ForwardingStore {
   private final AtomicLong hits = new AtomicLong();
   private final AtomicLong misses = new AtomicLong();
   private final AtomicLong invalidations = new AtomicLong();
+  private final AtomicLong absentHits = new AtomicLong();
 
   /**
    * @param cacheEntries how many present blobs to remember; 0 remembers none
@@ -71,6 +83,13 @@ public final class ExistenceCachedStore extends ForwardingStore {
             return size() > ExistenceCachedStore.this.cacheEntries;
           }
         };
+    this.reportedAbsent =
+        new LinkedHashMap<>(16, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<BlobKey, Instant> eldest) {
+            return size() > ExistenceCachedStore.this.cacheEntries;
+          }
+        };
     inner.addEvictionListener(this::forget);
   }
 
@@ -79,6 +98,14 @@ public final class ExistenceCachedStore extends ForwardingStore {
     return sizes(List.of(key))
         .thenApply(
             s -> s.containsKey(key) ? OptionalLong.of(s.get(key)) : OptionalLong.empty());
+  }
+
+  @Override
+  public CompletableFuture<Boolean> holdsBeforeUpload(BlobKey key, long sizeBytes) {
+    if (tookAbsence(key)) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return size(key).thenApply(s -> s.isPresent() && s.getAsLong() == sizeBytes);
   }
 
   @Override
@@ -113,7 +140,13 @@ public final class ExistenceCachedStore extends ForwardingStore {
                       storeChecks.incrementAndGet();
                       return inner().size(key);
                     })
-                .thenCompose(size -> inUse(key, size, true));
+                .thenCompose(size -> inUse(key, size, true))
+                .whenComplete(
+                    (size, err) -> {
+                      if (size != null && size.isEmpty()) {
+                        rememberAbsent(key);
+                      }
+                    });
           });
     }
     return CompletableFuture.allOf(each.values().toArray(CompletableFuture[]::new))
@@ -227,6 +260,30 @@ public final class ExistenceCachedStore extends ForwardingStore {
     Instant expires = clock.instant().plus(ttl);
     synchronized (known) {
       known.put(key, new Known(sizeBytes, expires));
+      reportedAbsent.remove(key);
+    }
+  }
+
+  private void rememberAbsent(BlobKey key) {
+    if (cacheEntries == 0) {
+      return;
+    }
+    Instant expires = clock.instant().plus(ABSENT_TTL);
+    synchronized (known) {
+      reportedAbsent.put(key, expires);
+    }
+  }
+
+  /** Whether the inner store reported {@code key} absent within {@link #ABSENT_TTL}; used up. */
+  private boolean tookAbsence(BlobKey key) {
+    Instant now = clock.instant();
+    synchronized (known) {
+      Instant until = reportedAbsent.remove(key);
+      if (until != null && now.isBefore(until)) {
+        absentHits.incrementAndGet();
+        return true;
+      }
+      return false;
     }
   }
 
@@ -236,6 +293,11 @@ public final class ExistenceCachedStore extends ForwardingStore {
         invalidations.incrementAndGet();
       }
     }
+  }
+
+  /** Uploads that did not ask the inner store because it had just reported their blob absent. */
+  public long absentHits() {
+    return absentHits.get();
   }
 
   /** Existence requests sent to the inner store so far. */

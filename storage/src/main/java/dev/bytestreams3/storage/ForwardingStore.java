@@ -69,6 +69,11 @@ public abstract class ForwardingStore implements BlobStore {
   }
 
   @Override
+  public CompletableFuture<Boolean> holdsBeforeUpload(BlobKey key, long sizeBytes) {
+    return inner.holdsBeforeUpload(key, sizeBytes);
+  }
+
+  @Override
   public CompletableFuture<Void> touch(BlobKey key) {
     return inner.touch(key);
   }

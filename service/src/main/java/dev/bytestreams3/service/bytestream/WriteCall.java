@@ -353,9 +353,10 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     // Asking the store whether the blob exists saves sending bytes still to come; when this
     // message carries the whole blob, none are, and storing it again costs one request as the
     // question would (a client asked FindMissingBlobs first, so it is usually missing anyway).
+    // When the store has just answered that question for FindMissingBlobs, it is not asked again.
     CompletableFuture<Boolean> stored =
         name.isBlob() && !carriesWholeBlob(request)
-            ? store.size(spec.key()).thenApply(s -> s.isPresent() && s.getAsLong() == name.size())
+            ? store.holdsBeforeUpload(spec.key(), name.size())
             : CompletableFuture.completedFuture(false);
     return stored.thenCompose(
         exists -> {

@@ -219,8 +219,7 @@ class IdleStreamsTest {
         new ByteStreamService(
             new SlowFinishStore(store, IDLE.multipliedBy(3)),
             new ResourceNameParser(CacheServer.digestFunctions(), new Instances(Optional.empty())),
-            new KeyLayout(), true, new CasLimits(4 << 20, 0), new BlobPresence(store, 0, 4),
-            opening, idle);
+            new KeyLayout(), true, new CasLimits(4 << 20, 0), opening, idle);
     String name = InProcessServerBuilder.generateName();
     Server slowServer = InProcessServerBuilder.forName(name).addService(slow).build().start();
     ManagedChannel slowChannel = InProcessChannelBuilder.forName(name).build();
@@ -240,7 +239,7 @@ class IdleStreamsTest {
   }
 
   /** A real store whose uploads finish only {@code delay} after they are asked to. */
-  private static final class SlowFinishStore extends dev.bytestreams3.service.ForwardingStore {
+  private static final class SlowFinishStore extends dev.bytestreams3.storage.ForwardingStore {
     private final Duration delay;
 
     SlowFinishStore(dev.bytestreams3.storage.BlobStore inner, Duration delay) {

@@ -2,7 +2,7 @@ package dev.bytestreams3.service.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bytestreams3.service.ForwardingStore;
+import dev.bytestreams3.storage.ForwardingStore;
 import dev.bytestreams3.service.observe.EventLog;
 import dev.bytestreams3.service.observe.LogFormat;
 import dev.bytestreams3.storage.BlobKey;

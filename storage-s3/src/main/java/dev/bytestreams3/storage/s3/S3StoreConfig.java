@@ -51,6 +51,8 @@ public final class S3StoreConfig {
   private final int maxAttempts;
   private final Duration responseTimeout;
   private final Duration uploadLease;
+  private final int recordEveryParts;
+  private final Duration recordEvery;
 
   private S3StoreConfig(Builder b) {
     this.bucket = requireNonNull(b.bucket, "bucket");
@@ -103,6 +105,15 @@ public final class S3StoreConfig {
     if (uploadLease.isNegative() || uploadLease.isZero()) {
       throw new IllegalArgumentException("uploadLease: " + uploadLease + " (expected: > 0)");
     }
+    if (b.recordEveryParts < 1 || b.recordEveryParts > S3Upload.MAX_PARTS) {
+      throw new IllegalArgumentException(
+          "recordEveryParts: " + b.recordEveryParts + " (expected: 1.." + S3Upload.MAX_PARTS + ")");
+    }
+    this.recordEveryParts = b.recordEveryParts;
+    this.recordEvery = requireNonNull(b.recordEvery, "recordEvery");
+    if (recordEvery.isNegative()) {
+      throw new IllegalArgumentException("recordEvery: " + recordEvery + " (expected: >= 0)");
+    }
   }
 
   private static int positive(String name, int value) {
@@ -141,6 +152,8 @@ public final class S3StoreConfig {
     b.maxAttempts = maxAttempts;
     b.responseTimeout = responseTimeout;
     b.uploadLease = uploadLease;
+    b.recordEveryParts = recordEveryParts;
+    b.recordEvery = recordEvery;
     return b;
   }
 
@@ -264,6 +277,24 @@ public final class S3StoreConfig {
     return uploadLease;
   }
 
+  /**
+   * How many parts an upload's record may fall behind before it is written again: an upload
+   * records the parts S3 holds (and that were hashed) at its first part, then once this many more
+   * are ready, or once {@link #recordEvery()} has passed since its last record write. A crashed
+   * writer's successor re-sends the parts after the last record.
+   */
+  public int recordEveryParts() {
+    return recordEveryParts;
+  }
+
+  /**
+   * How old an upload's record may grow while parts wait for it, however few they are (see {@link
+   * #recordEveryParts()}); zero records every part.
+   */
+  public Duration recordEvery() {
+    return recordEvery;
+  }
+
   @Override
   public String toString() {
     return "S3StoreConfig{bucket=" + bucket + ", keyPrefix=" + keyPrefix
@@ -276,7 +307,8 @@ public final class S3StoreConfig {
         + ", readSegmentBytes=" + readSegmentBytes + ", maxSegmentsInFlight=" + maxSegmentsInFlight
         + ", maxConcurrency=" + maxConcurrency + ", requestTimeout=" + requestTimeout
         + ", refreshThreshold=" + refreshThreshold + ", maxAttempts=" + maxAttempts
-        + ", responseTimeout=" + responseTimeout + ", uploadLease=" + uploadLease + "}";
+        + ", responseTimeout=" + responseTimeout + ", uploadLease=" + uploadLease
+        + ", recordEveryParts=" + recordEveryParts + ", recordEvery=" + recordEvery + "}";
   }
 
   /** Builds an {@link S3StoreConfig}; every setting but the bucket has a working default. */
@@ -303,6 +335,8 @@ public final class S3StoreConfig {
     private int maxAttempts = 3;
     private Duration responseTimeout = Duration.ofSeconds(10);
     private Duration uploadLease = Duration.ofMinutes(2);
+    private int recordEveryParts = 16;
+    private Duration recordEvery = Duration.ofSeconds(10);
 
     private Builder() {}
 
@@ -414,6 +448,18 @@ public final class S3StoreConfig {
 
     public Builder uploadLease(Duration uploadLease) {
       this.uploadLease = requireNonNull(uploadLease, "uploadLease");
+      return this;
+    }
+
+    /** Parts an upload's record may fall behind (1..10,000; 1 records every part). */
+    public Builder recordEveryParts(int recordEveryParts) {
+      this.recordEveryParts = recordEveryParts;
+      return this;
+    }
+
+    /** How old an upload's record may grow while parts wait for it. */
+    public Builder recordEvery(Duration recordEvery) {
+      this.recordEvery = requireNonNull(recordEvery, "recordEvery");
       return this;
     }
 
