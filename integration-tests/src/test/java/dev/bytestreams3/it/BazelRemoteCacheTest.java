@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Timeout;
  * cleans, builds again and must take every action from the cache with identical outputs.
  */
 @Timeout(value = 20, unit = TimeUnit.MINUTES)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BazelRemoteCacheTest {
 
   private static final int SMALL_OUTPUTS = 40;
@@ -38,25 +40,25 @@ class BazelRemoteCacheTest {
   static ServerProcess server;
   private static BazelClient bazel;
 
-  @BeforeAll
-  static void start() throws Exception {
-    startWith(List.of());
+  /** Settings the server gets besides the S3 ones; a variant of these builds adds its own. */
+  List<String> extraServerArgs() {
+    return List.of();
   }
 
-  /** Starts S3 and the server, passing the server {@code extraArgs} too. */
-  static void startWith(List<String> extraArgs) throws Exception {
+  @BeforeAll
+  void start() throws Exception {
     bazel = BazelClient.install(Path.of("target", "bazel")).orElse(null);
     Assumptions.assumeTrue(bazel != null, "Bazel cannot run here (reason printed above)");
     s3 = S3Server.start();
     System.out.println("Bazel test: running against " + s3.description());
     List<String> args = new ArrayList<>(s3.serverArgs());
     args.add("--prefix=bazel-" + UUID.randomUUID() + "/");
-    args.addAll(extraArgs);
+    args.addAll(extraServerArgs());
     server = ServerProcess.start(List.of("-Xmx512m"), args);
   }
 
   @AfterAll
-  static void stop() throws Exception {
+  void stop() throws Exception {
     if (server != null) {
       server.close();
     }

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,11 +20,10 @@ import org.junit.jupiter.api.Test;
  */
 class BazelRemoteCacheWithTierTest extends BazelRemoteCacheTest {
 
-  /** Hides the plain start: this server runs with the tier. */
-  @BeforeAll
-  static void start() throws Exception {
+  @Override
+  List<String> extraServerArgs() {
     Path dir = Path.of("target", "tier-" + UUID.randomUUID()).toAbsolutePath();
-    startWith(List.of("--cache-dir=" + dir, "--cache-max-bytes=" + (256L << 20)));
+    return List.of("--cache-dir=" + dir, "--cache-max-bytes=" + (256L << 20));
   }
 
   @Test
