@@ -26,6 +26,7 @@ import dev.bytestreams3.service.observe.RpcLog;
 import dev.bytestreams3.service.observe.RpcMetrics;
 import dev.bytestreams3.service.observe.S3RequestMetrics;
 import dev.bytestreams3.service.observe.StoreFailureLog;
+import dev.bytestreams3.service.observe.TierMetrics;
 import dev.bytestreams3.service.resource.ResourceNameParser;
 import dev.bytestreams3.service.security.ServerTls;
 import dev.bytestreams3.service.security.TokenAuthInterceptor;
@@ -33,6 +34,7 @@ import dev.bytestreams3.service.security.TokenFile;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.Sha256;
 import dev.bytestreams3.storage.local.LocalBlobStore;
+import dev.bytestreams3.storage.tier.TieredStore;
 import io.grpc.ServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -80,7 +82,15 @@ public final class Main {
     new JvmThreadMetrics().bindTo(metrics);
     new ProcessorMetrics().bindTo(metrics);
     new UptimeMetrics().bindTo(metrics);
-    if (store instanceof LocalBlobStore local) {
+    if (store instanceof TieredStore tiered) {
+      events.info(
+          "local-tier",
+          "message", "store " + tiered + ": CAS blobs are served from local disk when held there",
+          "cache_max_bytes", tiered.maxBytes());
+      TierMetrics.register(tiered.counters(), metrics);
+    }
+    BlobStore backing = store instanceof TieredStore tiered ? tiered.inner() : store;
+    if (backing instanceof LocalBlobStore local) {
       events.info(
           "local-store",
           "message",

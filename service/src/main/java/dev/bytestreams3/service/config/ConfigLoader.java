@@ -86,7 +86,9 @@ public final class ConfigLoader {
           new Setting("s3-max-attempts", "3", "Attempts per S3 request, the first included; 5xx, throttling, reset and timed-out requests are retried with the AWS SDK's exponential backoff."),
           new Setting("s3-response-timeout-seconds", "10", "How long one S3 request attempt may wait for S3 to send anything before it fails (and is retried)."),
           new Setting("readiness-cache-seconds", "1", "How long /readyz reuses its last store probe: probes in between cost S3 nothing."),
-          new Setting("readiness-timeout-seconds", "4", "How long /readyz waits for the store probe before answering 503."));
+          new Setting("readiness-timeout-seconds", "4", "How long /readyz waits for the store probe before answering 503."),
+          new Setting("cache-dir", "", "Folder of a local disk tier in front of the store: CAS blobs read or written are kept there and served from disk (off when empty)."),
+          new Setting("cache-max-bytes", "", "With --cache-dir: the most bytes of blobs the tier keeps; least recently used ones are evicted beyond it (default: half the free space of its disk at start)."));
 
   private ConfigLoader() {}
 
@@ -238,7 +240,9 @@ public final class ConfigLoader {
         (int) v.longIn("s3-max-attempts", 1, 10),
         Duration.ofSeconds(v.longIn("s3-response-timeout-seconds", 1, 3600)),
         Duration.ofSeconds(v.longIn("readiness-cache-seconds", 0, 3600)),
-        Duration.ofSeconds(v.longIn("readiness-timeout-seconds", 1, 3600)));
+        Duration.ofSeconds(v.longIn("readiness-timeout-seconds", 1, 3600)),
+        v.optional("cache-dir").map(Path::of),
+        v.optional("cache-max-bytes").map(x -> v.positiveLong("cache-max-bytes")).orElse(0L));
   }
 
   /** The existence cache's TTL and the refresh threshold, checked against the expiry age. */

@@ -61,7 +61,9 @@ public record ServerConfig(
     int s3MaxAttempts,
     Duration s3ResponseTimeout,
     Duration readinessCache,
-    Duration readinessTimeout) {
+    Duration readinessTimeout,
+    Optional<Path> cacheDir,
+    long cacheMaxBytes) {
 
   /** Whether the bucket has an expiry rule the server must keep blobs in use from. */
   public boolean expires() {
@@ -76,6 +78,11 @@ public record ServerConfig(
   /** The TLS files of both ports, when TLS is on. */
   public Optional<TlsFiles> tls() {
     return tlsCertFile.map(cert -> new TlsFiles(cert, tlsKeyFile.orElseThrow(), tlsClientCaFile));
+  }
+
+  /** Whether a local disk tier is in front of the store ({@code --cache-dir} is set). */
+  public boolean tiered() {
+    return cacheDir.isPresent();
   }
 
   /** Whether blobs go to S3 (a bucket is set) rather than the local folder. */
@@ -101,6 +108,8 @@ public record ServerConfig(
         + ", existenceCacheTtl=" + existenceCacheTtl
         + (expires() ? ", expiryAge=" + expiryAge + ", refreshThreshold=" + refreshThreshold : "")
         + (usesS3() ? "" : ", maxDiskBytes=" + (maxDiskBytes == 0 ? "default" : maxDiskBytes))
+        + cacheDir.map(d -> ", cacheDir=" + d + ", cacheMaxBytes="
+            + (cacheMaxBytes == 0 ? "default" : cacheMaxBytes)).orElse("")
         + "]";
   }
 }

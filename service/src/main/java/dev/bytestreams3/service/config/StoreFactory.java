@@ -6,6 +6,8 @@ import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.local.LocalBlobStore;
 import dev.bytestreams3.storage.local.LocalLimits;
+import dev.bytestreams3.storage.tier.CasKeys;
+import dev.bytestreams3.storage.tier.TieredStore;
 import java.time.Clock;
 import java.util.OptionalLong;
 import dev.bytestreams3.storage.s3.S3BlobStore;
@@ -56,13 +58,32 @@ public final class StoreFactory implements AutoCloseable {
     return budget;
   }
 
-  /** Opens the store: S3 when a bucket is set, the local folder otherwise. */
+  /**
+   * Opens the store: S3 when a bucket is set, the local folder otherwise; behind a local disk tier
+   * when {@code --cache-dir} is set.
+   */
   public synchronized BlobStore open() {
     if (store == null) {
-      store = config.usesS3() ? openS3() : openLocal();
+      BlobStore backing = config.usesS3() ? openS3() : openLocal();
+      store = config.tiered() ? tier(backing) : backing;
     }
     return store;
   }
+
+  private BlobStore tier(BlobStore backing) {
+    return new TieredStore(
+        backing,
+        new CasKeys(dev.bytestreams3.service.CacheServer.digestFunctions().all()),
+        config.cacheDir().orElseThrow(),
+        config.cacheMaxBytes() == 0
+            ? OptionalLong.empty()
+            : OptionalLong.of(config.cacheMaxBytes()),
+        TIER_IO_THREADS,
+        Clock.systemUTC());
+  }
+
+  /** Threads of the tier's file I/O and hashing: hashing a large blob runs on one. */
+  private static final int TIER_IO_THREADS = 8;
 
   private BlobStore openLocal() {
     LocalBlobStore local =

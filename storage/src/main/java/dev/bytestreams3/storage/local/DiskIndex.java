@@ -27,9 +27,10 @@ import java.util.stream.Stream;
  * under a byte limit by deleting the least recently used. A blob's last use is its file's
  * modification time, set on every read, so the order survives a restart: the index is rebuilt from
  * the files, oldest first. A blob being read is pinned and never evicted; uploads in progress live
- * outside {@code blobs/} and are never counted or evicted here.
+ * outside {@code blobs/} and are never counted or evicted here. The local tier in front of a slow
+ * store keeps its files the same way.
  */
-final class DiskIndex {
+public final class DiskIndex {
 
   private final Path blobs;
   private final long maxBytes;
@@ -49,7 +50,7 @@ final class DiskIndex {
    * @param maxBytes the limit; empty for half of what the store may use on its disk: the free
    *     space plus what the store already holds
    */
-  DiskIndex(Path blobs, OptionalLong maxBytes, Clock clock, LifecycleCounters counters) {
+  public DiskIndex(Path blobs, OptionalLong maxBytes, Clock clock, LifecycleCounters counters) {
     if (maxBytes.isPresent() && maxBytes.getAsLong() <= 0) {
       throw new IllegalArgumentException(
           "maxBytes: " + maxBytes.getAsLong() + " (expected: > 0)");
@@ -96,35 +97,35 @@ final class DiskIndex {
   }
 
   /** Whether the limit is the default one, taken from the disk's free space. */
-  boolean defaultLimit() {
+  public boolean defaultLimit() {
     return defaultLimit;
   }
 
   /** The most bytes kept. */
-  long maxBytes() {
+  public long maxBytes() {
     return maxBytes;
   }
 
   /** Bytes of all published blobs. */
-  long totalBytes() {
+  public long totalBytes() {
     synchronized (order) {
       return totalBytes;
     }
   }
 
   /** Keys from least to most recently used; for tests and logs. */
-  List<BlobKey> keysOldestFirst() {
+  public List<BlobKey> keysOldestFirst() {
     synchronized (order) {
       return List.copyOf(order.keySet());
     }
   }
 
-  void addListener(Consumer<BlobKey> listener) {
+  public void addListener(Consumer<BlobKey> listener) {
     listeners.add(listener);
   }
 
   /** Counts a blob just published at {@code key} as the most recently used, replacing any old one. */
-  void published(BlobKey key, long sizeBytes) {
+  public void published(BlobKey key, long sizeBytes) {
     synchronized (order) {
       Long old = order.put(key, sizeBytes);
       if (old != null) {
@@ -140,7 +141,7 @@ final class DiskIndex {
    * Marks {@code key} as just used: last in the eviction order now, and on disk (its modification
    * time), so that a restart keeps the order. Call on a thread that may do file I/O.
    */
-  void used(BlobKey key) throws IOException {
+  public void used(BlobKey key) throws IOException {
     synchronized (order) {
       if (order.get(key) == null) {
         return;
@@ -154,20 +155,20 @@ final class DiskIndex {
   }
 
   /** Keeps {@code key} from eviction until {@link #unpin}; for a blob being read. */
-  void pin(BlobKey key) {
+  public void pin(BlobKey key) {
     synchronized (order) {
       pins.merge(key, 1, Integer::sum);
     }
   }
 
-  void unpin(BlobKey key) {
+  public void unpin(BlobKey key) {
     synchronized (order) {
       pins.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
     }
   }
 
   /** Drops {@code key}, whose file is gone. */
-  void forget(BlobKey key) {
+  public void forget(BlobKey key) {
     synchronized (order) {
       Long old = order.remove(key);
       if (old != null) {
@@ -181,7 +182,7 @@ final class DiskIndex {
    * Deletes the least recently used blobs that are not being read until the total is at most the
    * limit; returns how many it deleted. Each key evicted is told to the listeners.
    */
-  int evict() throws IOException {
+  public int evict() throws IOException {
     List<BlobKey> evicted = new ArrayList<>();
     synchronized (order) {
       Iterator<Map.Entry<BlobKey, Long>> it = order.entrySet().iterator();

@@ -1,0 +1,364 @@
+package dev.bytestreams3.storage.tier;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobReader;
+import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.ContentCheck;
+import dev.bytestreams3.storage.LifecycleCounters;
+import dev.bytestreams3.storage.StorageException;
+import dev.bytestreams3.storage.StorageException.Reason;
+import dev.bytestreams3.storage.Upload;
+import dev.bytestreams3.storage.UploadSpec;
+import dev.bytestreams3.storage.UploadStatus;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * A size-bounded local disk tier in front of a slow store (S3). Reads of CAS blobs are served
+ * from disk when the tier holds them; on a miss the blob is copied from the slow store into the
+ * tier while it streams to the reader, and readers arriving meanwhile follow that one copy. Blobs
+ * written through the tier go to the slow store first and land in the tier once published there.
+ *
+ * <p>The slow store stays the truth: existence, sizes, uploads and every non-CAS key (action
+ * results, objects) go straight to it, and the tier never holds the only copy of anything. Tier
+ * files are checked against the digest their key names before they are served (see {@link
+ * TierFiles}), kept under a byte limit by least-recent use, and found again after a restart.
+ */
+public final class TieredStore implements BlobStore {
+
+  private final BlobStore inner;
+  private final CasKeys casKeys;
+  private final TierFiles files;
+  private final TierCounters counters = new TierCounters();
+  private final ExecutorService io;
+  /** The fill in progress of each key being copied from the slow store. */
+  private final ConcurrentHashMap<BlobKey, CompletableFuture<Fill>> fills =
+      new ConcurrentHashMap<>();
+
+  /**
+   * Opens the tier under {@code dir} in front of {@code inner}, keeping what it finds there.
+   *
+   * @param maxBytes the most bytes of blobs kept; empty for half of what the tier may use on its
+   *     disk (its free space plus what it holds)
+   * @param ioThreads threads doing the tier's blocking file I/O and hashing
+   */
+  public TieredStore(
+      BlobStore inner, CasKeys casKeys, Path dir, OptionalLong maxBytes, int ioThreads,
+      Clock clock) {
+    this.inner = requireNonNull(inner, "inner");
+    this.casKeys = requireNonNull(casKeys, "casKeys");
+    requireNonNull(dir, "dir");
+    if (ioThreads <= 0) {
+      throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: > 0)");
+    }
+    this.files = new TierFiles(dir, maxBytes, clock, counters);
+    AtomicInteger n = new AtomicInteger();
+    this.io =
+        Executors.newFixedThreadPool(
+            ioThreads,
+            r -> {
+              Thread t = new Thread(r, "tier-io-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** What the tier served, filled, dropped and evicted. */
+  public TierCounters counters() {
+    return counters;
+  }
+
+  /** The most bytes of blobs the tier keeps. */
+  public long maxBytes() {
+    return files.maxBytes();
+  }
+
+  /** The store behind the tier. */
+  public BlobStore inner() {
+    return inner;
+  }
+
+  @Override
+  public CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit) {
+    Optional<ContentCheck> check = casKeys.checkOf(key);
+    if (check.isEmpty()) {
+      return inner.openReader(key, offset, limit);
+    }
+    return openTiered(key, check.get(), offset, limit, true);
+  }
+
+  private CompletableFuture<BlobReader> openTiered(
+      BlobKey key, ContentCheck check, long offset, long limit, boolean mayRetry) {
+    return onIo(() -> files.openVerified(key, check))
+        .thenCompose(
+            ch -> {
+              if (ch != null) {
+                return CompletableFuture.completedFuture(hit(key, ch, offset, limit));
+              }
+              CompletableFuture<Fill> running = fills.get(key);
+              if (running == null && offset > 0) {
+                // Only a read from the start copies the blob; a resumed read is not held up
+                // behind the bytes before it.
+                counters.miss();
+                return inner.openReader(key, offset, limit);
+              }
+              counters.miss();
+              return fills
+                  .computeIfAbsent(key, k -> startFill(k, check))
+                  .thenCompose(
+                      fill -> {
+                        if (!fill.attach()) {
+                          return mayRetry
+                              ? openTiered(key, check, offset, limit, false)
+                              : inner.openReader(key, offset, limit);
+                        }
+                        return CompletableFuture.completedFuture(
+                            reader(key, fill, offset, limit));
+                      });
+            });
+  }
+
+  private BlobReader hit(BlobKey key, FileChannel ch, long offset, long limit) {
+    long size;
+    try {
+      size = ch.size();
+    } catch (IOException e) {
+      throw new StorageException(Reason.INTERNAL, "tier read of " + key + ": " + e, e);
+    }
+    StoredFile file = new StoredFile(ch, size, () -> files.index().unpin(key));
+    counters.hit(size);
+    return reader(key, file, offset, limit);
+  }
+
+  /** A reader of {@code [offset, offset + limit)} of {@code source}, which it releases when done. */
+  private BlobReader reader(BlobKey key, TierSource source, long offset, long limit) {
+    long size = source.blobSize();
+    if (offset < 0 || offset > size) {
+      source.release();
+      throw new StorageException(
+          Reason.OUT_OF_RANGE, "offset " + offset + " is outside " + key + " of " + size + " bytes");
+    }
+    // Compared as a remainder, so that a limit near Long.MAX_VALUE cannot overflow the end.
+    long end = limit <= 0 || limit > size - offset ? size : offset + limit;
+    return new TierReader(
+        source, io, offset, end, from -> inner.openReader(key, from, end - from));
+  }
+
+  private CompletableFuture<Fill> startFill(BlobKey key, ContentCheck check) {
+    CompletableFuture<Fill> f =
+        inner
+            .openReader(key, 0, 0)
+            .thenApplyAsync(
+                r -> {
+                  try {
+                    return Fill.start(key, check, r, files, io, () -> fills.remove(key));
+                  } catch (IOException e) {
+                    throw new StorageException(Reason.INTERNAL, "tier fill of " + key + ": " + e, e);
+                  }
+                },
+                io);
+    // A failed start (no such blob, say) is not remembered: the next read asks again.
+    f.whenComplete(
+        (fill, err) -> {
+          if (err != null) {
+            fills.remove(key, f);
+          }
+        });
+    return f;
+  }
+
+  @Override
+  public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {
+    Optional<ContentCheck> check = casKeys.checkOf(key);
+    if (check.isEmpty()) {
+      return inner.get(key, maxBytes);
+    }
+    long allowed = Math.min(maxBytes, MAX_GET_BYTES);
+    return onIo(() -> readWhole(key, check.get(), allowed))
+        .thenCompose(
+            data -> {
+              if (data != null) {
+                return CompletableFuture.completedFuture(data);
+              }
+              counters.miss();
+              return inner
+                  .get(key, maxBytes)
+                  .thenCompose(got -> keep(key, got, true).thenApply(v -> got));
+            });
+  }
+
+  /** The whole tier file of {@code key}, or null when the tier holds none. */
+  private ByteBuffer readWhole(BlobKey key, ContentCheck check, long allowed) throws IOException {
+    FileChannel ch = files.openVerified(key, check);
+    if (ch == null) {
+      return null;
+    }
+    try (ch) {
+      long size = ch.size();
+      if (size > allowed) {
+        throw new StorageException(
+            Reason.TOO_LARGE, key + " is " + size + " bytes (expected: <= " + allowed + ")");
+      }
+      ByteBuffer data = ByteBuffer.allocate((int) size);
+      while (data.hasRemaining()) {
+        if (ch.read(data, data.position()) < 0) {
+          return null;
+        }
+      }
+      counters.hit(size);
+      return data.flip();
+    } finally {
+      files.index().unpin(key);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> put(BlobKey key, ByteBuffer data) {
+    ByteBuffer copy = data.duplicate();
+    CompletableFuture<Void> put = inner.put(key, data);
+    if (casKeys.checkOf(key).isEmpty()) {
+      return put;
+    }
+    return put.thenCompose(v -> keep(key, copy, false));
+  }
+
+  /**
+   * Writes {@code data}, now published in the slow store, as the tier's copy of {@code key}; a
+   * failure only leaves the tier without it. {@code fromStore} copies are checked against the
+   * digest first; others are checked when first served.
+   */
+  private CompletableFuture<Void> keep(BlobKey key, ByteBuffer data, boolean fromStore) {
+    if (data.remaining() > files.maxBytes()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    ByteBuffer d = data.duplicate();
+    return TieredStore.<Void>onIo(
+            io,
+            () -> {
+              boolean verified = false;
+              if (fromStore) {
+                ContentCheck check = casKeys.checkOf(key).orElseThrow();
+                var hasher = check.function().newHasher();
+                hasher.update(d);
+                if (!java.security.MessageDigest.isEqual(
+                    hasher.digest(), check.expectedDigest())) {
+                  return null;
+                }
+                verified = true;
+              }
+              Path temp = files.newTemp();
+              try (FileChannel ch =
+                  FileChannel.open(
+                      temp, java.nio.file.StandardOpenOption.CREATE_NEW,
+                      java.nio.file.StandardOpenOption.WRITE)) {
+                while (d.hasRemaining()) {
+                  ch.write(d);
+                }
+              }
+              files.publish(temp, key, verified);
+              return null;
+            })
+        .exceptionally(e -> null);
+  }
+
+  @Override
+  public CompletableFuture<Upload> openUpload(UploadSpec spec) {
+    CompletableFuture<Upload> opened = inner.openUpload(spec);
+    if (casKeys.checkOf(spec.key()).isEmpty()
+        || !spec.verified()
+        || spec.expectedSize() > files.maxBytes()) {
+      return opened;
+    }
+    return opened.thenApply(
+        u -> u.committedSize() == 0 ? new TeeUpload(u, spec.key(), files, io) : u);
+  }
+
+  @Override
+  public CompletableFuture<UploadStatus> queryUpload(UploadSpec spec) {
+    return inner.queryUpload(spec);
+  }
+
+  @Override
+  public CompletableFuture<OptionalLong> size(BlobKey key) {
+    return inner.size(key);
+  }
+
+  @Override
+  public CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys) {
+    return inner.findExisting(keys);
+  }
+
+  @Override
+  public CompletableFuture<Void> touch(BlobKey key) {
+    return inner.touch(key);
+  }
+
+  @Override
+  public void addEvictionListener(Consumer<BlobKey> listener) {
+    // Leaving the tier does not make a blob absent: only the slow store's evictions count.
+    inner.addEvictionListener(listener);
+  }
+
+  @Override
+  public LifecycleCounters lifecycle() {
+    return inner.lifecycle();
+  }
+
+  private <T> CompletableFuture<T> onIo(Callable<T> task) {
+    return onIo(io, task);
+  }
+
+  private static <T> CompletableFuture<T> onIo(ExecutorService io, Callable<T> task) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    try {
+      io.execute(
+          () -> {
+            try {
+              result.complete(task.call());
+            } catch (StorageException e) {
+              result.completeExceptionally(e);
+            } catch (Exception e) {
+              result.completeExceptionally(
+                  new StorageException(Reason.INTERNAL, "local tier: " + e, e));
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(new StorageException(Reason.UNAVAILABLE, "store is closed", e));
+    }
+    return result;
+  }
+
+  @Override
+  public void close() {
+    io.shutdown();
+    try {
+      io.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    inner.close();
+  }
+
+  @Override
+  public String toString() {
+    return "tiered(local " + files.root() + " " + files.maxBytes() + " → " + inner + ")";
+  }
+}
