@@ -73,7 +73,9 @@ public final class Main {
     }
     StoreFactory stores =
         new StoreFactory(
-            config, List.of(new S3RequestMetrics(metrics), new StoreFailureLog(events)));
+            config, List.of(
+                new S3RequestMetrics(metrics, config.keyPrefix(), config.instanceNames()),
+                new StoreFailureLog(events)));
     BlobStore store = stores.open();
     MemoryBudgetMetrics.register(stores.budget(), metrics);
     IdleLimits idle = CacheServer.idleLimits(config);

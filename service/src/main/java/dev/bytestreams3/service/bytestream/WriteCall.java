@@ -5,6 +5,7 @@ import com.google.bytestream.ByteStreamProto.WriteResponse;
 import dev.bytestreams3.service.GrpcStatuses;
 import dev.bytestreams3.service.cas.BlobPresence;
 import dev.bytestreams3.service.cas.CasLimits;
+import dev.bytestreams3.service.cas.StoredBlob;
 import dev.bytestreams3.service.compression.ZstdDecoder;
 import dev.bytestreams3.service.resource.ClientText;
 import dev.bytestreams3.service.resource.ResourceName;
@@ -291,8 +292,11 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     // Asking the store whether the blob exists saves sending bytes still to come; when this
     // message carries the whole blob, none are, and storing it again costs one request as the
     // question would (a client asked FindMissingBlobs first, so it is usually missing anyway).
+    // When the store has just answered that question for FindMissingBlobs, it is not asked again.
     CompletableFuture<Boolean> stored =
-        name.isBlob() && !carriesWholeBlob(request)
+        name.isBlob()
+                && !carriesWholeBlob(request)
+                && !presence.reportedMissing(new StoredBlob(spec.key(), name.size()))
             ? store.size(spec.key()).thenApply(s -> s.isPresent() && s.getAsLong() == name.size())
             : CompletableFuture.completedFuture(false);
     return stored.thenCompose(

@@ -25,14 +25,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * moment a read finds them gone ({@link #forget}) or the store evicts them; the rest are checked
  * one key per store request, with a fixed number of requests in flight across the whole server, so
  * a call with thousands of digests never becomes thousands of parallel requests.
+ *
+ * <p>Blobs the store just reported absent are remembered too, for {@link #MISSING_TTL}, so that
+ * the upload a client starts after FindMissingBlobs told it to need not ask the store again
+ * ({@link #reportedMissing}). That memory only ever saves a question: a blob stored meanwhile is
+ * uploaded once more, which a content-addressed store allows.
  */
 public final class BlobPresence {
+
+  /** How long a blob the store reported absent is taken to be absent by an upload of it. */
+  public static final Duration MISSING_TTL = Duration.ofMinutes(2);
 
   private record Known(long sizeBytes, Instant expires) {}
 
   private final BlobStore store;
   private final AsyncPermits permits;
   private final Map<BlobKey, Known> known;
+  /** Blobs the store reported absent, until when; at most {@code cacheEntries}. */
+  private final Map<StoredBlob, Instant> reportedAbsent;
   private final int cacheEntries;
   private final Duration ttl;
   private final Clock clock;
@@ -40,6 +50,7 @@ public final class BlobPresence {
   private final AtomicLong hits = new AtomicLong();
   private final AtomicLong misses = new AtomicLong();
   private final AtomicLong invalidations = new AtomicLong();
+  private final AtomicLong missingHits = new AtomicLong();
 
   /**
    * @param cacheEntries how many present blobs to remember; 0 remembers none
@@ -61,6 +72,13 @@ public final class BlobPresence {
         new LinkedHashMap<>(16, 0.75f, true) {
           @Override
           protected boolean removeEldestEntry(Map.Entry<BlobKey, Known> eldest) {
+            return size() > BlobPresence.this.cacheEntries;
+          }
+        };
+    this.reportedAbsent =
+        new LinkedHashMap<>(16, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<StoredBlob, Instant> eldest) {
             return size() > BlobPresence.this.cacheEntries;
           }
         };
@@ -110,14 +128,15 @@ public final class BlobPresence {
     return CompletableFuture.allOf(sizes.values().toArray(CompletableFuture[]::new))
         .thenApply(
             v -> {
-              Set<StoredBlob> missing = new LinkedHashSet<>();
+              Set<StoredBlob> absent = new LinkedHashSet<>();
               for (StoredBlob b : asked) {
                 OptionalLong size = sizes.get(b.key()).join();
                 if (size.isEmpty() || size.getAsLong() != b.sizeBytes()) {
-                  missing.add(b);
+                  absent.add(b);
                 }
               }
-              return missing;
+              rememberMissing(absent);
+              return absent;
             });
   }
 
@@ -155,7 +174,42 @@ public final class BlobPresence {
     Instant expires = clock.instant().plus(ttl);
     synchronized (known) {
       known.put(key, new Known(sizeBytes, expires));
+      reportedAbsent.remove(new StoredBlob(key, sizeBytes));
     }
+  }
+
+  private void rememberMissing(Set<StoredBlob> absent) {
+    if (cacheEntries == 0 || absent.isEmpty()) {
+      return;
+    }
+    Instant expires = clock.instant().plus(MISSING_TTL);
+    synchronized (known) {
+      for (StoredBlob b : absent) {
+        reportedAbsent.put(b, expires);
+      }
+    }
+  }
+
+  /**
+   * Whether the store reported {@code blob} absent within {@link #MISSING_TTL} and nothing stored
+   * it since through this server; the answer is used up, so only the first upload after it skips
+   * its question.
+   */
+  public boolean reportedMissing(StoredBlob blob) {
+    Instant now = clock.instant();
+    synchronized (known) {
+      Instant until = reportedAbsent.remove(blob);
+      if (until != null && now.isBefore(until)) {
+        missingHits.incrementAndGet();
+        return true;
+      }
+      return false;
+    }
+  }
+
+  /** Uploads that skipped asking the store because it had just reported their blob absent. */
+  public long missingHits() {
+    return missingHits.get();
   }
 
   /** Forgets {@code key}: a read, HEAD or batch read found nothing there, or the store evicted it. */

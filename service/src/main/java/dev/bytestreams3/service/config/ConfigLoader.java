@@ -51,6 +51,8 @@ public final class ConfigLoader {
           new Setting("checksum-mode", "when-required", "S3 request checksums: when-required (works with stores that reject aws-chunked trailers) or when-supported."),
           new Setting("part-size-bytes", "8388608", "S3 multipart part size (>= 5 MiB; raised per upload so its declared size fits in 10,000 parts)."),
           new Setting("parts-in-flight", "4", "Parts of one upload sent to S3 at once."),
+          new Setting("upload-record-every-parts", "16", "An upload's record (what lets it resume on any replica) is written at its first part, then once this many more parts are in S3; 1 writes it at every part. Parts sent after the last record write are sent again by a resumed upload."),
+          new Setting("upload-record-every-seconds", "10", "An upload's record is also written at the next part once this long has passed since its last write (less than --upload-idle-timeout-seconds); 0 writes it at every part."),
           new Setting("read-segment-bytes", "8388608", "Size of one ranged GET of a read."),
           new Setting("read-segments-in-flight", "4", "Ranged GETs of one read in flight (read-ahead, within the memory budget)."),
           new Setting("http-port", "8080", "HTTP port of the JSON gateway, raw byte routes, upload page and health checks; 0 picks a free one, -1 turns HTTP off."),
@@ -201,6 +203,8 @@ public final class ConfigLoader {
         checksum,
         partSize,
         (int) v.longIn("parts-in-flight", 1, 64),
+        (int) v.longIn("upload-record-every-parts", 1, 10_000),
+        recordEvery(v),
         v.longIn("read-segment-bytes", 1024 * 1024, 256L * 1024 * 1024),
         (int) v.longIn("read-segments-in-flight", 1, 64),
         (int) v.longIn("http-port", -1, 65535),
@@ -243,6 +247,21 @@ public final class ConfigLoader {
         Duration.ofSeconds(v.longIn("readiness-timeout-seconds", 1, 3600)),
         v.optional("cache-dir").map(Path::of),
         v.optional("cache-max-bytes").map(x -> v.positiveLong("cache-max-bytes")).orElse(0L));
+  }
+
+  /**
+   * How long an upload's record may go unwritten while parts arrive: less than the idle timeout, or
+   * the idle sweep would take a live upload for an abandoned one.
+   */
+  private static Duration recordEvery(Values v) {
+    long every = v.longIn("upload-record-every-seconds", 0, 86400);
+    long idle = v.positiveLong("upload-idle-timeout-seconds");
+    if (every >= idle) {
+      throw new IllegalArgumentException(
+          "--upload-record-every-seconds: " + every + " (expected: < --upload-idle-timeout-seconds "
+              + idle + ", or the idle sweep would abort uploads still being written)");
+    }
+    return Duration.ofSeconds(every);
   }
 
   /** The existence cache's TTL and the refresh threshold, checked against the expiry age. */

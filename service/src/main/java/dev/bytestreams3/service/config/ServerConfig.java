@@ -31,6 +31,8 @@ public record ServerConfig(
     String checksumMode,
     long partSizeBytes,
     int partsInFlight,
+    int uploadRecordEveryParts,
+    Duration uploadRecordEvery,
     long readSegmentBytes,
     int readSegmentsInFlight,
     int httpPort,

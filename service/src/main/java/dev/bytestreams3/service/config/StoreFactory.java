@@ -144,6 +144,8 @@ public final class StoreFactory implements AutoCloseable {
                     : S3StoreConfig.ChecksumMode.WHEN_REQUIRED)
             .partSizeBytes(c.partSizeBytes())
             .maxPartsInFlight(c.partsInFlight())
+            .recordEveryParts(c.uploadRecordEveryParts())
+            .recordEvery(c.uploadRecordEvery())
             .readSegmentBytes((int) c.readSegmentBytes())
             .maxSegmentsInFlight(c.readSegmentsInFlight())
             .refreshThreshold(c.refreshThreshold())

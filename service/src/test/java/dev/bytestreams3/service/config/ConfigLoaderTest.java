@@ -135,6 +135,31 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void uploadRecordSchedule_reachesTheStore_andMustBeShorterThanTheIdleTimeout() {
+    ServerConfig defaults = ConfigLoader.load(new String[] {"--bucket=b"}, Map.of());
+    assertThat(StoreFactory.s3Config(defaults).recordEveryParts()).isEqualTo(16);
+    assertThat(StoreFactory.s3Config(defaults).recordEvery()).isEqualTo(java.time.Duration.ofSeconds(10));
+    ServerConfig set =
+        ConfigLoader.load(
+            new String[] {
+              "--bucket=b", "--upload-record-every-parts=4", "--upload-record-every-seconds=0"
+            },
+            Map.of());
+    assertThat(StoreFactory.s3Config(set).recordEveryParts()).isEqualTo(4);
+    assertThat(StoreFactory.s3Config(set).recordEvery()).isZero();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    new String[] {
+                      "--upload-record-every-seconds=60", "--upload-idle-timeout-seconds=60"
+                    },
+                    Map.of()))
+        .hasMessage(
+            "--upload-record-every-seconds: 60 (expected: < --upload-idle-timeout-seconds 60, or"
+                + " the idle sweep would abort uploads still being written)");
+  }
+
+  @Test
   void s3Budget_mustHoldFourParts() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () ->

@@ -50,6 +50,8 @@ public final class S3StoreConfig {
   private final java.time.Clock clock;
   private final int maxAttempts;
   private final Duration responseTimeout;
+  private final int recordEveryParts;
+  private final Duration recordEvery;
 
   private S3StoreConfig(Builder b) {
     this.bucket = requireNonNull(b.bucket, "bucket");
@@ -98,6 +100,15 @@ public final class S3StoreConfig {
       throw new IllegalArgumentException(
           "responseTimeout: " + responseTimeout + " (expected: > 0)");
     }
+    if (b.recordEveryParts < 1 || b.recordEveryParts > S3Upload.MAX_PARTS) {
+      throw new IllegalArgumentException(
+          "recordEveryParts: " + b.recordEveryParts + " (expected: 1.." + S3Upload.MAX_PARTS + ")");
+    }
+    this.recordEveryParts = b.recordEveryParts;
+    this.recordEvery = requireNonNull(b.recordEvery, "recordEvery");
+    if (recordEvery.isNegative()) {
+      throw new IllegalArgumentException("recordEvery: " + recordEvery + " (expected: >= 0)");
+    }
   }
 
   private static int positive(String name, int value) {
@@ -135,6 +146,8 @@ public final class S3StoreConfig {
     b.clock = clock;
     b.maxAttempts = maxAttempts;
     b.responseTimeout = responseTimeout;
+    b.recordEveryParts = recordEveryParts;
+    b.recordEvery = recordEvery;
     return b;
   }
 
@@ -250,6 +263,24 @@ public final class S3StoreConfig {
     return responseTimeout;
   }
 
+  /**
+   * How many parts an upload's record may fall behind before it is written again: an upload
+   * records the parts S3 holds (and that were hashed) at its first part, then once this many more
+   * are ready, or once {@link #recordEvery()} has passed since its last record write. A crashed
+   * writer's successor re-sends the parts after the last record.
+   */
+  public int recordEveryParts() {
+    return recordEveryParts;
+  }
+
+  /**
+   * How old an upload's record may grow before the next part ready rewrites it, however few parts
+   * that is (see {@link #recordEveryParts()}); zero records every part.
+   */
+  public Duration recordEvery() {
+    return recordEvery;
+  }
+
   @Override
   public String toString() {
     return "S3StoreConfig{bucket=" + bucket + ", keyPrefix=" + keyPrefix
@@ -262,7 +293,8 @@ public final class S3StoreConfig {
         + ", readSegmentBytes=" + readSegmentBytes + ", maxSegmentsInFlight=" + maxSegmentsInFlight
         + ", maxConcurrency=" + maxConcurrency + ", requestTimeout=" + requestTimeout
         + ", refreshThreshold=" + refreshThreshold + ", maxAttempts=" + maxAttempts
-        + ", responseTimeout=" + responseTimeout + "}";
+        + ", responseTimeout=" + responseTimeout + ", recordEveryParts=" + recordEveryParts
+        + ", recordEvery=" + recordEvery + "}";
   }
 
   /** Builds an {@link S3StoreConfig}; every setting but the bucket has a working default. */
@@ -288,6 +320,8 @@ public final class S3StoreConfig {
     private java.time.Clock clock = java.time.Clock.systemUTC();
     private int maxAttempts = 3;
     private Duration responseTimeout = Duration.ofSeconds(10);
+    private int recordEveryParts = 16;
+    private Duration recordEvery = Duration.ofSeconds(10);
 
     private Builder() {}
 
@@ -394,6 +428,18 @@ public final class S3StoreConfig {
 
     public Builder responseTimeout(Duration responseTimeout) {
       this.responseTimeout = requireNonNull(responseTimeout, "responseTimeout");
+      return this;
+    }
+
+    /** Parts an upload's record may fall behind (1..10,000; 1 records every part). */
+    public Builder recordEveryParts(int recordEveryParts) {
+      this.recordEveryParts = recordEveryParts;
+      return this;
+    }
+
+    /** How old an upload's record may grow before the next ready part rewrites it. */
+    public Builder recordEvery(Duration recordEvery) {
+      this.recordEvery = requireNonNull(recordEvery, "recordEvery");
       return this;
     }
 

@@ -21,8 +21,10 @@ import software.amazon.awssdk.services.s3.model.Part;
  * {@code maxPartsInFlight} parts in flight ({@link PartPipeline}). Each full part is hashed on the
  * store's hash threads, one part after another, beside its UploadPart, so the thread that receives
  * the bytes only copies them ({@link PartHasher}). Once a part is both sent and hashed, the {@link
- * UploadLedger} records its ETag and the hash state after it, so any process can resume and still
- * verify; a detached upload hashes and records nothing more. A part's buffer and its slot are given
+ * UploadLedger} takes its ETag and the hash state after it into the upload record, written at the
+ * first part and then every few parts or seconds (and when the writer suspends), so any process
+ * can resume after the recorded parts and still verify; a detached upload hashes and records
+ * nothing more. A part's buffer and its slot are given
  * back once it is both sent and hashed. {@link UploadPublisher} makes the verified blob visible; a
  * blob that ends before its first part is full is one PutObject.
  */
@@ -86,7 +88,7 @@ final class S3Upload implements Upload {
     long partSize = partSizeOf(store, spec);
     UploadLedger ledger =
         new UploadLedger(
-            store.records(), spec, partSize, UploadOpener.resumable(spec), Optional.empty(), null,
+            store.records(), store.config(), spec, partSize, UploadOpener.resumable(spec), Optional.empty(), null,
             new TreeMap<>(), null);
     return new S3Upload(
         store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1, ledger);
@@ -149,7 +151,7 @@ final class S3Upload implements Upload {
     }
     UploadLedger ledger =
         new UploadLedger(
-            store.records(), spec, record.partSizeBytes(), UploadOpener.resumable(spec),
+            store.records(), store.config(), spec, record.partSizeBytes(), UploadOpener.resumable(spec),
             Optional.of(stored.eTag()), record.s3UploadId(), committed, state);
     return new S3Upload(
         store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
@@ -396,7 +398,12 @@ final class S3Upload implements Upload {
               }
               return discardedIfExists(publisher.complete(uploadId, completed));
             })
-        .thenCompose(r -> store.records().delete(spec).exceptionally(err -> null))
+        // An upload that never had a record (its parts could not be recorded) has none to delete.
+        .thenCompose(
+            r ->
+                ledger.mayHaveRecord()
+                    ? store.records().delete(spec).exceptionally(err -> null)
+                    : CompletableFuture.<Void>completedFuture(null))
         .thenApply(v -> total);
   }
 
@@ -456,7 +463,10 @@ final class S3Upload implements Upload {
       // A partial part cannot be committed on its own.
       dropBuffer();
     }
+    // The parts ready since the last record write are recorded now, so the client resumes after
+    // all of them.
     return settled()
+        .thenCompose(v -> ledger.flush().handle((x, e) -> null))
         .thenApply(
             v -> {
               synchronized (this) {

@@ -14,12 +14,18 @@ import java.util.concurrent.CompletableFuture;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
- * One writer's account of its upload's parts, and the record it keeps of them. A part enters the
- * record only once S3 answered its UploadPart AND it was hashed (in part order), with the ETag S3
- * gave it and the hash state after it: a state never describes a part S3 does not hold. Record
+ * One writer's account of its upload's parts, and the record it keeps of them. A part is ready for
+ * the record only once S3 answered its UploadPart AND it was hashed (in part order), with the ETag
+ * S3 gave it and the hash state after it: a state never describes a part S3 does not hold. Record
  * writes run one after another, each conditional on the ETag of the record this writer last saw,
  * so a writer that another one overtook learns so at its next write ({@code CONFLICT}) and writes
- * nothing more. At most one record write per part.
+ * nothing more.
+ *
+ * <p>The record is written when this writer's first part is ready (which claims the upload at
+ * once, and names the S3 upload for the idle sweep from its first part on), then once {@code
+ * everyParts} more parts are ready or {@code every} has passed since the last write, and on
+ * {@link #flush}. Only parts a record write that succeeded named are committed: parts ready since
+ * are sent again by a successor.
  */
 final class UploadLedger {
 
@@ -29,25 +35,36 @@ final class UploadLedger {
   private final String writer = UUID.randomUUID().toString();
   /** Whether a part's entry can be recorded: unverified, or its hash state can be saved. */
   private final boolean recordable;
+  private final int everyParts;
+  private final long everyNanos;
 
   // Guarded by this.
   private Optional<String> recordETag;
   private String s3UploadId;
-  private final TreeMap<Integer, CompletedPart> recorded = new TreeMap<>();
+  private final TreeMap<Integer, CompletedPart> ready = new TreeMap<>();
   private byte[] lastState;
   private final TreeMap<Integer, CompletedPart> sent = new TreeMap<>();
   private final Map<Integer, byte[]> hashed = new HashMap<>();
   private CompletableFuture<Void> writes = CompletableFuture.completedFuture(null);
+  /** Parts the last record write asked for names; -1 before this writer asked for one. */
+  private int askedParts = -1;
+  private long askedAtNanos;
+  /** Parts named by the record as this writer last wrote or read it. */
+  private int writtenParts;
+  /** Whether a record of this upload may exist: one was read at open, or a write was sent. */
+  private boolean mayExist;
   private boolean stopped;
   private boolean lost;
   private StorageException failure;
 
   /**
-   * A ledger that starts from {@code parts} (1..n, already recorded) with {@code state} after them,
-   * over the record with {@code recordETag} (empty: no record yet).
+   * A ledger that starts from {@code parts} (1..n, named by the record) with {@code state} after them,
+   * over the record with {@code recordETag} (empty: no record yet); the record is rewritten as
+   * {@code schedule}'s {@code recordEveryParts} and {@code recordEvery} say.
    */
   UploadLedger(
       UploadRecords records,
+      S3StoreConfig schedule,
       UploadSpec spec,
       long partSize,
       boolean recordable,
@@ -56,12 +73,16 @@ final class UploadLedger {
       NavigableMap<Integer, CompletedPart> parts,
       byte[] state) {
     this.records = records;
+    this.everyParts = schedule.recordEveryParts();
+    this.everyNanos = schedule.recordEvery().toNanos();
     this.spec = spec;
     this.partSize = partSize;
     this.recordable = recordable;
     this.recordETag = recordETag;
+    this.mayExist = recordETag.isPresent();
     this.s3UploadId = s3UploadId;
-    this.recorded.putAll(parts);
+    this.ready.putAll(parts);
+    this.writtenParts = parts.size();
     this.lastState = state;
   }
 
@@ -78,33 +99,60 @@ final class UploadLedger {
     advance();
   }
 
-  /** Records the parts that are now both sent and hashed, in order from the last recorded one. */
+  /**
+   * Takes in the parts that are now both sent and hashed, in order from the last one taken, and
+   * writes the record when it is due.
+   */
   private void advance() {
-    int before = recorded.size();
+    int before = ready.size();
     while (recordable
-        && sent.containsKey(recorded.size() + 1)
-        && hashed.containsKey(recorded.size() + 1)) {
-      int next = recorded.size() + 1;
-      recorded.put(next, sent.remove(next));
+        && sent.containsKey(ready.size() + 1)
+        && hashed.containsKey(ready.size() + 1)) {
+      int next = ready.size() + 1;
+      ready.put(next, sent.remove(next));
       lastState = hashed.remove(next);
     }
-    if (recorded.size() > before && !stopped) {
+    if (ready.size() > before && !stopped && due()) {
       write();
     }
   }
 
+  /** Whether the parts ready now call for a record write (see the class comment). */
+  private boolean due() {
+    return askedParts < 0
+        || ready.size() - askedParts >= everyParts
+        || System.nanoTime() - askedAtNanos >= everyNanos;
+  }
+
+  /**
+   * Writes the record for every part ready and not yet asked for, if any; completes when every
+   * record write asked for so far has ended, failing as the first failed.
+   */
+  synchronized CompletableFuture<Void> flush() {
+    if (!stopped && ready.size() > Math.max(askedParts, writtenParts)) {
+      write();
+    }
+    return writes;
+  }
+
   private void write() {
+    askedParts = ready.size();
+    askedAtNanos = System.nanoTime();
     writes =
         writes.thenCompose(
             v -> {
               UploadRecord record;
               Optional<String> expected;
+              int parts;
               synchronized (this) {
                 if (stopped) {
                   return CompletableFuture.completedFuture(null);
                 }
                 expected = recordETag;
                 record = snapshot();
+                parts = ready.size();
+                askedParts = Math.max(askedParts, parts);
+                mayExist = true;
               }
               return records
                   .write(spec, record, expected)
@@ -113,6 +161,7 @@ final class UploadLedger {
                         synchronized (this) {
                           if (err == null) {
                             recordETag = Optional.of(eTag);
+                            writtenParts = parts;
                             return null;
                           }
                           StorageException e = StorageException.from(err);
@@ -131,10 +180,10 @@ final class UploadLedger {
 
   private UploadRecord snapshot() {
     NavigableMap<Integer, String> etags = new TreeMap<>();
-    recorded.forEach((n, p) -> etags.put(n, p.eTag()));
+    ready.forEach((n, p) -> etags.put(n, p.eTag()));
     NavigableMap<Integer, byte[]> states = new TreeMap<>();
     if (lastState != null) {
-      states.put(recorded.size(), lastState);
+      states.put(ready.size(), lastState);
     }
     return new UploadRecord(
         spec.key().value(), spec.uploadId(), s3UploadId, partSize, writer,
@@ -161,15 +210,20 @@ final class UploadLedger {
     return lost;
   }
 
-  /** The parts a later writer may resume after: those recorded. */
+  /** The parts a later writer may resume after: those the record names. */
   synchronized int committedParts() {
-    return recorded.size();
+    return writtenParts;
+  }
+
+  /** Whether a record of this upload may exist, and so must be deleted once it is published. */
+  synchronized boolean mayHaveRecord() {
+    return mayExist;
   }
 
   /** Every part S3 holds for this writer, in order, with the ETags the record names. */
   synchronized List<CompletedPart> parts() {
     TreeMap<Integer, CompletedPart> all = new TreeMap<>(sent);
-    all.putAll(recorded);
+    all.putAll(ready);
     return new ArrayList<>(all.values());
   }
 }

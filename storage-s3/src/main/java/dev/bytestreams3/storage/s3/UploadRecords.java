@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -36,7 +37,9 @@ final class UploadRecords {
     String recordKey = store.keys().record(spec);
     return store
         .client()
-        .getObject(r -> r.bucket(store.bucket()).key(recordKey), AsyncResponseTransformer.toBytes())
+        .getObject(
+            r -> r.bucket(store.bucket()).key(recordKey).overrideConfiguration(o -> naming(o, spec)),
+            AsyncResponseTransformer.toBytes())
         .handle(
             (bytes, err) -> {
               if (err != null) {
@@ -79,7 +82,8 @@ final class UploadRecords {
                   PutObjectRequest.builder()
                       .bucket(store.bucket())
                       .key(recordKey)
-                      .contentLength((long) bytes.length);
+                      .contentLength((long) bytes.length)
+                      .overrideConfiguration(o -> naming(o, spec));
               if (expectedETag.isPresent() && c.ifMatch()) {
                 put.ifMatch(c.ifMatchValue(expectedETag.get()));
               } else if (expectedETag.isEmpty() && c.ifNoneMatch()) {
@@ -111,8 +115,20 @@ final class UploadRecords {
         .call(
             "delete upload record",
             recordKey,
-            () -> store.client().deleteObject(r -> r.bucket(store.bucket()).key(recordKey)))
+            () ->
+                store
+                    .client()
+                    .deleteObject(
+                        r ->
+                            r.bucket(store.bucket())
+                                .key(recordKey)
+                                .overrideConfiguration(o -> naming(o, spec))))
         .thenApply(r -> null);
+  }
+
+  /** Names the blob a record request serves, for the interceptors that count requests by it. */
+  private static void naming(AwsRequestOverrideConfiguration.Builder o, UploadSpec spec) {
+    o.putExecutionAttribute(S3RequestAttributes.BLOB_KEY, spec.key().value());
   }
 
   /** What the store honours; probed once (again after a probe S3 did not answer). */
