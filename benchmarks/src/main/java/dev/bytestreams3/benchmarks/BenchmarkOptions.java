@@ -35,14 +35,16 @@ record BenchmarkOptions(
     boolean tier,
     Optional<URI> endpoint,
     Optional<String> bucket,
-    boolean skipMemory) {
+    boolean skipMemory,
+    boolean skipDistant) {
 
   private static final Set<String> KNOWN =
       Set.of(
           "out", "quick", "large-mib", "warm-up-blobs", "small-count", "small-bytes", "concurrency",
           "find-count", "overhead-mib", "flood-count", "flood-mib", "slow-object-mib",
           "slow-seconds", "slow-rate-kib", "rebuild-actions", "rebuild-jobs", "rebuild-large-mib",
-          "s3-latency-ms", "s3-rate-kib", "tier", "endpoint", "bucket", "skip-memory");
+          "s3-latency-ms", "s3-rate-kib", "tier", "endpoint", "bucket", "skip-memory",
+          "skip-distant");
 
   /** Parses {@code args}; an argument holding several flags separated by spaces is split. */
   static BenchmarkOptions parse(String... args) {
@@ -83,10 +85,11 @@ record BenchmarkOptions(
         integer(f, "rebuild-large-mib", quick ? 1 : 8),
         atLeastZero(f, "s3-latency-ms", 20),
         atLeastZero(f, "s3-rate-kib", 0),
-        Boolean.parseBoolean(f.getOrDefault("tier", "false")),
+        Boolean.parseBoolean(f.getOrDefault("tier", "true")),
         Optional.ofNullable(f.get("endpoint")).map(URI::create),
         Optional.ofNullable(f.get("bucket")),
-        Boolean.parseBoolean(f.getOrDefault("skip-memory", "false")));
+        Boolean.parseBoolean(f.getOrDefault("skip-memory", "false")),
+        Boolean.parseBoolean(f.getOrDefault("skip-distant", "false")));
   }
 
   private static int integer(Map<String, String> f, String name, int otherwise) {
@@ -119,10 +122,10 @@ record BenchmarkOptions(
         "--large-mib=%d --warm-up-blobs=%d --small-count=%d --small-bytes=%d --concurrency=%d --find-count=%d"
             + " --overhead-mib=%d --flood-count=%d --flood-mib=%d --slow-object-mib=%d"
             + " --slow-seconds=%d --slow-rate-kib=%d --rebuild-actions=%d --rebuild-jobs=%d"
-            + " --rebuild-large-mib=%d --s3-latency-ms=%d --s3-rate-kib=%d%s%s",
+            + " --rebuild-large-mib=%d --s3-latency-ms=%d --s3-rate-kib=%d%s%s%s",
         largeMib, warmUpBlobs, smallCount, smallBytes, concurrency, findCount, overheadMib, floodCount,
         floodMib, slowObjectMib, slowSeconds, slowRateKib, rebuildActions, rebuildJobs,
-        rebuildLargeMib, s3LatencyMs, s3RateKib, tier ? " --tier" : "",
-        skipMemory ? " --skip-memory" : "");
+        rebuildLargeMib, s3LatencyMs, s3RateKib, tier ? "" : " --tier=false",
+        skipMemory ? " --skip-memory" : "", skipDistant ? " --skip-distant" : "");
   }
 }

@@ -28,9 +28,9 @@ import java.util.Map;
  * --small-bytes}, {@code --concurrency}, {@code --find-count}, {@code --overhead-mib}, {@code
  * --flood-count}, {@code --flood-mib}, {@code --slow-object-mib}, {@code --slow-seconds}, {@code
  * --slow-rate-kib}, {@code --rebuild-actions}, {@code --rebuild-jobs}, {@code --rebuild-large-mib},
- * {@code --s3-latency-ms}, {@code --s3-rate-kib}, {@code --tier} (the rows of the server with the
- * local tier in front of S3), {@code --skip-memory}, {@code --out} (where {@code BENCHMARKS.md}
- * goes). The scenarios with S3 at a distance ({@link DistantS3Scenarios}) run on S3Mock only.
+ * {@code --s3-latency-ms}, {@code --s3-rate-kib}, {@code --tier=false} (leaves out the rows of the
+ * server with the local tier in front of S3), {@code --skip-memory}, {@code --skip-distant}, {@code
+ * --out} (where {@code BENCHMARKS.md} goes). The scenarios with S3 at a distance ({@link DistantS3Scenarios}) run on S3Mock only.
  */
 public final class CacheBenchmark {
 
@@ -115,7 +115,7 @@ public final class CacheBenchmark {
           server.shutdown(Duration.ofSeconds(2));
         }
       }
-      if (mock != null) {
+      if (mock != null && !options.skipDistant()) {
         DistantS3Scenarios distant = new DistantS3Scenarios(options, mock);
         distant.runAll();
         rows.addAll(distant.rows());

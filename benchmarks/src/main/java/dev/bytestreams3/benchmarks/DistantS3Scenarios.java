@@ -232,7 +232,8 @@ final class DistantS3Scenarios {
           "baseline: " + (bytes > PART_BYTES ? "SDK multipart upload, " + (PART_BYTES >> 20)
               + " MiB parts" : "one PutObject")));
       rows.add(requestRow("S3 requests to read " + size, ourRead, sdkRead, bytes > PART_BYTES,
-          "baseline: ranged GETs of " + (SEGMENT_BYTES >> 20) + " MiB"));
+          "baseline: " + (bytes > SEGMENT_BYTES ? "ranged GETs of " + (SEGMENT_BYTES >> 20) + " MiB, "
+              + SEGMENTS_IN_FLIGHT + " in flight" : "one GET")));
     }
   }
 
