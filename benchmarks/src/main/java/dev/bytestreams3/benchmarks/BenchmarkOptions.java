@@ -27,15 +27,24 @@ record BenchmarkOptions(
     int slowObjectMib,
     int slowSeconds,
     int slowRateKib,
+    int rebuildActions,
+    int rebuildJobs,
+    int rebuildLargeMib,
+    int s3LatencyMs,
+    int s3RateKib,
+    boolean tier,
     Optional<URI> endpoint,
     Optional<String> bucket,
-    boolean skipMemory) {
+    boolean skipMemory,
+    boolean skipDistant) {
 
   private static final Set<String> KNOWN =
       Set.of(
           "out", "quick", "large-mib", "warm-up-blobs", "small-count", "small-bytes", "concurrency",
           "find-count", "overhead-mib", "flood-count", "flood-mib", "slow-object-mib",
-          "slow-seconds", "slow-rate-kib", "endpoint", "bucket", "skip-memory");
+          "slow-seconds", "slow-rate-kib", "rebuild-actions", "rebuild-jobs", "rebuild-large-mib",
+          "s3-latency-ms", "s3-rate-kib", "tier", "endpoint", "bucket", "skip-memory",
+          "skip-distant");
 
   /** Parses {@code args}; an argument holding several flags separated by spaces is split. */
   static BenchmarkOptions parse(String... args) {
@@ -71,24 +80,39 @@ record BenchmarkOptions(
         integer(f, "slow-object-mib", quick ? 128 : 1024),
         integer(f, "slow-seconds", quick ? 8 : 30),
         integer(f, "slow-rate-kib", 1024),
+        integer(f, "rebuild-actions", quick ? 200 : 1000),
+        integer(f, "rebuild-jobs", 32),
+        integer(f, "rebuild-large-mib", quick ? 1 : 8),
+        atLeastZero(f, "s3-latency-ms", 20),
+        atLeastZero(f, "s3-rate-kib", 0),
+        Boolean.parseBoolean(f.getOrDefault("tier", "true")),
         Optional.ofNullable(f.get("endpoint")).map(URI::create),
         Optional.ofNullable(f.get("bucket")),
-        Boolean.parseBoolean(f.getOrDefault("skip-memory", "false")));
+        Boolean.parseBoolean(f.getOrDefault("skip-memory", "false")),
+        Boolean.parseBoolean(f.getOrDefault("skip-distant", "false")));
   }
 
   private static int integer(Map<String, String> f, String name, int otherwise) {
+    return bounded(f, name, otherwise, 1, "a positive integer");
+  }
+
+  private static int atLeastZero(Map<String, String> f, String name, int otherwise) {
+    return bounded(f, name, otherwise, 0, "an integer >= 0");
+  }
+
+  private static int bounded(Map<String, String> f, String name, int otherwise, int min, String expected) {
     String v = f.get(name);
     if (v == null) {
       return otherwise;
     }
     try {
       int n = Integer.parseInt(v);
-      if (n <= 0) {
+      if (n < min) {
         throw new NumberFormatException();
       }
       return n;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + ": " + v + " (expected: a positive integer)");
+      throw new IllegalArgumentException("--" + name + ": " + v + " (expected: " + expected + ")");
     }
   }
 
@@ -97,8 +121,11 @@ record BenchmarkOptions(
     return String.format(
         "--large-mib=%d --warm-up-blobs=%d --small-count=%d --small-bytes=%d --concurrency=%d --find-count=%d"
             + " --overhead-mib=%d --flood-count=%d --flood-mib=%d --slow-object-mib=%d"
-            + " --slow-seconds=%d --slow-rate-kib=%d%s",
+            + " --slow-seconds=%d --slow-rate-kib=%d --rebuild-actions=%d --rebuild-jobs=%d"
+            + " --rebuild-large-mib=%d --s3-latency-ms=%d --s3-rate-kib=%d%s%s%s",
         largeMib, warmUpBlobs, smallCount, smallBytes, concurrency, findCount, overheadMib, floodCount,
-        floodMib, slowObjectMib, slowSeconds, slowRateKib, skipMemory ? " --skip-memory" : "");
+        floodMib, slowObjectMib, slowSeconds, slowRateKib, rebuildActions, rebuildJobs,
+        rebuildLargeMib, s3LatencyMs, s3RateKib, tier ? "" : " --tier=false",
+        skipMemory ? " --skip-memory" : "", skipDistant ? " --skip-distant" : "");
   }
 }

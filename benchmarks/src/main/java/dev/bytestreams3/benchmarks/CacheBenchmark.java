@@ -14,7 +14,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs every scenario beside its baseline on loopback, prints the table and writes
@@ -25,7 +27,10 @@ import java.util.List;
  * --quick}, {@code --large-mib}, {@code --warm-up-blobs}, {@code --small-count}, {@code
  * --small-bytes}, {@code --concurrency}, {@code --find-count}, {@code --overhead-mib}, {@code
  * --flood-count}, {@code --flood-mib}, {@code --slow-object-mib}, {@code --slow-seconds}, {@code
- * --slow-rate-kib}, {@code --skip-memory}, {@code --out} (where {@code BENCHMARKS.md} goes).
+ * --slow-rate-kib}, {@code --rebuild-actions}, {@code --rebuild-jobs}, {@code --rebuild-large-mib},
+ * {@code --s3-latency-ms}, {@code --s3-rate-kib}, {@code --tier=false} (leaves out the rows of the
+ * server with the local tier in front of S3), {@code --skip-memory}, {@code --skip-distant}, {@code
+ * --out} (where {@code BENCHMARKS.md} goes). The scenarios with S3 at a distance ({@link DistantS3Scenarios}) run on S3Mock only.
  */
 public final class CacheBenchmark {
 
@@ -62,6 +67,7 @@ public final class CacheBenchmark {
     }
     List<Row> rows = new ArrayList<>();
     List<double[]> sweep;
+    Map<String, Double> rebuildSeconds = new LinkedHashMap<>();
     boolean ownCredentials = mock != null;
     try (S3Baseline sdk =
         S3Baseline.connect(
@@ -109,6 +115,12 @@ public final class CacheBenchmark {
           server.shutdown(Duration.ofSeconds(2));
         }
       }
+      if (mock != null && !options.skipDistant()) {
+        DistantS3Scenarios distant = new DistantS3Scenarios(options, mock);
+        distant.runAll();
+        rows.addAll(distant.rows());
+        rebuildSeconds.putAll(distant.rebuildSeconds());
+      }
       OverheadScenario overhead = new OverheadScenario(options.overheadMib());
       overhead.run();
       rows.addAll(overhead.rows());
@@ -127,7 +139,7 @@ public final class CacheBenchmark {
         mock.close();
       }
     }
-    Report report = new Report(rows, sweep, options.flags());
+    Report report = new Report(rows, sweep, rebuildSeconds, options.flags());
     report.write(options.out(), findings());
     return report;
   }

@@ -9,27 +9,39 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 
-/** The results as a console table, as {@code BENCHMARKS.md} and as a chart. */
+/**
+ * The results as a console table, as {@code BENCHMARKS.md} (a compact table, each row's full
+ * note below it) and as charts.
+ */
 final class Report {
 
   static final String MARKDOWN = "BENCHMARKS.md";
   static final String CHART = "docs/benchmarks-concurrency.png";
+  static final String REBUILD_CHART = "docs/benchmarks-rebuild.png";
 
   private final List<Row> rows;
   private final List<double[]> sweep;
+  private final Map<String, Double> rebuildSeconds;
   private final String flags;
 
-  Report(List<Row> rows, List<double[]> sweep, String flags) {
+  /**
+   * @param rebuildSeconds the warm rebuild's time on each server, by server; empty when not run
+   */
+  Report(List<Row> rows, List<double[]> sweep, Map<String, Double> rebuildSeconds, String flags) {
     this.rows = rows;
     this.sweep = sweep;
+    this.rebuildSeconds = rebuildSeconds;
     this.flags = flags;
   }
 
-  /** The table, one row per line, columns separated by {@code |}. */
+  /** The table, one row per line, columns separated by {@code |}, each note its first clause. */
   String table() {
     StringBuilder b = new StringBuilder();
     b.append("| scenario | ours | baseline | unit | ratio | target | met | notes |\n");
@@ -38,7 +50,22 @@ final class Report {
       b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s | %s | %s | %s |%n",
           r.scenario(), r.ours(), r.baseline(), r.unit(),
           r.ratioText(),
-          r.target(), r.verdict(), r.note()));
+          r.target(), r.verdict(), shortNote(r.note())));
+    }
+    return b.toString();
+  }
+
+  /** The first clause of {@code note}: what the baseline is, or the one fact the row rests on. */
+  static String shortNote(String note) {
+    int end = note.indexOf("; ");
+    return end < 0 ? note : note.substring(0, end);
+  }
+
+  /** Every row's full note, one list item a row. */
+  String notes() {
+    StringBuilder b = new StringBuilder();
+    for (Row r : rows) {
+      b.append("- **").append(r.scenario()).append("**: ").append(r.note()).append('\n');
     }
     return b.toString();
   }
@@ -48,6 +75,11 @@ final class Report {
     Path chart = out.resolve(CHART);
     Files.createDirectories(chart.getParent());
     writeChart(chart);
+    String rebuildChart = "";
+    if (!rebuildSeconds.isEmpty()) {
+      writeRebuildChart(out.resolve(REBUILD_CHART));
+      rebuildChart = "![a warm rebuild's time on each store](" + REBUILD_CHART + ")\n\n";
+    }
     String md =
         "# Benchmarks\n\n"
             + "Our server against the AWS SDK talking to the same S3 server from the same JVM, in one run;"
@@ -58,6 +90,11 @@ final class Report {
             + " -Dbenchmark.flags=\"" + flags + "\"`\n\n"
             + table()
             + "\n![writes per second against concurrency](" + CHART + ")\n\n"
+            + rebuildChart
+            + "## Notes of this run\n\n"
+            + "Each row's measurement in full; the table gives the first clause of each.\n\n"
+            + notes()
+            + "\n"
             + findings;
     Files.writeString(out.resolve(MARKDOWN), md, StandardCharsets.UTF_8);
   }
@@ -74,6 +111,21 @@ final class Report {
     double[] x = sweep.stream().mapToDouble(p -> p[0]).toArray();
     chart.addSeries("ByteStream Write through our server", x, sweep.stream().mapToDouble(p -> p[1]).toArray());
     chart.addSeries("SDK PutObject", x, sweep.stream().mapToDouble(p -> p[2]).toArray());
+    BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  private void writeRebuildChart(Path file) throws IOException {
+    CategoryChart chart =
+        new CategoryChartBuilder()
+            .width(800)
+            .height(400)
+            .title("Warm rebuild: the same calls against each store")
+            .xAxisTitle("server's store")
+            .yAxisTitle("seconds (lower is better)")
+            .build();
+    chart.getStyler().setLegendVisible(false);
+    chart.addSeries(
+        "warm rebuild", List.copyOf(rebuildSeconds.keySet()), List.copyOf(rebuildSeconds.values()));
     BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
   }
 

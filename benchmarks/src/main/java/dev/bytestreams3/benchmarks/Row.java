@@ -38,6 +38,14 @@ record Row(
         scenario, unit, ours, baseline, (higherIsBetter ? "≥ " : "≤ ") + bound + "×", met, note);
   }
 
+  /** The target column of a row measured for its figures alone. */
+  static final String NO_TARGET = "—";
+
+  /** A row measured against a baseline for its figures alone, with no target to meet. */
+  static Row measured(String scenario, String unit, double ours, double baseline, String note) {
+    return new Row(scenario, unit, ours, baseline, NO_TARGET, true, note);
+  }
+
   /** This row naming {@code limit} as what stops it, when it misses its target. */
   Row limitedBy(String limit) {
     return met ? this : new Row(scenario, unit, ours, baseline, target, false, limit, note);
@@ -50,6 +58,9 @@ record Row(
 
   /** The verdict column: yes, no, or no with the limit that is not ours. */
   String verdict() {
+    if (target.equals(NO_TARGET)) {
+      return NO_TARGET;
+    }
     return met ? "yes" : limit.isEmpty() ? "**no**" : "no; limit: " + limit;
   }
 

@@ -27,6 +27,25 @@ class BenchmarkOptionsTest {
   }
 
   @Test
+  void distantS3Flags_defaultToS3InTheSameRegion_andRoundTrip() {
+    BenchmarkOptions full = BenchmarkOptions.parse();
+    BenchmarkOptions o =
+        BenchmarkOptions.parse("--s3-latency-ms=0 --s3-rate-kib=512 --rebuild-actions=10 --tier=false");
+
+    assertThat(full.s3LatencyMs()).isEqualTo(20);
+    assertThat(full.s3RateKib()).isZero();
+    assertThat(full.rebuildActions()).isEqualTo(1000);
+    assertThat(full.tier()).isTrue();
+    assertThat(o.s3LatencyMs()).isZero();
+    assertThat(o.tier()).isFalse();
+    assertThat(BenchmarkOptions.parse(o.flags())).isEqualTo(o);
+    assertThat(o.flags()).contains(" --s3-latency-ms=0 --s3-rate-kib=512").contains(" --tier=false");
+    assertThatThrownBy(() -> BenchmarkOptions.parse("--s3-latency-ms=-1"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--s3-latency-ms: -1 (expected: an integer >= 0)");
+  }
+
+  @Test
   void badFlags_areNamed() {
     assertThatThrownBy(() -> BenchmarkOptions.parse("--warm-up-blobs=0"))
         .isInstanceOf(IllegalArgumentException.class)

@@ -16,6 +16,21 @@ class RowTest {
   }
 
   @Test
+  void aRowWithoutTarget_showsItsRatioAndNoVerdict() {
+    Row measured = Row.measured("rebuild on S3", "s", 12, 3, "baseline: local");
+
+    assertThat(measured.verdict()).isEqualTo("—");
+    assertThat(measured.ratioText()).isEqualTo("4.00×");
+  }
+
+  @Test
+  void theTable_keepsEachNotesFirstClause() {
+    assertThat(Report.shortNote("baseline: SDK multipart upload; best of 3; ours: 1.2 CPU s"))
+        .isEqualTo("baseline: SDK multipart upload");
+    assertThat(Report.shortNote("lower is better")).isEqualTo("lower is better");
+  }
+
+  @Test
   void aMetRow_staysMet_whateverLimitItIsGiven() {
     Row met = Row.compared("read", "MiB/s", 800, 1000, 0.7, true, "note");
     Row lowerIsBetter = Row.compared("p99", "ms", 1400, 1000, 1.5, false, "note");

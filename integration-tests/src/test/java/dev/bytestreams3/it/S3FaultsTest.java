@@ -6,8 +6,9 @@ import static dev.bytestreams3.it.Streams.uploadName;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.bytestream.ByteStreamProto.WriteResponse;
-import dev.bytestreams3.it.FaultProxy.Fault;
-import dev.bytestreams3.it.FaultProxy.Kind;
+import dev.bytestreams3.storage.s3.FaultProxy;
+import dev.bytestreams3.storage.s3.FaultProxy.Fault;
+import dev.bytestreams3.storage.s3.FaultProxy.Kind;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.net.URI;

@@ -1,7 +1,8 @@
-package dev.bytestreams3.it;
+package dev.bytestreams3.storage.s3;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,19 +27,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An HTTP/1.1 proxy on a loopback port between the server and its S3 that breaks requests on
- * purpose: per kind of S3 request it answers {@code 503 SlowDown} or {@code 500 InternalError},
- * resets the connection in the middle of the request or the response body, delays the first
- * byte of the response, or (for a window) accepts connections and never answers. Faults are drawn
- * from a seeded {@link Random}. Every request goes upstream on a connection of its own and every
- * answer closes the client's connection, so the proxy never has to find where a response ends.
- * Bounded: at most {@link #MAX_CONNECTIONS} connections are served at once, and none lives longer
- * than the socket timeout without traffic.
+ * An HTTP/1.1 proxy on a loopback port between a client and its S3 that makes S3 slow or breaks
+ * requests on purpose: it delays the first byte of every response (as a real S3 a few
+ * milliseconds away does), holds each connection's body bytes to a set rate, and, per kind of S3
+ * request, answers {@code 503 SlowDown} or {@code 500 InternalError}, resets the connection in the
+ * middle of the request or the response body, or (for a window) accepts connections and never
+ * answers. It counts the requests of each kind, and of each kind whose path holds a watched
+ * fragment. Faults are drawn from a seeded {@link Random}. Every request goes upstream on a
+ * connection of its own and every answer closes the client's connection, so the proxy never has
+ * to find where a response ends. Bounded: at most {@link #MAX_CONNECTIONS} connections are served
+ * at once, and none lives longer than the socket timeout without traffic.
  */
-final class FaultProxy implements AutoCloseable {
+public final class FaultProxy implements AutoCloseable {
 
   /** What an S3 request does, told from its method, query string and headers. */
-  enum Kind {
+  public enum Kind {
     HEAD,
     GET_RANGE,
     GET,
@@ -52,7 +55,7 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /** What the proxy does to one request. */
-  enum Fault {
+  public enum Fault {
     NONE,
     SLOW_DOWN_503,
     INTERNAL_ERROR_500,
@@ -62,9 +65,13 @@ final class FaultProxy implements AutoCloseable {
     RESET_RESPONSE_BODY
   }
 
-  static final int MAX_CONNECTIONS = 256;
+  public static final int MAX_CONNECTIONS = 256;
+
+  /** The time to a response's first byte of an S3 bucket in the client's own region. */
+  public static final long SAME_REGION_LATENCY_MILLIS = 20;
   private static final int SOCKET_TIMEOUT_MILLIS = 60_000;
   private static final int MAX_HEAD_BYTES = 64 * 1024;
+  private static final int BUFFER_BYTES = 64 * 1024;
 
   private final URI upstream;
   private final ServerSocket listener;
@@ -79,7 +86,9 @@ final class FaultProxy implements AutoCloseable {
   private final Map<Kind, AtomicLong> requests = new EnumMap<>(Kind.class);
   private final Map<Fault, AtomicLong> injected = new EnumMap<>(Fault.class);
   private final List<Socket> open = new ArrayList<>();
+  private final Map<String, Map<Kind, AtomicLong>> watched = new ConcurrentHashMap<>();
   private volatile long latencyMillis;
+  private volatile long bytesPerSecond;
   private volatile long blackHoleUntilNanos;
   private volatile boolean closed;
   private final AtomicLong blackHoled = new AtomicLong();
@@ -100,17 +109,25 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /** Starts a proxy to {@code upstream} (an {@code http://host:port} URI) drawing faults with {@code seed}. */
-  static FaultProxy start(URI upstream, long seed) throws IOException {
+  public static FaultProxy start(URI upstream, long seed) throws IOException {
     return new FaultProxy(upstream, seed);
   }
 
+  /**
+   * Starts a faithful proxy to {@code upstream} whose every response starts {@link
+   * #SAME_REGION_LATENCY_MILLIS} after the upstream's, as an S3 in the client's region would.
+   */
+  public static FaultProxy sameRegion(URI upstream) throws IOException {
+    return start(upstream, 0).latency(SAME_REGION_LATENCY_MILLIS);
+  }
+
   /** Where the server under test should send its S3 requests. */
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + listener.getLocalPort());
   }
 
   /** From now on, {@code fault} happens to a {@code rate} (0..1) share of requests of {@code kind}. */
-  FaultProxy fault(Kind kind, Fault fault, double rate) {
+  public FaultProxy fault(Kind kind, Fault fault, double rate) {
     if (rate < 0 || rate > 1) {
       throw new IllegalArgumentException("rate: " + rate + " (expected: 0..1)");
     }
@@ -119,7 +136,7 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /** The same fault at the same rate for every kind of request. */
-  FaultProxy faultEverywhere(Fault fault, double rate) {
+  public FaultProxy faultEverywhere(Fault fault, double rate) {
     for (Kind k : Kind.values()) {
       fault(k, fault, rate);
     }
@@ -127,16 +144,50 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /** Delays the first byte of every response by {@code millis}. */
-  FaultProxy latency(long millis) {
+  public FaultProxy latency(long millis) {
+    if (millis < 0) {
+      throw new IllegalArgumentException("millis: " + millis + " (expected: >= 0)");
+    }
     this.latencyMillis = millis;
     return this;
   }
 
-  /** Back to a faithful proxy: no faults, no latency, no black hole. */
-  FaultProxy heal() {
+  /**
+   * Holds the body bytes each connection carries, each way, to {@code bytesPerSecond}; 0 lifts
+   * the limit. Applies to exchanges that start from now on.
+   */
+  public FaultProxy bandwidth(long bytesPerSecond) {
+    if (bytesPerSecond < 0) {
+      throw new IllegalArgumentException("bytesPerSecond: " + bytesPerSecond + " (expected: >= 0)");
+    }
+    this.bytesPerSecond = bytesPerSecond;
+    return this;
+  }
+
+  /** Back to a faithful proxy: no faults, no latency, no bandwidth limit, no black hole. */
+  public FaultProxy heal() {
     rates.clear();
     latencyMillis = 0;
+    bytesPerSecond = 0;
     blackHoleUntilNanos = 0;
+    return this;
+  }
+
+  /**
+   * From now on, also counts the requests whose path (before any query) contains {@code
+   * fragment}, e.g. a key prefix; read them with {@link #requests(Kind, String)}.
+   */
+  public FaultProxy watch(String fragment) {
+    requireNonNull(fragment, "fragment");
+    watched.computeIfAbsent(
+        fragment,
+        f -> {
+          Map<Kind, AtomicLong> counts = new EnumMap<>(Kind.class);
+          for (Kind k : Kind.values()) {
+            counts.put(k, new AtomicLong());
+          }
+          return counts;
+        });
     return this;
   }
 
@@ -144,26 +195,36 @@ final class FaultProxy implements AutoCloseable {
    * For {@code millis} from now, connections are accepted and requests read but never answered;
    * at the end of the window every held connection is reset.
    */
-  void blackHole(long millis) {
+  public void blackHole(long millis) {
     blackHoleUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
   }
 
   /** Requests of {@code kind} seen so far, answered or not. */
-  long requests(Kind kind) {
+  public long requests(Kind kind) {
     return requests.get(kind).get();
   }
 
-  long totalRequests() {
+  /** Requests of {@code kind} whose path holds {@code fragment}, seen since it was watched. */
+  public long requests(Kind kind, String fragment) {
+    Map<Kind, AtomicLong> counts = watched.get(fragment);
+    if (counts == null) {
+      throw new IllegalArgumentException("fragment '" + fragment + "' is not watched");
+    }
+    return counts.get(kind).get();
+  }
+
+  /** Every request seen so far, of every kind, answered or not. */
+  public long totalRequests() {
     return requests.values().stream().mapToLong(AtomicLong::get).sum();
   }
 
   /** How often {@code fault} was injected so far. */
-  long injected(Fault fault) {
+  public long injected(Fault fault) {
     return injected.get(fault).get();
   }
 
   /** Requests that arrived during a black hole and were never answered. */
-  long blackHoled() {
+  public long blackHoled() {
     return blackHoled.get();
   }
 
@@ -201,13 +262,21 @@ final class FaultProxy implements AutoCloseable {
 
   private void serve(Socket client) throws IOException {
     client.setSoTimeout(SOCKET_TIMEOUT_MILLIS);
-    InputStream in = client.getInputStream();
+    // Buffered, so that heads are not read a system call per byte; every later read of the
+    // request goes through the same stream.
+    InputStream in = new BufferedInputStream(client.getInputStream(), BUFFER_BYTES);
     byte[] head = readHead(in);
     if (head == null) {
       return;
     }
     Request r = Request.parse(head);
     requests.get(r.kind).incrementAndGet();
+    for (Map.Entry<String, Map<Kind, AtomicLong>> w : watched.entrySet()) {
+      if (r.path.contains(w.getKey())) {
+        w.getValue().get(r.kind).incrementAndGet();
+      }
+    }
+    Pace pace = new Pace(bytesPerSecond);
     if (System.nanoTime() < blackHoleUntilNanos) {
       blackHoled.incrementAndGet();
       holdUntilTheWindowEnds();
@@ -241,15 +310,15 @@ final class FaultProxy implements AutoCloseable {
       OutputStream up = s3.getOutputStream();
       up.write(r.headWithConnectionClose());
       if (fault == Fault.RESET_REQUEST_BODY) {
-        copy(in, up, r.contentLength / 2);
+        copy(in, up, r.contentLength / 2, pace);
         up.flush();
         reset(s3);
         reset(client);
         return;
       }
-      copy(in, up, r.contentLength);
+      copy(in, up, r.contentLength, pace);
       up.flush();
-      InputStream down = s3.getInputStream();
+      InputStream down = new BufferedInputStream(s3.getInputStream(), BUFFER_BYTES);
       byte[] responseHead = readHead(down);
       if (responseHead == null) {
         reset(client);
@@ -260,12 +329,12 @@ final class FaultProxy implements AutoCloseable {
       out.write(Request.withConnectionClose(responseHead));
       if (fault == Fault.RESET_RESPONSE_BODY) {
         long length = Request.contentLength(responseHead);
-        copy(down, out, length > 1 ? length / 2 : 0);
+        copy(down, out, length > 1 ? length / 2 : 0, pace.restart());
         out.flush();
         reset(client);
         return;
       }
-      down.transferTo(out);
+      copy(down, out, Long.MAX_VALUE, pace.restart());
       out.flush();
     }
   }
@@ -303,8 +372,12 @@ final class FaultProxy implements AutoCloseable {
   }
 
   private static void sleep(long ms) {
+    sleep(ms, 0);
+  }
+
+  private static void sleep(long ms, int nanos) {
     try {
-      Thread.sleep(ms);
+      Thread.sleep(ms, nanos);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -355,16 +428,63 @@ final class FaultProxy implements AutoCloseable {
     return b.toByteArray();
   }
 
-  private static void copy(InputStream in, OutputStream out, long n) throws IOException {
-    byte[] buf = new byte[64 * 1024];
+  /**
+   * Copies {@code n} bytes, or up to the end of {@code in} when {@code n} is {@link
+   * Long#MAX_VALUE}, at the pace {@code pace} allows.
+   */
+  private static void copy(InputStream in, OutputStream out, long n, Pace pace) throws IOException {
+    byte[] buf = new byte[pace.chunkBytes()];
     long left = n;
     while (left > 0) {
       int r = in.read(buf, 0, (int) Math.min(buf.length, left));
       if (r < 0) {
+        if (n == Long.MAX_VALUE) {
+          return;
+        }
         throw new IOException("connection closed with " + left + " body bytes to go");
       }
+      pace.await(r);
       out.write(buf, 0, r);
       left -= r;
+    }
+  }
+
+  /**
+   * The rate one direction of one connection may carry body bytes at: each chunk waits until the
+   * bytes before it would have taken their time at that rate. Unlimited at 0.
+   */
+  private static final class Pace {
+    private final long bytesPerSecond;
+    private long startNanos = System.nanoTime();
+    private long sent;
+
+    Pace(long bytesPerSecond) {
+      this.bytesPerSecond = bytesPerSecond;
+    }
+
+    /** The same rate, counted afresh from now (for the other direction). */
+    Pace restart() {
+      return new Pace(bytesPerSecond);
+    }
+
+    /** Chunks of about a fiftieth of a second's bytes, so that the rate holds at a fine grain. */
+    int chunkBytes() {
+      return bytesPerSecond == 0
+          ? BUFFER_BYTES
+          : (int) Math.max(1024, Math.min(BUFFER_BYTES, bytesPerSecond / 50));
+    }
+
+    /** Waits until {@code bytes} more may go. */
+    void await(int bytes) {
+      if (bytesPerSecond == 0) {
+        return;
+      }
+      long dueNanos = startNanos + sent * 1_000_000_000L / bytesPerSecond;
+      long early = dueNanos - System.nanoTime();
+      if (early > 0) {
+        sleep(TimeUnit.NANOSECONDS.toMillis(early), (int) (early % 1_000_000));
+      }
+      sent += bytes;
     }
   }
 
@@ -402,12 +522,15 @@ final class FaultProxy implements AutoCloseable {
   private static final class Request {
     final String head;
     final Kind kind;
+    final String path;
     final long contentLength;
     final boolean expectsContinue;
 
-    private Request(String head, Kind kind, long contentLength, boolean expectsContinue) {
+    private Request(
+        String head, Kind kind, String path, long contentLength, boolean expectsContinue) {
       this.head = head;
       this.kind = kind;
+      this.path = path;
       this.contentLength = contentLength;
       this.expectsContinue = expectsContinue;
     }
@@ -431,6 +554,7 @@ final class FaultProxy implements AutoCloseable {
       return new Request(
           head,
           kindOf(method, query, hasRange),
+          target.contains("?") ? target.substring(0, target.indexOf('?')) : target,
           Math.max(0, length),
           expect != null && expect.equalsIgnoreCase("100-continue"));
     }

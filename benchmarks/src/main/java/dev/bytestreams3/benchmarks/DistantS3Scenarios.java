@@ -1,0 +1,338 @@
+package dev.bytestreams3.benchmarks;
+
+import dev.bytestreams3.storage.s3.FaultProxy;
+import dev.bytestreams3.storage.s3.FaultProxy.Kind;
+import dev.bytestreams3.storage.s3.S3MockFixture;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The scenarios with S3 as far away as users have it: S3Mock behind a {@link FaultProxy} that
+ * starts every response {@code --s3-latency-ms} late (20 ms by default, an S3 bucket in the
+ * client's region) and, with {@code --s3-rate-kib}, holds each connection to a byte rate. Our
+ * server runs on the local store (a), on S3 through the proxy (b) and, with {@code --tier}, on S3
+ * through the proxy with the local tier in front (c); each is started from flags, as its main
+ * would be. Rows: a warm rebuild's time on each, the S3 requests one operation costs us against
+ * the SDK, and with the tier a large read repeated and a cold one.
+ */
+final class DistantS3Scenarios {
+
+  private static final double MIB = 1024.0 * 1024;
+  private static final long TIMEOUT_SECONDS = 1800;
+  private static final int PART_BYTES = 8 << 20;
+  private static final int SEGMENT_BYTES = 8 << 20;
+  private static final int SEGMENTS_IN_FLIGHT = 4;
+  private static final int MESSAGE_BYTES = 1 << 20;
+  private static final int SMALL_BYTES = 4 << 10;
+  private static final long MEMORY_BUDGET_BYTES = 256L << 20;
+  private static final long TIER_BYTES = 4L << 30;
+  /** Measured replays of the warm rebuild on each server, after one that warms it up. */
+  private static final int REBUILD_ROUNDS = 3;
+  private static final int TIER_READ_ROUNDS = 2;
+  /** How long to wait after an operation for requests the server sends behind its answer. */
+  private static final long SETTLE_MILLIS = 500;
+  private static final double REBUILD_TARGET = 1.2;
+  private static final double TIER_READ_TARGET = 0.9;
+  private static final double LARGE_REQUESTS_TARGET = 1.25;
+
+  private final BenchmarkOptions options;
+  private final S3MockFixture mock;
+  private final Blobs blobs = new Blobs(20);
+  private final List<Row> rows = new ArrayList<>();
+  private final Map<String, Double> rebuildSeconds = new LinkedHashMap<>();
+
+  DistantS3Scenarios(BenchmarkOptions options, S3MockFixture mock) {
+    this.options = options;
+    this.mock = mock;
+  }
+
+  List<Row> rows() {
+    return rows;
+  }
+
+  /** The warm rebuild's best time on each server, in the order measured. */
+  Map<String, Double> rebuildSeconds() {
+    return rebuildSeconds;
+  }
+
+  void runAll() throws Exception {
+    Path local = Files.createTempDirectory("benchmark-local-store");
+    Path tier = Files.createTempDirectory("benchmark-tier");
+    try (FaultProxy proxy =
+            FaultProxy.start(mock.endpoint(), 0)
+                .latency(options.s3LatencyMs())
+                .bandwidth(options.s3RateKib() * 1024L)
+                .watch("/cas/");
+        ClientEventLoop loop = new ClientEventLoop();
+        S3Baseline sdk =
+            S3Baseline.connect(
+                proxy.endpoint(), mock.bucket(), S3MockFixture.REGION, S3MockFixture.ACCESS_KEY,
+                S3MockFixture.SECRET_KEY, PART_BYTES);
+        FlaggedServer onLocal = FlaggedServer.start(loop, localFlags(local));
+        FlaggedServer onS3 = FlaggedServer.start(loop, s3Flags(proxy));
+        FlaggedServer onTier =
+            options.tier() ? FlaggedServer.start(loop, tierFlags(proxy, tier)) : null) {
+      rebuild(proxy, onLocal, onS3, onTier);
+      requestsPerOperation(proxy, onS3, sdk);
+      if (onTier != null) {
+        tierReads(proxy, onLocal, onS3, onTier);
+      }
+    } finally {
+      deleteTree(local);
+      deleteTree(tier);
+    }
+  }
+
+  private List<String> localFlags(Path dir) {
+    return List.of("--data-dir=" + dir, "--memory-budget-bytes=" + MEMORY_BUDGET_BYTES);
+  }
+
+  private List<String> s3Flags(FaultProxy proxy) {
+    return List.of(
+        "--bucket=" + mock.bucket(),
+        "--endpoint=" + proxy.endpoint(),
+        "--region=" + S3MockFixture.REGION,
+        "--path-style=true",
+        "--access-key-id=" + S3MockFixture.ACCESS_KEY,
+        "--secret-access-key=" + S3MockFixture.SECRET_KEY,
+        "--part-size-bytes=" + PART_BYTES,
+        "--read-segment-bytes=" + SEGMENT_BYTES,
+        "--read-segments-in-flight=" + SEGMENTS_IN_FLIGHT,
+        "--memory-budget-bytes=" + MEMORY_BUDGET_BYTES);
+  }
+
+  private List<String> tierFlags(FaultProxy proxy, Path dir) {
+    List<String> flags = new ArrayList<>(s3Flags(proxy));
+    flags.add("--cache-dir=" + dir);
+    flags.add("--cache-max-bytes=" + TIER_BYTES);
+    return flags;
+  }
+
+  private String distance() {
+    return "S3 " + options.s3LatencyMs() + " ms away"
+        + (options.s3RateKib() > 0 ? ", " + options.s3RateKib() + " KiB/s a connection" : "");
+  }
+
+  /**
+   * The same warm rebuild on every server: the cache filled through each (the S3 servers share
+   * the bucket, so the tier's server finds the blobs in S3 and its tier empty), one replay that
+   * warms the path (and the tier), then {@link #REBUILD_ROUNDS} replays taken in turn, the best
+   * counting; the S3 GETs of CAS blobs are counted at the proxy over the measured replays.
+   */
+  private void rebuild(
+      FaultProxy proxy, FlaggedServer onLocal, FlaggedServer onS3, FlaggedServer onTier)
+      throws Exception {
+    WarmRebuild build =
+        WarmRebuild.generate(
+            options.rebuildActions(), options.rebuildLargeMib() << 20, options.rebuildJobs(), 7);
+    build.store(onLocal.channel());
+    build.store(onS3.channel());
+    List<FlaggedServer> servers = new ArrayList<>(List.of(onLocal, onS3));
+    if (onTier != null) {
+      servers.add(onTier);
+    }
+    double[] best = new double[servers.size()];
+    long[] casGets = new long[servers.size()];
+    long[] requests = new long[servers.size()];
+    for (int s = 0; s < servers.size(); s++) {
+      build.replay(servers.get(s).channel());
+      best[s] = Double.MAX_VALUE;
+    }
+    for (int round = 0; round < REBUILD_ROUNDS; round++) {
+      for (int s = 0; s < servers.size(); s++) {
+        long gets = casGets(proxy);
+        long all = proxy.totalRequests();
+        best[s] = Math.min(best[s], build.replay(servers.get(s).channel()));
+        casGets[s] += casGets(proxy) - gets;
+        requests[s] += proxy.totalRequests() - all;
+      }
+    }
+    String what =
+        String.format(
+            Locale.ROOT,
+            "warm rebuild of %d actions (%d outputs, %.0f MiB)",
+            build.actions(), build.outputs(), build.outputBytes() / MIB);
+    String replay =
+        String.format(
+            Locale.ROOT,
+            "FindMissingBlobs over the inputs, GetActionResult and the outputs' reads, %d actions"
+                + " at a time, %d outputs of 1-16 KiB, %d of %d MiB; best of %d",
+            options.rebuildJobs(), build.outputs() - build.largeOutputs(), build.largeOutputs(),
+            options.rebuildLargeMib(), REBUILD_ROUNDS);
+    rebuildSeconds.put("local store", best[0]);
+    rebuildSeconds.put(distance() + ", no tier", best[1]);
+    rows.add(
+        Row.measured(
+            what + ", " + distance() + ", no tier",
+            "s",
+            best[1],
+            best[0],
+            "baseline: the same replay on the local store; " + replay + "; "
+                + perReplay(requests[1]) + " S3 requests, " + perReplay(casGets[1])
+                + " of them GETs of CAS blobs, a replay"));
+    if (onTier != null) {
+      rebuildSeconds.put(distance() + ", tier warm", best[2]);
+      double ratio = best[2] / best[0];
+      rows.add(
+          new Row(
+              what + ", " + distance() + ", tier warm",
+              "s",
+              best[2],
+              best[0],
+              "≤ " + REBUILD_TARGET + "×, 0 CAS GETs",
+              ratio <= REBUILD_TARGET && casGets[2] == 0,
+              "baseline: the same replay on the local store; " + replay + "; " + casGets[2]
+                  + " GETs of CAS blobs in " + REBUILD_ROUNDS + " replays, "
+                  + perReplay(requests[2]) + " S3 requests a replay"));
+    }
+  }
+
+  private String perReplay(long total) {
+    return String.format(Locale.ROOT, "%.0f", (double) total / REBUILD_ROUNDS);
+  }
+
+  private static long casGets(FaultProxy proxy) {
+    return proxy.requests(Kind.GET, "/cas/") + proxy.requests(Kind.GET_RANGE, "/cas/");
+  }
+
+  /**
+   * S3 requests of one write and one read of a large and of a small blob through our server on
+   * S3, against the SDK doing the same (multipart upload of the same part size, ranged GETs of the
+   * same segment size, one PutObject, one GET), counted at the proxy.
+   */
+  private void requestsPerOperation(FaultProxy proxy, FlaggedServer onS3, S3Baseline sdk)
+      throws Exception {
+    ByteStreamClient client = new ByteStreamClient(onS3.channel());
+    for (int bytes : new int[] {options.largeMib() << 20, SMALL_BYTES}) {
+      byte[] data = blobs.random(bytes);
+      String key = "baseline/requests/" + Blobs.sha256(data);
+      Count ourWrite =
+          count(proxy, () -> client.write(Blobs.uploadName(data), data, Math.min(bytes, MESSAGE_BYTES)));
+      Count sdkWrite =
+          count(
+              proxy,
+              () -> bytes > PART_BYTES ? sdk.multipartUpload(key, data) : sdk.put(key, data));
+      Count ourRead = count(proxy, () -> client.read(Blobs.readName(data), data));
+      Count sdkRead =
+          count(proxy, () -> sdk.rangedDownload(key, data, SEGMENT_BYTES, SEGMENTS_IN_FLIGHT));
+      String size = bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : (bytes >> 10) + " KiB";
+      rows.add(requestRow("S3 requests to write " + size, ourWrite, sdkWrite, bytes > PART_BYTES,
+          "baseline: " + (bytes > PART_BYTES ? "SDK multipart upload, " + (PART_BYTES >> 20)
+              + " MiB parts" : "one PutObject")));
+      rows.add(requestRow("S3 requests to read " + size, ourRead, sdkRead, bytes > PART_BYTES,
+          "baseline: " + (bytes > SEGMENT_BYTES ? "ranged GETs of " + (SEGMENT_BYTES >> 20) + " MiB, "
+              + SEGMENTS_IN_FLIGHT + " in flight" : "one GET")));
+    }
+  }
+
+  private Row requestRow(String what, Count ours, Count sdk, boolean large, String baseline) {
+    String note =
+        baseline + "; written and read through the same server; ours: " + ours.kinds()
+            + "; baseline: " + sdk.kinds();
+    if (large) {
+      return Row.compared(what, "requests", ours.total(), sdk.total(), LARGE_REQUESTS_TARGET, false, note);
+    }
+    return new Row(
+        what, "requests", ours.total(), sdk.total(), "≤ +1 request", ours.total() <= sdk.total() + 1, note);
+  }
+
+  /**
+   * The large read through the tier twice (the first read cold, the second from the tier) against
+   * the same read from the local store and through the server without the tier, on blobs written
+   * through the server without the tier, so that the tier has not seen them; best of {@link
+   * #TIER_READ_ROUNDS} rounds, each on a new blob.
+   */
+  private void tierReads(
+      FaultProxy proxy, FlaggedServer onLocal, FlaggedServer onS3, FlaggedServer onTier)
+      throws Exception {
+    ByteStreamClient local = new ByteStreamClient(onLocal.channel());
+    ByteStreamClient s3 = new ByteStreamClient(onS3.channel());
+    ByteStreamClient tiered = new ByteStreamClient(onTier.channel());
+    double localBest = Double.MAX_VALUE;
+    double s3Best = Double.MAX_VALUE;
+    double coldBest = Double.MAX_VALUE;
+    double warmBest = Double.MAX_VALUE;
+    long warmGets = 0;
+    for (int round = 0; round < TIER_READ_ROUNDS; round++) {
+      byte[] data = blobs.random(options.largeMib() << 20);
+      local.write(Blobs.uploadName(data), data, MESSAGE_BYTES).get();
+      s3.write(Blobs.uploadName(data), data, MESSAGE_BYTES).get();
+      String name = Blobs.readName(data);
+      localBest = Math.min(localBest, Timed.seconds(() -> local.read(name, data), TIMEOUT_SECONDS));
+      s3Best = Math.min(s3Best, Timed.seconds(() -> s3.read(name, data), TIMEOUT_SECONDS));
+      coldBest = Math.min(coldBest, Timed.seconds(() -> tiered.read(name, data), TIMEOUT_SECONDS));
+      long gets = casGets(proxy);
+      warmBest = Math.min(warmBest, Timed.seconds(() -> tiered.read(name, data), TIMEOUT_SECONDS));
+      warmGets += casGets(proxy) - gets;
+    }
+    double mib = options.largeMib();
+    rows.add(
+        Row.compared(
+            "read " + options.largeMib() + " MiB twice through the tier, second read",
+            "MiB/s", mib / warmBest, mib / localBest, TIER_READ_TARGET, true,
+            "baseline: the same read from the local store; best of " + TIER_READ_ROUNDS
+                + " blobs; " + warmGets + " GETs of CAS blobs in the second reads"));
+    rows.add(
+        Row.compared(
+            "read " + options.largeMib() + " MiB through the tier, cold",
+            "MiB/s", mib / coldBest, mib / s3Best, TIER_READ_TARGET, true,
+            "baseline: the same read without the tier, " + distance() + "; best of "
+                + TIER_READ_ROUNDS + " blobs"));
+  }
+
+  /** Runs {@code op} and counts the S3 requests it made, by kind. */
+  private static Count count(FaultProxy proxy, Callable<CompletableFuture<?>> op)
+      throws Exception {
+    Map<Kind, Long> before = new EnumMap<>(Kind.class);
+    for (Kind k : Kind.values()) {
+      before.put(k, proxy.requests(k));
+    }
+    op.call().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    Thread.sleep(SETTLE_MILLIS);
+    Map<Kind, Long> made = new EnumMap<>(Kind.class);
+    for (Kind k : Kind.values()) {
+      long n = proxy.requests(k) - before.get(k);
+      if (n > 0) {
+        made.put(k, n);
+      }
+    }
+    return new Count(made);
+  }
+
+  /** S3 requests one operation made, by kind. */
+  private record Count(Map<Kind, Long> byKind) {
+    long total() {
+      return byKind.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    String kinds() {
+      StringBuilder b = new StringBuilder();
+      byKind.forEach(
+          (k, n) -> b.append(b.length() == 0 ? "" : ", ").append(n).append(' ').append(k.name()));
+      return b.length() == 0 ? "none" : b.toString();
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
