@@ -9,8 +9,8 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  * The requests that build one object's multipart upload: create it, and send a part, answering
  * the part as Complete must name it (the ETag S3 gave it, and the checksum S3 answered). An upload
  * with SHA-256 part checksums is created declaring them, and each part carries the SHA-256 of its
- * bytes in {@code x-amz-checksum-sha256}, computed here on the hashing threads before the part is
- * sent (a header, not an {@code aws-chunked} trailer, so stores that refuse trailers take it); S3
+ * bytes in {@code x-amz-checksum-sha256}, computed here (on the JDK's common pool, apart from the
+ * blob's hashing) before the part is sent (a header, not an {@code aws-chunked} trailer, so stores that refuse trailers take it); S3
  * refuses a part whose bytes do not match it. An upload created before part checksums (its record
  * says so) goes on as it began: with CRC-32 trailers where checksums are on, or none.
  */
@@ -59,7 +59,8 @@ final class MultipartRequests {
     if (!sha256Parts) {
       return uploadPart(uploadId, number, body, size, null);
     }
-    return CompletableFuture.supplyAsync(() -> PartChecksum.sha256(bytes), store.hashThreads())
+    // Not on the hash threads: a part goes to S3 while the blob's hash is still behind it.
+    return CompletableFuture.supplyAsync(() -> PartChecksum.sha256(bytes))
         .thenCompose(sum -> uploadPart(uploadId, number, body, size, sum));
   }
 
