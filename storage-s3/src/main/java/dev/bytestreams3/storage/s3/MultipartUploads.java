@@ -4,12 +4,18 @@ import dev.bytestreams3.storage.UploadSpec;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.model.Part;
 
 /** The listing of committed parts and the aborting of the store's multipart uploads. */
 final class MultipartUploads {
 
+  private static final Logger log = LoggerFactory.getLogger(MultipartUploads.class);
+
   private final S3BlobStore store;
+  private final AtomicBoolean toldUnlistedChecksums = new AtomicBoolean();
 
   MultipartUploads(S3BlobStore store) {
     this.store = store;
@@ -20,11 +26,20 @@ final class MultipartUploads {
     return abortMultipart(objectKey, s3UploadId).thenCompose(v -> store.records().delete(spec));
   }
 
-  /** The ETags of {@code parts}, by part number. */
-  static Map<Integer, String> eTags(Map<Integer, Part> parts) {
-    Map<Integer, String> eTags = new TreeMap<>();
-    parts.forEach((n, p) -> eTags.put(n, p.eTag()));
-    return eTags;
+  /**
+   * The parts of {@code record}'s upload that count as committed among those S3 lists ({@code
+   * listed}); see {@link UploadRecord#committedParts}. The first time the store lists no checksum
+   * for a part whose checksum the record holds, says once that this store binds parts by ETags
+   * alone.
+   */
+  int committedParts(UploadRecord record, Map<Integer, Part> listed) {
+    if (record.checksumsUnlisted(listed) && !toldUnlistedChecksums.getAndSet(true)) {
+      log.info(
+          "S3 store s3://{}: ListParts reports no part checksums; resumed parts are bound by their"
+              + " ETags alone",
+          store.bucket());
+    }
+    return record.committedParts(listed);
   }
 
   /** Aborts one multipart upload; one already gone is fine. */

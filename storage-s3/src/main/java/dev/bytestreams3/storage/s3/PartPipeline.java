@@ -95,7 +95,7 @@ final class PartPipeline {
         id.thenCompose(
             uploadId -> {
               CompletableFuture<CompletedPart> request =
-                  multipart.uploadPart(uploadId, number, content, body.size());
+                  multipart.uploadPart(uploadId, number, content, body.contents(), body.size());
               synchronized (this) {
                 requests.add(request);
               }

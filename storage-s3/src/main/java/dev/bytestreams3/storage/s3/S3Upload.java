@@ -79,7 +79,9 @@ final class S3Upload implements Upload {
     this.nextPart = nextPart;
     this.parts =
         new PartPipeline(
-            new MultipartRequests(store, objectKey), ledger, store.config().maxPartsInFlight(),
+            new MultipartRequests(
+                store, objectKey, resumedFrom == null || resumedFrom.record().sha256Parts()),
+            ledger, store.config().maxPartsInFlight(),
             s3UploadId, this::fail);
   }
 
@@ -92,7 +94,8 @@ final class S3Upload implements Upload {
     long partSize = partSizeOf(store, spec);
     UploadLedger ledger =
         new UploadLedger(
-            store.records(), store.config(), spec, partSize, UploadOpener.resumable(spec), Optional.empty(), null,
+            store.records(), store.config(), spec, partSize, UploadOpener.resumable(spec), true,
+            Optional.empty(), null,
             new TreeMap<>(), null);
     return new S3Upload(
         store, spec, objectKey, partSize, 0, ContentVerifier.start(spec), null, 1, ledger);
@@ -139,7 +142,7 @@ final class S3Upload implements Upload {
       S3BlobStore store, UploadSpec spec, String objectKey, StoredRecord stored,
       Map<Integer, Part> parts) {
     UploadRecord record = stored.record();
-    int n = record.committedParts(MultipartUploads.eTags(parts));
+    int n = store.multipart().committedParts(record, parts);
     byte[] state = n == 0 || spec.check().isEmpty() ? null : record.states().get(n);
     ContentVerifier verifier =
         state == null ? ContentVerifier.start(spec) : ContentVerifier.resume(spec, Optional.of(state));
@@ -150,13 +153,14 @@ final class S3Upload implements Upload {
           CompletedPart.builder()
               .partNumber(i)
               .eTag(record.etags().get(i))
+              .checksumSHA256(record.checksums().get(i))
               .checksumCRC32(parts.get(i).checksumCRC32())
               .build());
     }
     UploadLedger ledger =
         new UploadLedger(
             store.records(), store.config(), spec, record.partSizeBytes(), UploadOpener.resumable(spec),
-            Optional.of(stored.eTag()), record.s3UploadId(), committed, state);
+            record.sha256Parts(), Optional.of(stored.eTag()), record.s3UploadId(), committed, state);
     return new S3Upload(
         store, spec, objectKey, record.partSizeBytes(), n * record.partSizeBytes(), verifier,
         stored, n + 1, ledger);

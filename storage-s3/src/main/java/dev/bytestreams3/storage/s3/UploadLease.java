@@ -114,7 +114,8 @@ final class UploadLease {
     UploadRecord none =
         new UploadRecord(
             old.key(), old.uploadId(), old.s3UploadId(), old.partSizeBytes(),
-            UUID.randomUUID().toString(), old.hashFunction(), new TreeMap<>(), new TreeMap<>());
+            UUID.randomUUID().toString(), old.hashFunction(), old.sha256Parts(), new TreeMap<>(),
+            new TreeMap<>(), new TreeMap<>());
     return store.records().write(spec, none, Optional.of(opened.eTag()))
         .thenApply(eTag -> true)
         .exceptionally(

@@ -17,7 +17,7 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 /**
  * One writer's account of its upload's parts, and the record it keeps of them. A part is ready for
  * the record only once S3 answered its UploadPart AND it was hashed (in part order), with the ETag
- * S3 gave it and the hash state after it: a state never describes a part S3 does not hold. Record
+ * and SHA-256 checksum S3 gave it and the hash state after it: a state never describes a part S3 does not hold. Record
  * writes run one after another, each conditional on the ETag of the record this writer last saw,
  * so a writer that another one overtook learns so at its next write ({@code CONFLICT}) and writes
  * nothing more.
@@ -36,6 +36,8 @@ final class UploadLedger {
   private final String writer = UUID.randomUUID().toString();
   /** Whether a part's entry can be recorded: unverified, or its hash state can be saved. */
   private final boolean recordable;
+  /** Whether the S3 upload was created declaring SHA-256 part checksums. */
+  private final boolean sha256Parts;
   private final int everyParts;
   private final long everyNanos;
 
@@ -71,6 +73,7 @@ final class UploadLedger {
       UploadSpec spec,
       long partSize,
       boolean recordable,
+      boolean sha256Parts,
       Optional<String> recordETag,
       String s3UploadId,
       NavigableMap<Integer, CompletedPart> parts,
@@ -81,6 +84,7 @@ final class UploadLedger {
     this.spec = spec;
     this.partSize = partSize;
     this.recordable = recordable;
+    this.sha256Parts = sha256Parts;
     this.recordETag = recordETag;
     this.mayExist = recordETag.isPresent();
     this.s3UploadId = s3UploadId;
@@ -209,14 +213,21 @@ final class UploadLedger {
 
   private UploadRecord snapshot(String writer) {
     NavigableMap<Integer, String> etags = new TreeMap<>();
-    ready.forEach((n, p) -> etags.put(n, p.eTag()));
+    NavigableMap<Integer, String> checksums = new TreeMap<>();
+    ready.forEach(
+        (n, p) -> {
+          etags.put(n, p.eTag());
+          if (p.checksumSHA256() != null) {
+            checksums.put(n, p.checksumSHA256());
+          }
+        });
     NavigableMap<Integer, byte[]> states = new TreeMap<>();
     if (lastState != null) {
       states.put(ready.size(), lastState);
     }
     return new UploadRecord(
         spec.key().value(), spec.uploadId(), s3UploadId, partSize, writer,
-        spec.check().map(c -> c.function().id()), etags, states);
+        spec.check().map(c -> c.function().id()), sha256Parts, etags, checksums, states);
   }
 
   /** Completes when every record write asked for so far has ended; fails as the first failed. */

@@ -40,7 +40,7 @@ final class UploadOpener {
                   .thenApply(
                       parts -> {
                         long committed =
-                            r.committedParts(MultipartUploads.eTags(parts)) * r.partSizeBytes();
+                            store.multipart().committedParts(r, parts) * r.partSizeBytes();
                         return Optional.of(new UploadStatus(committed, false, true));
                       })
                   .exceptionally(

@@ -19,7 +19,8 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  * An upload that may not replace a blob is checked with a HEAD first and, where the store honours
  * it, published with {@code If-None-Match: *}, so of two writers that both found the key free only
  * one publishes; the other fails with {@code ALREADY_EXISTS}. Complete names the parts by the
- * ETags their writer recorded, so S3 refuses it ({@code CONFLICT}) when a part was replaced. A
+ * ETags (and SHA-256 checksums, where S3 answered them) their writer recorded, so S3 refuses it
+ * ({@code CONFLICT}) when a part was replaced. A
  * Complete whose response was lost is retried by the SDK and then finds the upload gone ({@code
  * NoSuchUpload}), its parts gone ({@code InvalidPart}) or, with {@code If-None-Match: *}, the key
  * taken: the upload counts as published when the key holds its object.

@@ -11,6 +11,7 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
+import software.amazon.awssdk.services.s3.model.Part;
 
 /**
  * The small object that ties an upload to its S3 multipart upload and makes it verifiable on any
@@ -18,12 +19,17 @@ import java.util.TreeMap;
  * and that was hashed, and the hash state after the last of them. An entry for part {@code k} is
  * written only once both its UploadPart and its hashing succeeded, so a state never describes bytes
  * S3 does not hold; a part counts as committed only while ListParts reports the very ETag recorded
- * for it, so a part replaced afterwards by another writer counts for nothing.
+ * for it and, where the record holds the part's SHA-256 checksum and ListParts reports one, that
+ * very checksum, so a part replaced afterwards by another writer counts for nothing.
  *
  * <p>Format: Java properties text, {@code key}, {@code uploadId}, {@code s3UploadId}, {@code
  * partSizeBytes}, {@code writer} (a token of the writer that wrote it, so two writers never write
  * the same bytes and a conditional write tells them apart), {@code hashFunction} (absent for
- * unverified uploads), {@code etag.<partNumber>} and {@code state.<partNumber>} (base64).
+ * unverified uploads), {@code sha256Parts} ({@code true} when the S3 upload was created declaring
+ * SHA-256 part checksums; absent in records written before part checksums), {@code
+ * etag.<partNumber>}, {@code sha256.<partNumber>} (the part's base64 SHA-256 as S3 answered it;
+ * absent when S3 answered none, and then the part is bound by its ETag alone) and {@code
+ * state.<partNumber>} (base64).
  */
 record UploadRecord(
     String key,
@@ -32,11 +38,14 @@ record UploadRecord(
     long partSizeBytes,
     String writer,
     Optional<String> hashFunction,
+    boolean sha256Parts,
     NavigableMap<Integer, String> etags,
+    NavigableMap<Integer, String> checksums,
     NavigableMap<Integer, byte[]> states) {
 
   UploadRecord {
     etags = new TreeMap<>(etags);
+    checksums = new TreeMap<>(checksums);
     states = new TreeMap<>(states);
   }
 
@@ -48,8 +57,14 @@ record UploadRecord(
     p.setProperty("partSizeBytes", Long.toString(partSizeBytes));
     p.setProperty("writer", writer);
     hashFunction.ifPresent(h -> p.setProperty("hashFunction", h));
+    if (sha256Parts) {
+      p.setProperty("sha256Parts", "true");
+    }
     for (Map.Entry<Integer, String> e : etags.entrySet()) {
       p.setProperty("etag." + e.getKey(), e.getValue());
+    }
+    for (Map.Entry<Integer, String> e : checksums.entrySet()) {
+      p.setProperty("sha256." + e.getKey(), e.getValue());
     }
     for (Map.Entry<Integer, byte[]> e : states.entrySet()) {
       p.setProperty("state." + e.getKey(), Base64.getEncoder().encodeToString(e.getValue()));
@@ -76,6 +91,7 @@ record UploadRecord(
       throw new IllegalArgumentException("unreadable upload record", e);
     }
     NavigableMap<Integer, String> etags = new TreeMap<>();
+    NavigableMap<Integer, String> checksums = new TreeMap<>();
     NavigableMap<Integer, byte[]> states = new TreeMap<>();
     try {
       for (String name : p.stringPropertyNames()) {
@@ -85,6 +101,8 @@ record UploadRecord(
               Base64.getDecoder().decode(p.getProperty(name)));
         } else if (name.startsWith("etag.")) {
           etags.put(partNumber(name.substring("etag.".length())), p.getProperty(name));
+        } else if (name.startsWith("sha256.")) {
+          checksums.put(partNumber(name.substring("sha256.".length())), p.getProperty(name));
         }
       }
       String key = p.getProperty("key");
@@ -106,7 +124,9 @@ record UploadRecord(
           partSizeBytes,
           p.getProperty("writer", ""),
           Optional.ofNullable(p.getProperty("hashFunction")),
+          Boolean.parseBoolean(p.getProperty("sha256Parts", "false")),
           etags,
+          checksums,
           states);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("upload record has a malformed number: " + e.getMessage(), e);
@@ -122,17 +142,24 @@ record UploadRecord(
   }
 
   /**
-   * The number of parts that count as committed, given the ETags of the full-size parts S3 lists
-   * complete ({@code listed}, by part number): the run from part 1 whose listed ETag is the one
-   * recorded, cut back to the last part whose hash state this record holds when the upload is
+   * The number of parts that count as committed, given the full-size parts S3 lists complete
+   * ({@code listed}, by part number): the run from part 1 whose listed ETag is the one recorded
+   * and whose listed SHA-256 checksum, where both the record and the listing have one, is the one
+   * recorded; cut back to the last part whose hash state this record holds when the upload is
    * verified.
    */
-  int committedParts(Map<Integer, String> listed) {
+  int committedParts(Map<Integer, Part> listed) {
     int run = 0;
     while (true) {
       String recorded = etags.get(run + 1);
-      String found = listed.get(run + 1);
-      if (recorded == null || found == null || !sameETag(recorded, found)) {
+      Part found = listed.get(run + 1);
+      if (recorded == null || found == null || found.eTag() == null
+          || !sameETag(recorded, found.eTag())) {
+        break;
+      }
+      String recordedSum = checksums.get(run + 1);
+      if (recordedSum != null && found.checksumSHA256() != null
+          && !recordedSum.equals(found.checksumSHA256())) {
         break;
       }
       run++;
@@ -142,6 +169,16 @@ record UploadRecord(
     }
     Integer withState = states.floorKey(run);
     return withState == null ? 0 : withState;
+  }
+
+  /**
+   * Whether {@code listed} lacks a checksum for a part this record holds one for: the store took
+   * and answered part checksums but does not list them, so those parts are bound by ETags alone.
+   */
+  boolean checksumsUnlisted(Map<Integer, Part> listed) {
+    return checksums.entrySet().stream()
+        .anyMatch(e -> listed.containsKey(e.getKey())
+            && listed.get(e.getKey()).checksumSHA256() == null);
   }
 
   /**

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.condition.EnabledIf;
  * not copied its jar (a run outside Maven).
  *
  * <p>Beside the contract, the S3 requests it does not reach: ListParts across pages,
- * ListMultipartUploads, trailing checksums in aws-chunked bodies, and a refused signature.
+ * ListMultipartUploads, trailing checksums in aws-chunked bodies, part checksums it answers but
+ * does not list, and a refused signature.
  */
 @EnabledIf(
     value = "dev.bytestreams3.storage.s3.S3ProxyFixture#installed",
@@ -71,6 +72,30 @@ class S3ProxyBlobStoreContractTest extends S3BlobStoreContract {
       Upload u = await(second.openUpload(spec));
       assertThat(u.committedSize()).isEqualTo(3 * PART);
       append(u, data, (int) (3 * PART), data.length);
+      assertThat(await(u.finish())).isEqualTo(data.length);
+      assertThat(await(second.get(spec.key(), Long.MAX_VALUE)).array()).isEqualTo(data);
+    }
+  }
+
+  /**
+   * S3Proxy answers each part's SHA-256 checksum but lists none: the record keeps the checksums,
+   * and a resume counts the parts by their ETags.
+   */
+  @Test
+  void partChecksumsNotListed_resumeCountsPartsByETag_andTheBytesArrive() throws Exception {
+    byte[] data = bytes(2 * PART + 10, 4);
+    UploadSpec spec = spec(BlobKey.of("unlisted-sums/" + UUID.randomUUID()));
+    try (S3BlobStore first = S3BlobStore.create(config().build(), budget)) {
+      Upload u = await(first.openUpload(spec));
+      append(u, data, 0, data.length);
+      assertThat(await(u.suspend())).isEqualTo(2 * PART);
+      UploadRecord record = await(first.records().read(spec)).orElseThrow().record();
+      assertThat(record.checksums()).containsOnlyKeys(1, 2);
+    }
+    try (BlobStore second = S3BlobStore.create(config().build(), budget)) {
+      Upload u = await(second.openUpload(spec));
+      assertThat(u.committedSize()).isEqualTo(2 * PART);
+      append(u, data, (int) (2 * PART), data.length);
       assertThat(await(u.finish())).isEqualTo(data.length);
       assertThat(await(second.get(spec.key(), Long.MAX_VALUE)).array()).isEqualTo(data);
     }
