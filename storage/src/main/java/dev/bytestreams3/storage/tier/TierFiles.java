@@ -131,6 +131,27 @@ final class TierFiles {
     }
   }
 
+  /**
+   * Opens the tier's file of {@code key} for reading, pinned against eviction, without checking its
+   * bytes (for keys that name no digest); returns null when the tier holds no such file. The
+   * caller unpins.
+   */
+  FileChannel openUnchecked(BlobKey key) throws IOException {
+    index.pin(key);
+    try {
+      FileChannel ch = FileChannel.open(blobPath(key), StandardOpenOption.READ);
+      index.used(key);
+      return ch;
+    } catch (NoSuchFileException e) {
+      index.forget(key);
+      index.unpin(key);
+      return null;
+    } catch (IOException | RuntimeException e) {
+      index.unpin(key);
+      throw e;
+    }
+  }
+
   /** Whether the bytes of {@code ch} hash to {@code check}'s digest. */
   private static boolean matches(FileChannel ch, ContentCheck check) throws IOException {
     ContentHasher hasher = check.function().newHasher();
