@@ -92,7 +92,9 @@ public final class Main {
       events.info(
           "local-tier",
           "message", "local tier at " + config.cacheDir().orElseThrow() + ": CAS blobs are served from local disk when held there",
-          "cache_max_bytes", tiered.maxBytes());
+          "cache_max_bytes", tiered.maxBytes(),
+          "cache_action_results_max_age_seconds",
+          config.cacheActionResultsMaxAge().toSeconds());
       TierMetrics.register(tiered.counters(), metrics);
     }
     BlobStore backing = opened instanceof TieredStore tiered ? tiered.inner() : opened;

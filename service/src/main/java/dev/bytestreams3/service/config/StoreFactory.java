@@ -79,7 +79,8 @@ public final class StoreFactory implements AutoCloseable {
             ? OptionalLong.empty()
             : OptionalLong.of(config.cacheMaxBytes()),
         TIER_IO_THREADS,
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        config.cacheActionResultsMaxAge());
   }
 
   /** Threads of the tier's file I/O and hashing: hashing a large blob runs on one. */
