@@ -59,6 +59,8 @@ final class TierFiles {
           }
         }
       }
+      // A folder that cannot be written is found now, not at the first fill.
+      Files.delete(Files.createFile(tmp.resolve("probe-" + UUID.randomUUID())));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare the local tier under " + root, e);
     }
