@@ -346,12 +346,15 @@ public final class TieredStore implements BlobStore {
   /** Writes {@code data} as the tier's copy of the action result {@code key}, taken at {@code taken}. */
   private CompletableFuture<Void> keepActionResult(BlobKey key, ByteBuffer data, Instant taken) {
     actionResultsTaken.remove(key);
-    return keep(key, data, false)
-        .thenRun(
-            () -> {
-              if (java.nio.file.Files.exists(files.blobPath(key))) {
+    return kept(key, data, false)
+        .thenCompose(
+            published -> {
+              if (published) {
                 actionResultsTaken.put(key, taken);
+                return CompletableFuture.completedFuture(null);
               }
+              // An older copy left in place must not pass for this one.
+              return dropActionResult(key);
             });
   }
 
@@ -413,11 +416,16 @@ public final class TieredStore implements BlobStore {
    * digest first; others are checked when first served.
    */
   private CompletableFuture<Void> keep(BlobKey key, ByteBuffer data, boolean fromStore) {
+    return kept(key, data, fromStore).thenApply(published -> null);
+  }
+
+  /** As {@link #keep}, completing with whether {@code data} is now the tier's copy. */
+  private CompletableFuture<Boolean> kept(BlobKey key, ByteBuffer data, boolean fromStore) {
     if (data.remaining() > files.maxBytes()) {
-      return CompletableFuture.completedFuture(null);
+      return CompletableFuture.completedFuture(false);
     }
     ByteBuffer d = data.duplicate();
-    return TieredStore.<Void>onIo(
+    return TieredStore.<Boolean>onIo(
             io,
             () -> {
               boolean verified = false;
@@ -427,7 +435,7 @@ public final class TieredStore implements BlobStore {
                 hasher.update(d);
                 if (!java.security.MessageDigest.isEqual(
                     hasher.digest(), check.expectedDigest())) {
-                  return null;
+                  return false;
                 }
                 verified = true;
               }
@@ -441,9 +449,9 @@ public final class TieredStore implements BlobStore {
                 }
               }
               files.publish(temp, key, verified);
-              return null;
+              return true;
             })
-        .exceptionally(e -> null);
+        .exceptionally(e -> false);
   }
 
   @Override
