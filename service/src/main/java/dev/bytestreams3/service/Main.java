@@ -76,7 +76,14 @@ public final class Main {
             config, List.of(
                 new S3RequestMetrics(metrics, config.keyPrefix(), config.instanceNames()),
                 new StoreFailureLog(events)));
-    BlobStore opened = stores.open();
+    BlobStore opened;
+    try {
+      opened = stores.open();
+    } catch (IllegalArgumentException e) {
+      System.err.println("bytestream-s3: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     StoreReadiness readiness =
         new StoreReadiness(opened, config.readinessTimeout(), config.readinessCache());
     // Calls see the store through the outage gate: while it is unreachable they fail fast.
@@ -92,7 +99,9 @@ public final class Main {
       events.info(
           "local-tier",
           "message", "local tier at " + config.cacheDir().orElseThrow() + ": CAS blobs are served from local disk when held there",
-          "cache_max_bytes", tiered.maxBytes());
+          "cache_max_bytes", tiered.maxBytes(),
+          "cache_action_results_max_age_seconds",
+          config.cacheActionResultsMaxAge().toSeconds());
       TierMetrics.register(tiered.counters(), metrics);
     }
     BlobStore backing = opened instanceof TieredStore tiered ? tiered.inner() : opened;

@@ -1,6 +1,7 @@
 package dev.bytestreams3.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
@@ -31,6 +32,22 @@ class StoreGraphTest {
               "output-checked(existence-cached(ttl 30m, 2000 entries, local " + dir
                   + " (at most 50 GiB)))");
       assertThat(graph.store().describe()).isEqualTo(graph.describe());
+    }
+  }
+
+  @Test
+  void tierFolderThatCannotBeMade_isABadSettingNamingTheFolder() throws Exception {
+    // A file where the tier's folder should be: no folder can be made under it.
+    Path notAFolder = java.nio.file.Files.writeString(dir.resolve("plain-file"), "x");
+    Path tierDir = notAFolder.resolve("tier");
+    ServerConfig config =
+        ConfigLoader.load(
+            new String[] {"--data-dir=" + dir.resolve("data"), "--cache-dir=" + tierDir},
+            Map.of());
+    try (StoreFactory stores = new StoreFactory(config)) {
+      assertThatThrownBy(stores::open)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("--cache-dir: cannot use " + tierDir + " as the local tier folder: ");
     }
   }
 }

@@ -90,7 +90,8 @@ public final class ConfigLoader {
           new Setting("readiness-cache-seconds", "1", "How long /readyz reuses its last store probe: probes in between cost S3 nothing."),
           new Setting("readiness-timeout-seconds", "4", "How long /readyz waits for the store probe before answering 503."),
           new Setting("cache-dir", "", "Folder of a local disk tier in front of the store: CAS blobs read or written are kept there and served from disk (off when empty)."),
-          new Setting("cache-max-bytes", "", "With --cache-dir: the most bytes of blobs the tier keeps; least recently used ones are evicted beyond it (default: half the free space of its disk at start)."));
+          new Setting("cache-max-bytes", "", "With --cache-dir: the most bytes of blobs the tier keeps; least recently used ones are evicted beyond it (default: half the free space of its disk at start)."),
+          new Setting("cache-action-results-max-age-seconds", "0", "With --cache-dir: action results are also kept in the tier and served from it while its copy, read from or written to the store, is younger than this; another replica's newer result may go unseen that long. 0: action results always come from the store."));
 
   private ConfigLoader() {}
 
@@ -246,7 +247,8 @@ public final class ConfigLoader {
         Duration.ofSeconds(v.longIn("readiness-cache-seconds", 0, 3600)),
         Duration.ofSeconds(v.longIn("readiness-timeout-seconds", 1, 3600)),
         v.optional("cache-dir").map(Path::of),
-        v.optional("cache-max-bytes").map(x -> v.positiveLong("cache-max-bytes")).orElse(0L));
+        v.optional("cache-max-bytes").map(x -> v.positiveLong("cache-max-bytes")).orElse(0L),
+        Duration.ofSeconds(v.longIn("cache-action-results-max-age-seconds", 0, 86400)));
   }
 
   /**

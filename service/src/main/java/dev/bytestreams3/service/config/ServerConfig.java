@@ -65,7 +65,8 @@ public record ServerConfig(
     Duration readinessCache,
     Duration readinessTimeout,
     Optional<Path> cacheDir,
-    long cacheMaxBytes) {
+    long cacheMaxBytes,
+    Duration cacheActionResultsMaxAge) {
 
   /** Whether the bucket has an expiry rule the server must keep blobs in use from. */
   public boolean expires() {
@@ -111,7 +112,10 @@ public record ServerConfig(
         + (expires() ? ", expiryAge=" + expiryAge + ", refreshThreshold=" + refreshThreshold : "")
         + (usesS3() ? "" : ", maxDiskBytes=" + (maxDiskBytes == 0 ? "default" : maxDiskBytes))
         + cacheDir.map(d -> ", cacheDir=" + d + ", cacheMaxBytes="
-            + (cacheMaxBytes == 0 ? "default" : cacheMaxBytes)).orElse("")
+            + (cacheMaxBytes == 0 ? "default" : cacheMaxBytes)
+            + (cacheActionResultsMaxAge.isZero()
+                ? ""
+                : ", cacheActionResultsMaxAge=" + cacheActionResultsMaxAge)).orElse("")
         + "]";
   }
 }

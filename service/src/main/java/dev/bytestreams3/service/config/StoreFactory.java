@@ -8,6 +8,8 @@ import dev.bytestreams3.storage.local.LocalBlobStore;
 import dev.bytestreams3.storage.local.LocalLimits;
 import dev.bytestreams3.storage.tier.CasKeys;
 import dev.bytestreams3.storage.tier.TieredStore;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.OptionalLong;
 import dev.bytestreams3.storage.s3.S3BlobStore;
@@ -70,7 +72,22 @@ public final class StoreFactory implements AutoCloseable {
     return store;
   }
 
+  /**
+   * The tier in front of {@code backing}; a tier folder that cannot be prepared is a bad setting,
+   * reported as an {@link IllegalArgumentException} naming the folder.
+   */
   private BlobStore tier(BlobStore backing) {
+    Path dir = config.cacheDir().orElseThrow();
+    try {
+      return openTier(backing);
+    } catch (UncheckedIOException e) {
+      backing.close();
+      throw new IllegalArgumentException(
+          "--cache-dir: cannot use " + dir + " as the local tier folder: " + e.getCause(), e);
+    }
+  }
+
+  private BlobStore openTier(BlobStore backing) {
     return new TieredStore(
         backing,
         new CasKeys(dev.bytestreams3.service.CacheServer.digestFunctions().all()),
@@ -79,7 +96,8 @@ public final class StoreFactory implements AutoCloseable {
             ? OptionalLong.empty()
             : OptionalLong.of(config.cacheMaxBytes()),
         TIER_IO_THREADS,
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        config.cacheActionResultsMaxAge());
   }
 
   /** Threads of the tier's file I/O and hashing: hashing a large blob runs on one. */

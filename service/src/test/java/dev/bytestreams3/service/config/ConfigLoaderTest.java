@@ -202,4 +202,35 @@ class ConfigLoaderTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("--cache-max-bytes: 0 (expected: 1 to 9223372036854775807)");
   }
+
+  @Test
+  void cacheActionResultsMaxAge_isZeroByDefault_andSetFromFlagOrEnvironment() {
+    ServerConfig off = ConfigLoader.load(new String[] {"--cache-dir=t"}, Map.of());
+    assertThat(off.cacheActionResultsMaxAge()).isZero();
+    assertThat(off.toString()).doesNotContain("cacheActionResultsMaxAge");
+
+    ServerConfig env =
+        ConfigLoader.load(
+            new String[] {"--cache-dir=t"},
+            Map.of("BS3_CACHE_ACTION_RESULTS_MAX_AGE_SECONDS", "30"));
+    assertThat(env.cacheActionResultsMaxAge()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(env.toString()).contains("cacheActionResultsMaxAge=PT30S");
+
+    ServerConfig flag =
+        ConfigLoader.load(
+            new String[] {"--cache-dir=t", "--cache-action-results-max-age-seconds=600"},
+            Map.of("BS3_CACHE_ACTION_RESULTS_MAX_AGE_SECONDS", "30"));
+    assertThat(flag.cacheActionResultsMaxAge()).isEqualTo(Duration.ofMinutes(10));
+  }
+
+  @Test
+  void cacheActionResultsMaxAge_outOfRange_isRejectedWithItsName() {
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    new String[] {"--cache-dir=t", "--cache-action-results-max-age-seconds=-1"},
+                    Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--cache-action-results-max-age-seconds: -1 (expected: 0 to 86400)");
+  }
 }

@@ -59,6 +59,8 @@ final class TierFiles {
           }
         }
       }
+      // A folder that cannot be written is found now, not at the first fill.
+      Files.delete(Files.createFile(tmp.resolve("probe-" + UUID.randomUUID())));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare the local tier under " + root, e);
     }
@@ -126,6 +128,27 @@ final class TierFiles {
       if (ch != null) {
         ch.close();
       }
+      index.unpin(key);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the tier's file of {@code key} for reading, pinned against eviction, without checking its
+   * bytes (for keys that name no digest); returns null when the tier holds no such file. The
+   * caller unpins.
+   */
+  FileChannel openUnchecked(BlobKey key) throws IOException {
+    index.pin(key);
+    try {
+      FileChannel ch = FileChannel.open(blobPath(key), StandardOpenOption.READ);
+      index.used(key);
+      return ch;
+    } catch (NoSuchFileException e) {
+      index.forget(key);
+      index.unpin(key);
+      return null;
+    } catch (IOException | RuntimeException e) {
       index.unpin(key);
       throw e;
     }

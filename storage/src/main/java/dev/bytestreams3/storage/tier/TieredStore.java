@@ -18,6 +18,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -38,10 +40,17 @@ import java.util.function.Consumer;
  * tier while it streams to the reader, and readers arriving meanwhile follow that one copy. Blobs
  * written through the tier go to the slow store first and land in the tier once published there.
  *
- * <p>The slow store stays the truth: existence, sizes, uploads and every non-CAS key (action
- * results, objects) go straight to it, and the tier never holds the only copy of anything. Tier
- * files are checked against the digest their key names before they are served (see {@link
- * TierFiles}), kept under a byte limit by least-recent use, and found again after a restart.
+ * <p>The slow store stays the truth: existence, sizes, uploads and every other key (objects, and
+ * action results unless told otherwise) go straight to it, and the tier never holds the only copy
+ * of anything. Tier files are checked against the digest their key names before they are served
+ * (see {@link TierFiles}), kept under a byte limit by least-recent use, and found again after a
+ * restart.
+ *
+ * <p>With an action-result max age above zero, whole reads ({@link #get}) of action results are
+ * served from the tier's copy while that copy is younger than the max age, counted from when it was
+ * read from the slow store or written through this tier; an older copy is read again, and a result
+ * the slow store no longer holds leaves the tier too. When each copy was taken is kept in memory
+ * only, so after a restart every copy is read again before it is served.
  */
 public final class TieredStore implements BlobStore {
 
@@ -50,6 +59,10 @@ public final class TieredStore implements BlobStore {
   private final TierFiles files;
   private final TierCounters counters = new TierCounters();
   private final ExecutorService io;
+  private final Clock clock;
+  private final Duration actionResultMaxAge;
+  /** When the tier's copy of each action result was taken from, or written to, the slow store. */
+  private final ConcurrentHashMap<BlobKey, Instant> actionResultsTaken = new ConcurrentHashMap<>();
   /** The fill in progress of each key being copied from the slow store. */
   private final ConcurrentHashMap<BlobKey, CompletableFuture<Fill>> fills =
       new ConcurrentHashMap<>();
@@ -64,13 +77,31 @@ public final class TieredStore implements BlobStore {
   public TieredStore(
       BlobStore inner, CasKeys casKeys, Path dir, OptionalLong maxBytes, int ioThreads,
       Clock clock) {
+    this(inner, casKeys, dir, maxBytes, ioThreads, clock, Duration.ZERO);
+  }
+
+  /**
+   * As {@link #TieredStore(BlobStore, CasKeys, Path, OptionalLong, int, Clock)}, also serving
+   * action results from the tier while its copy is younger than {@code actionResultMaxAge}; zero
+   * sends every action result to the store behind it.
+   */
+  public TieredStore(
+      BlobStore inner, CasKeys casKeys, Path dir, OptionalLong maxBytes, int ioThreads,
+      Clock clock, Duration actionResultMaxAge) {
     this.inner = requireNonNull(inner, "inner");
+    this.clock = requireNonNull(clock, "clock");
+    this.actionResultMaxAge = requireNonNull(actionResultMaxAge, "actionResultMaxAge");
+    if (actionResultMaxAge.isNegative()) {
+      throw new IllegalArgumentException(
+          "actionResultMaxAge: " + actionResultMaxAge + " (expected: >= 0)");
+    }
     this.casKeys = requireNonNull(casKeys, "casKeys");
     requireNonNull(dir, "dir");
     if (ioThreads <= 0) {
       throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: > 0)");
     }
     this.files = new TierFiles(dir, maxBytes, clock, counters);
+    files.index().addListener(actionResultsTaken::remove);
     AtomicInteger n = new AtomicInteger();
     this.io =
         Executors.newFixedThreadPool(
@@ -222,7 +253,9 @@ public final class TieredStore implements BlobStore {
   public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {
     Optional<ContentCheck> check = casKeys.checkOf(key);
     if (check.isEmpty()) {
-      return inner.get(key, maxBytes);
+      return tiersActionResults() && ActionResultKeys.isActionResult(key)
+          ? getActionResult(key, maxBytes)
+          : inner.get(key, maxBytes);
     }
     long allowed = Math.min(maxBytes, MAX_GET_BYTES);
     return onIo(() -> readWhole(key, check.get(), allowed))
@@ -236,6 +269,105 @@ public final class TieredStore implements BlobStore {
                   .get(key, maxBytes)
                   .thenCompose(got -> keep(key, got, true).thenApply(v -> got));
             });
+  }
+
+  private boolean tiersActionResults() {
+    return !actionResultMaxAge.isZero();
+  }
+
+  /**
+   * The action result at {@code key}: the tier's copy while it is younger than the max age, else
+   * the slow store's, which replaces the tier's copy (or removes it, when the slow store has none).
+   */
+  private CompletableFuture<ByteBuffer> getActionResult(BlobKey key, long maxBytes) {
+    long allowed = Math.min(maxBytes, MAX_GET_BYTES);
+    return onIo(() -> fresh(key) ? readWholeUnchecked(key, allowed) : null)
+        // A tier file that cannot be read is as good as none.
+        .exceptionally(e -> null)
+        .thenCompose(
+            data -> {
+              if (data != null) {
+                return CompletableFuture.completedFuture(data);
+              }
+              counters.miss();
+              // Taken as of before the read, so the copy's age is never understated.
+              Instant taken = clock.instant();
+              return inner
+                  .get(key, maxBytes)
+                  .handle(
+                      (got, err) -> {
+                        if (err == null) {
+                          return keepActionResult(key, got, taken).thenApply(v -> got);
+                        }
+                        Throwable cause = err.getCause() != null ? err.getCause() : err;
+                        if (cause instanceof StorageException se
+                            && se.reason() == Reason.NOT_FOUND) {
+                          return dropActionResult(key)
+                              .thenCompose(v -> CompletableFuture.<ByteBuffer>failedFuture(err));
+                        }
+                        return CompletableFuture.<ByteBuffer>failedFuture(err);
+                      })
+                  .thenCompose(f -> f);
+            });
+  }
+
+  /** Whether the tier's copy of the action result {@code key} was taken less than max age ago. */
+  private boolean fresh(BlobKey key) {
+    Instant taken = actionResultsTaken.get(key);
+    return taken != null && taken.plus(actionResultMaxAge).isAfter(clock.instant());
+  }
+
+  /** The whole tier file of {@code key}, unchecked, or null when the tier holds none. */
+  private ByteBuffer readWholeUnchecked(BlobKey key, long allowed) throws IOException {
+    FileChannel ch = files.openUnchecked(key);
+    if (ch == null) {
+      actionResultsTaken.remove(key);
+      return null;
+    }
+    try (ch) {
+      long size = ch.size();
+      if (size > allowed) {
+        throw new StorageException(
+            Reason.TOO_LARGE, key + " is " + size + " bytes (expected: <= " + allowed + ")");
+      }
+      ByteBuffer data = ByteBuffer.allocate((int) size);
+      while (data.hasRemaining()) {
+        if (ch.read(data, data.position()) < 0) {
+          return null;
+        }
+      }
+      counters.hit(size);
+      return data.flip();
+    } finally {
+      files.index().unpin(key);
+    }
+  }
+
+  /** Writes {@code data} as the tier's copy of the action result {@code key}, taken at {@code taken}. */
+  private CompletableFuture<Void> keepActionResult(BlobKey key, ByteBuffer data, Instant taken) {
+    actionResultsTaken.remove(key);
+    return kept(key, data, false)
+        .thenCompose(
+            published -> {
+              if (published) {
+                actionResultsTaken.put(key, taken);
+                return CompletableFuture.completedFuture(null);
+              }
+              // An older copy left in place must not pass for this one.
+              return dropActionResult(key);
+            });
+  }
+
+  /** Removes the tier's copy of the action result {@code key}; a failure leaves it unserved. */
+  private CompletableFuture<Void> dropActionResult(BlobKey key) {
+    actionResultsTaken.remove(key);
+    return TieredStore.<Void>onIo(
+            io,
+            () -> {
+              files.drop(key);
+              return null;
+            })
+        .exceptionally(e -> null);
   }
 
   /** The whole tier file of {@code key}, or null when the tier holds none. */
@@ -266,10 +398,15 @@ public final class TieredStore implements BlobStore {
   @Override
   public CompletableFuture<Void> put(BlobKey key, ByteBuffer data) {
     ByteBuffer copy = data.duplicate();
-    CompletableFuture<Void> put = inner.put(key, data);
     if (casKeys.checkOf(key).isEmpty()) {
-      return put;
+      if (tiersActionResults() && ActionResultKeys.isActionResult(key)) {
+        Instant taken = clock.instant();
+        actionResultsTaken.remove(key);
+        return inner.put(key, data).thenCompose(v -> keepActionResult(key, copy, taken));
+      }
+      return inner.put(key, data);
     }
+    CompletableFuture<Void> put = inner.put(key, data);
     return put.thenCompose(v -> keep(key, copy, false));
   }
 
@@ -279,11 +416,16 @@ public final class TieredStore implements BlobStore {
    * digest first; others are checked when first served.
    */
   private CompletableFuture<Void> keep(BlobKey key, ByteBuffer data, boolean fromStore) {
+    return kept(key, data, fromStore).thenApply(published -> null);
+  }
+
+  /** As {@link #keep}, completing with whether {@code data} is now the tier's copy. */
+  private CompletableFuture<Boolean> kept(BlobKey key, ByteBuffer data, boolean fromStore) {
     if (data.remaining() > files.maxBytes()) {
-      return CompletableFuture.completedFuture(null);
+      return CompletableFuture.completedFuture(false);
     }
     ByteBuffer d = data.duplicate();
-    return TieredStore.<Void>onIo(
+    return TieredStore.<Boolean>onIo(
             io,
             () -> {
               boolean verified = false;
@@ -293,7 +435,7 @@ public final class TieredStore implements BlobStore {
                 hasher.update(d);
                 if (!java.security.MessageDigest.isEqual(
                     hasher.digest(), check.expectedDigest())) {
-                  return null;
+                  return false;
                 }
                 verified = true;
               }
@@ -307,9 +449,9 @@ public final class TieredStore implements BlobStore {
                 }
               }
               files.publish(temp, key, verified);
-              return null;
+              return true;
             })
-        .exceptionally(e -> null);
+        .exceptionally(e -> false);
   }
 
   @Override
