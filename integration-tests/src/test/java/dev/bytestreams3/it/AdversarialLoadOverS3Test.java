@@ -112,8 +112,15 @@ class AdversarialLoadOverS3Test {
   }
 
   private static ManagedChannel channel() {
+    // A fixed 1 MiB window, as a slow reader keeps it: with the window tuned up to what the
+    // connection carries, a reader that takes one message can still receive a whole 16 MiB blob
+    // into its transport's buffers, and its call ends OK instead of idle.
     ManagedChannel c =
-        NettyChannelBuilder.forTarget(server.target()).usePlaintext().maxInboundMessageSize(64 << 20).build();
+        NettyChannelBuilder.forTarget(server.target())
+            .usePlaintext()
+            .maxInboundMessageSize(64 << 20)
+            .initialFlowControlWindow(1 << 20)
+            .build();
     closing.add(c::shutdownNow);
     return c;
   }
