@@ -24,7 +24,7 @@ public abstract class ForwardingStore implements BlobStore {
   }
 
   /** The store this one wraps. */
-  protected final BlobStore inner() {
+  public final BlobStore inner() {
     return inner;
   }
 

@@ -7,12 +7,11 @@ import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.ByteSize;
 import dev.bytestreams3.storage.ContentCheck;
-import dev.bytestreams3.storage.LifecycleCounters;
+import dev.bytestreams3.storage.ForwardingStore;
 import dev.bytestreams3.storage.StorageException;
 import dev.bytestreams3.storage.StorageException.Reason;
 import dev.bytestreams3.storage.Upload;
 import dev.bytestreams3.storage.UploadSpec;
-import dev.bytestreams3.storage.UploadStatus;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -20,10 +19,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,7 +29,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * A size-bounded local disk tier in front of a slow store (S3). Reads of CAS blobs are served
@@ -40,9 +36,10 @@ import java.util.function.Consumer;
  * tier while it streams to the reader, and readers arriving meanwhile follow that one copy. Blobs
  * written through the tier go to the slow store first and land in the tier once published there.
  *
- * <p>The slow store stays the truth: existence, sizes, uploads and every other key (objects, and
- * action results unless told otherwise) go straight to it, and the tier never holds the only copy
- * of anything. Tier files are checked against the digest their key names before they are served
+ * <p>The slow store stays the truth: existence, sizes, touches, uploads and every other key
+ * (objects, and action results unless told otherwise) go straight to it ({@link ForwardingStore}),
+ * and the tier never holds the only copy of anything; eviction listeners hear only the slow store's
+ * evictions, since a blob leaving the tier is not gone. Tier files are checked against the digest their key names before they are served
  * (see {@link TierFiles}), kept under a byte limit by least-recent use, and found again after a
  * restart.
  *
@@ -52,9 +49,8 @@ import java.util.function.Consumer;
  * the slow store no longer holds leaves the tier too. When each copy was taken is kept in memory
  * only, so after a restart every copy is read again before it is served.
  */
-public final class TieredStore implements BlobStore {
+public final class TieredStore extends ForwardingStore {
 
-  private final BlobStore inner;
   private final CasKeys casKeys;
   private final TierFiles files;
   private final TierCounters counters = new TierCounters();
@@ -88,7 +84,7 @@ public final class TieredStore implements BlobStore {
   public TieredStore(
       BlobStore inner, CasKeys casKeys, Path dir, OptionalLong maxBytes, int ioThreads,
       Clock clock, Duration actionResultMaxAge) {
-    this.inner = requireNonNull(inner, "inner");
+    super(inner);
     this.clock = requireNonNull(clock, "clock");
     this.actionResultMaxAge = requireNonNull(actionResultMaxAge, "actionResultMaxAge");
     if (actionResultMaxAge.isNegative()) {
@@ -123,16 +119,11 @@ public final class TieredStore implements BlobStore {
     return files.maxBytes();
   }
 
-  /** The store behind the tier. */
-  public BlobStore inner() {
-    return inner;
-  }
-
   @Override
   public CompletableFuture<BlobReader> openReader(BlobKey key, long offset, long limit) {
     Optional<ContentCheck> check = casKeys.checkOf(key);
     if (check.isEmpty()) {
-      return inner.openReader(key, offset, limit);
+      return inner().openReader(key, offset, limit);
     }
     return openTiered(key, check.get(), offset, limit, true);
   }
@@ -152,7 +143,7 @@ public final class TieredStore implements BlobStore {
                 // Only a read from the start copies the blob; a resumed read is not held up
                 // behind the bytes before it.
                 counters.miss();
-                return inner.openReader(key, offset, limit);
+                return inner().openReader(key, offset, limit);
               }
               if (mayRetry) {
                 counters.miss();
@@ -164,17 +155,17 @@ public final class TieredStore implements BlobStore {
                           Throwable cause = err.getCause() != null ? err.getCause() : err;
                           // The tier's disk failed to start the copy: the store behind it serves.
                           return cause instanceof DiskFault
-                              ? inner.openReader(key, offset, limit)
+                              ? inner().openReader(key, offset, limit)
                               : CompletableFuture.<BlobReader>failedFuture(err);
                         }
                         if (fill == null) {
                           // Larger than the whole tier: read from the store behind it alone.
-                          return inner.openReader(key, offset, limit);
+                          return inner().openReader(key, offset, limit);
                         }
                         if (!fill.attach()) {
                           return mayRetry
                               ? openTiered(key, check, offset, limit, false)
-                              : inner.openReader(key, offset, limit);
+                              : inner().openReader(key, offset, limit);
                         }
                         return CompletableFuture.completedFuture(
                             reader(key, fill, offset, limit));
@@ -206,7 +197,7 @@ public final class TieredStore implements BlobStore {
     // Compared as a remainder, so that a limit near Long.MAX_VALUE cannot overflow the end.
     long end = limit <= 0 || limit > size - offset ? size : offset + limit;
     return new TierReader(
-        source, io, offset, end, from -> inner.openReader(key, from, end - from));
+        source, io, offset, end, from -> inner().openReader(key, from, end - from));
   }
 
   /**
@@ -219,7 +210,7 @@ public final class TieredStore implements BlobStore {
     if (running != null) {
       return running;
     }
-    inner
+    inner()
         .openReader(key, 0, 0)
         .thenApplyAsync(
             r -> {
@@ -255,7 +246,7 @@ public final class TieredStore implements BlobStore {
     if (check.isEmpty()) {
       return tiersActionResults() && ActionResultKeys.isActionResult(key)
           ? getActionResult(key, maxBytes)
-          : inner.get(key, maxBytes);
+          : inner().get(key, maxBytes);
     }
     long allowed = Math.min(maxBytes, MAX_GET_BYTES);
     return onIo(() -> readWhole(key, check.get(), allowed))
@@ -265,7 +256,7 @@ public final class TieredStore implements BlobStore {
                 return CompletableFuture.completedFuture(data);
               }
               counters.miss();
-              return inner
+              return inner()
                   .get(key, maxBytes)
                   .thenCompose(got -> keep(key, got, true).thenApply(v -> got));
             });
@@ -292,7 +283,7 @@ public final class TieredStore implements BlobStore {
               counters.miss();
               // Taken as of before the read, so the copy's age is never understated.
               Instant taken = clock.instant();
-              return inner
+              return inner()
                   .get(key, maxBytes)
                   .handle(
                       (got, err) -> {
@@ -324,23 +315,7 @@ public final class TieredStore implements BlobStore {
       actionResultsTaken.remove(key);
       return null;
     }
-    try (ch) {
-      long size = ch.size();
-      if (size > allowed) {
-        throw new StorageException(
-            Reason.TOO_LARGE, key + " is " + size + " bytes (expected: <= " + allowed + ")");
-      }
-      ByteBuffer data = ByteBuffer.allocate((int) size);
-      while (data.hasRemaining()) {
-        if (ch.read(data, data.position()) < 0) {
-          return null;
-        }
-      }
-      counters.hit(size);
-      return data.flip();
-    } finally {
-      files.index().unpin(key);
-    }
+    return readPinned(key, ch, allowed);
   }
 
   /** Writes {@code data} as the tier's copy of the action result {@code key}, taken at {@code taken}. */
@@ -373,9 +348,11 @@ public final class TieredStore implements BlobStore {
   /** The whole tier file of {@code key}, or null when the tier holds none. */
   private ByteBuffer readWhole(BlobKey key, ContentCheck check, long allowed) throws IOException {
     FileChannel ch = files.openVerified(key, check);
-    if (ch == null) {
-      return null;
-    }
+    return ch == null ? null : readPinned(key, ch, allowed);
+  }
+
+  /** Reads {@code ch}, the pinned tier file of {@code key}, whole; null when it ends early. */
+  private ByteBuffer readPinned(BlobKey key, FileChannel ch, long allowed) throws IOException {
     try (ch) {
       long size = ch.size();
       if (size > allowed) {
@@ -402,11 +379,11 @@ public final class TieredStore implements BlobStore {
       if (tiersActionResults() && ActionResultKeys.isActionResult(key)) {
         Instant taken = clock.instant();
         actionResultsTaken.remove(key);
-        return inner.put(key, data).thenCompose(v -> keepActionResult(key, copy, taken));
+        return inner().put(key, data).thenCompose(v -> keepActionResult(key, copy, taken));
       }
-      return inner.put(key, data);
+      return inner().put(key, data);
     }
-    CompletableFuture<Void> put = inner.put(key, data);
+    CompletableFuture<Void> put = inner().put(key, data);
     return put.thenCompose(v -> keep(key, copy, false));
   }
 
@@ -456,7 +433,7 @@ public final class TieredStore implements BlobStore {
 
   @Override
   public CompletableFuture<Upload> openUpload(UploadSpec spec) {
-    CompletableFuture<Upload> opened = inner.openUpload(spec);
+    CompletableFuture<Upload> opened = inner().openUpload(spec);
     if (casKeys.checkOf(spec.key()).isEmpty()
         || !spec.verified()
         || spec.expectedSize() > files.maxBytes()) {
@@ -466,36 +443,11 @@ public final class TieredStore implements BlobStore {
         u -> u.committedSize() == 0 ? new TeeUpload(u, spec.key(), files, io) : u);
   }
 
-  @Override
-  public CompletableFuture<UploadStatus> queryUpload(UploadSpec spec) {
-    return inner.queryUpload(spec);
-  }
 
-  @Override
-  public CompletableFuture<OptionalLong> size(BlobKey key) {
-    return inner.size(key);
-  }
 
-  @Override
-  public CompletableFuture<Set<BlobKey>> findExisting(Collection<BlobKey> keys) {
-    return inner.findExisting(keys);
-  }
 
-  @Override
-  public CompletableFuture<Void> touch(BlobKey key) {
-    return inner.touch(key);
-  }
 
-  @Override
-  public void addEvictionListener(Consumer<BlobKey> listener) {
-    // Leaving the tier does not make a blob absent: only the slow store's evictions count.
-    inner.addEvictionListener(listener);
-  }
 
-  @Override
-  public LifecycleCounters lifecycle() {
-    return inner.lifecycle();
-  }
 
   private <T> CompletableFuture<T> onIo(Callable<T> task) {
     return onIo(io, task);
@@ -529,14 +481,14 @@ public final class TieredStore implements BlobStore {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    inner.close();
+    inner().close();
   }
 
   /** {@code tiered(local <dir> (at most <size>) -> <inner>)}, in ASCII as log lines are. */
   @Override
   public String describe() {
     return "tiered(local " + files.root() + " (at most " + ByteSize.text(files.maxBytes()) + ") -> "
-        + inner.describe() + ")";
+        + inner().describe() + ")";
   }
 
   @Override
