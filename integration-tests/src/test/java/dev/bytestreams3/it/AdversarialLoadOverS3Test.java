@@ -343,6 +343,9 @@ class AdversarialLoadOverS3Test {
   }
 
   private static String slowReads(byte[] large) throws Exception {
+    // The server outlives each test of this class: only lines logged from here on are these calls'.
+    String ended = "message=\"the client read nothing for " + IDLE_WORDS + "\"";
+    long endedBefore = server.log().stream().filter(l -> l.contains(ended)).count();
     ManagedChannel c = channel();
     List<CompletableFuture<Void>> ends = new ArrayList<>();
     List<ClientCallStreamObserver<ReadRequest>> calls = Collections.synchronizedList(new ArrayList<>());
@@ -376,9 +379,8 @@ class AdversarialLoadOverS3Test {
     }
     // The server's status comes after the messages it sent, so the client sees it only once it
     // takes them: it does so once the server has ended every one of these calls.
-    String ended = "message=\"the client read nothing for " + IDLE_WORDS + "\"";
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (server.log().stream().filter(l -> l.contains(ended)).count() < 50) {
+    while (server.log().stream().filter(l -> l.contains(ended)).count() < endedBefore + 50) {
       assertThat(System.nanoTime()).isLessThan(deadline);
       Thread.sleep(100);
     }
