@@ -60,9 +60,17 @@ class AdversarialLoadOverS3Test {
   private static final String INSTANCE = "adversarial";
   private static final String PREFIX = "adversarial-" + UUID.randomUUID() + "/";
   private static final int LARGE_BLOB_BYTES = 16 << 20;
-  /** How long one honest call may take, however busy the server is with hostile ones. */
-  private static final Duration HONEST_DEADLINE = Duration.ofSeconds(20);
-  private static final String IDLE_WORDS = "2 s; the server ends streams idle that long";
+  /**
+   * How long one honest call may take, however busy the server is with hostile ones: the hostile
+   * clients share the server's two cores here, and a call can wait behind one round of idle
+   * streams (4 s each) for memory.
+   */
+  private static final Duration HONEST_DEADLINE = Duration.ofSeconds(40);
+  /**
+   * The idle limits the server runs with: short, so that the suite ends soon, yet long enough
+   * that an honest client starved of CPU by the hostile ones beside it is not taken for idle.
+   */
+  private static final String IDLE_WORDS = "4 s; the server ends streams idle that long";
 
   private static S3Server s3;
   private static ServerProcess server;
@@ -79,8 +87,8 @@ class AdversarialLoadOverS3Test {
     List<String> args = new ArrayList<>(s3.serverArgs());
     args.add("--prefix=" + PREFIX);
     args.add("--memory-budget-bytes=" + (40 << 20));
-    args.add("--write-first-message-timeout-seconds=2");
-    args.add("--stream-idle-timeout-seconds=2");
+    args.add("--write-first-message-timeout-seconds=4");
+    args.add("--stream-idle-timeout-seconds=4");
     // Reads use the default 8 MiB segments: a Read whose client takes nothing, started while the
     // budget is contended, holds one small segment until its idle timeout, not a whole one.
     server = ServerProcess.start(List.of("-Xmx160m", "-XX:+ExitOnOutOfMemoryError"), args);
@@ -186,6 +194,8 @@ class AdversarialLoadOverS3Test {
 
     @Override
     public Void call() throws Exception {
+      // Its own thread for reads, not the common pool, which is one thread on two cores.
+      ExecutorService pool = Executors.newSingleThreadExecutor();
       try (Streams streams = new Streams(server.target())) {
         long seed = 100;
         // At least a few rounds, however quickly the hostile calls are answered.
@@ -194,22 +204,37 @@ class AdversarialLoadOverS3Test {
             byte[] data = Streams.randomBytes(size, seed++);
             long start = System.nanoTime();
             WriteResponse written =
-                streams
-                    .write(Streams.uploadName(INSTANCE, data), data, 0, data.length, 64 * 1024, true, true, 0)
-                    .response
-                    .get(HONEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+                inTime(
+                    "Write " + size,
+                    streams
+                        .write(Streams.uploadName(INSTANCE, data), data, 0, data.length, 64 * 1024, true, true, 0)
+                        .response);
             assertThat(written.getCommittedSize()).isEqualTo(size);
             record("Write " + size, start);
             start = System.nanoTime();
             byte[] read =
-                CompletableFuture.supplyAsync(() -> streams.read(Streams.blobName(INSTANCE, data), 0, 0))
-                    .get(HONEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+                inTime(
+                    "Read " + size,
+                    CompletableFuture.supplyAsync(
+                        () -> streams.read(Streams.blobName(INSTANCE, data), 0, 0), pool));
             assertThat(read).isEqualTo(data);
             record("Read " + size, start);
           }
         }
+      } finally {
+        pool.shutdownNow();
       }
       return null;
+    }
+
+    /** The call's answer, or a failure naming the call when it takes longer than the deadline. */
+    private static <T> T inTime(String call, java.util.concurrent.Future<T> answer) throws Exception {
+      try {
+        return answer.get(HONEST_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new AssertionError(
+            "honest " + call + " had no answer within " + HONEST_DEADLINE.toSeconds() + " s", e);
+      }
     }
 
     private void record(String call, long startNanos) {
@@ -325,7 +350,7 @@ class AdversarialLoadOverS3Test {
     }
     int idle = 0;
     String noRoom =
-        "the server had no room for this Write's first message for 4 s; other streams' first"
+        "the server had no room for this Write's first message for 8 s; other streams' first"
             + " messages hold it, retry later";
     for (CompletableFuture<WriteResponse> a : answers) {
       Status s = failure(a);
