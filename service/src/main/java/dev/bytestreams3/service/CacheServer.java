@@ -97,17 +97,18 @@ public final class CacheServer {
 
   /** The services this server offers over {@code graph}, configured by {@code config}. */
   public static List<BindableService> services(StoreGraph graph, ServerConfig config) {
-    return services(graph, config, idleLimits(config));
+    return services(graph, config, idleLimits(config), openingMessages(config));
   }
 
   /**
    * The services this server offers over {@code graph}'s store, configured by {@code config},
-   * ending idle streams as {@code idle} says.
+   * ending idle streams as {@code idle} says and holding Writes' first messages in {@code opening}.
    */
   public static List<BindableService> services(
-      StoreGraph graph, ServerConfig config, IdleLimits idle) {
+      StoreGraph graph, ServerConfig config, IdleLimits idle, OpeningMessages opening) {
     requireNonNull(graph, "graph");
     requireNonNull(idle, "idle");
+    requireNonNull(opening, "opening");
     requireNonNull(config, "config");
     BlobStore store = graph.store();
     DigestFunctions digests = digestFunctions();
@@ -117,7 +118,7 @@ public final class CacheServer {
     ResourceNameParser names = new ResourceNameParser(digests, instances);
     return List.of(
         new ByteStreamService(
-            store, names, layout, config.objectOverwrite(), limits, openingMessages(config), idle),
+            store, names, layout, config.objectOverwrite(), limits, opening, idle),
         new ContentAddressableStorageService(store, digests, instances, layout, limits),
         new ActionCacheService(
             store, digests, instances, layout, config.inlineOutputLimitBytes(),
@@ -135,7 +136,7 @@ public final class CacheServer {
   }
 
   /** First messages of writes may hold a quarter of the memory budget on top of it. */
-  static OpeningMessages openingMessages(ServerConfig config) {
+  public static OpeningMessages openingMessages(ServerConfig config) {
     return new OpeningMessages(config.memoryBudgetBytes() / 4, maxInboundMessageBytes(config));
   }
 

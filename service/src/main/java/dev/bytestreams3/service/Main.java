@@ -1,6 +1,7 @@
 package dev.bytestreams3.service;
 
 import dev.bytestreams3.service.bytestream.IdleLimits;
+import dev.bytestreams3.service.bytestream.OpeningMessages;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.config.StoreFactory;
@@ -21,6 +22,7 @@ import dev.bytestreams3.service.observe.IdleStreamMetrics;
 import dev.bytestreams3.service.observe.LifecycleMetrics;
 import dev.bytestreams3.service.observe.MemoryBudgetMetrics;
 import dev.bytestreams3.service.observe.MetricsText;
+import dev.bytestreams3.service.observe.OpeningMessageMetrics;
 import dev.bytestreams3.service.observe.ReadinessMetrics;
 import dev.bytestreams3.service.observe.RpcLog;
 import dev.bytestreams3.service.observe.RpcMetrics;
@@ -91,6 +93,8 @@ public final class Main {
     MemoryBudgetMetrics.register(stores.budget(), metrics);
     IdleLimits idle = CacheServer.idleLimits(config);
     IdleStreamMetrics.register(idle, metrics);
+    OpeningMessages opening = CacheServer.openingMessages(config);
+    OpeningMessageMetrics.register(opening, metrics);
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
     new ProcessorMetrics().bindTo(metrics);
@@ -124,7 +128,7 @@ public final class Main {
         CacheServer.start(
             config.bindAddress(),
             config.grpcPort(),
-            CacheServer.services(graph, config, idle),
+            CacheServer.services(graph, config, idle, opening),
             options,
             CacheServer.maxInboundMessageBytes(config),
             config.grpcStreamWindowBytes(),
