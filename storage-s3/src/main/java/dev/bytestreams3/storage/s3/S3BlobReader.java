@@ -15,7 +15,9 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * maxSegmentsInFlight} segments are held at once, counting the one being delivered, each reserved
  * from the memory budget before it is requested; a new one is requested only when the reader has
  * consumed one, so a slow reader holds the store back instead of filling memory. Segments beyond
- * the next one are read ahead only while the budget is at most half reserved.
+ * the next one are read ahead only once the client has taken half of its first segment (a client
+ * that takes a message or two and stops holds one segment, not {@code maxSegmentsInFlight}), and
+ * only while the budget is at most half reserved.
  *
  * <p>A read that starts while the budget is contended (more than half reserved, or anyone waiting
  * for it) starts with {@link #CONTENDED_FIRST_SEGMENT_BYTES} and doubles its segments as its
@@ -51,6 +53,10 @@ final class S3BlobReader implements BlobReader {
   private Segment current;
   /** The current segment's bytes not yet handed out, chunk by chunk. */
   private ArrayDeque<ByteBuffer> currentData;
+  /** Bytes of the current segment handed out so far. */
+  private long handedOut;
+  /** Whether the client has taken enough to be worth segments beyond the next one. */
+  private boolean readingAhead;
   private boolean closed;
 
   S3BlobReader(
@@ -89,39 +95,31 @@ final class S3BlobReader implements BlobReader {
           new StorageException(Reason.CANCELLED, "read of " + objectKey + " is closed"));
     }
     if (currentData != null && !currentData.isEmpty()) {
-      return CompletableFuture.completedFuture(chunk());
+      ByteBuffer chunk = chunk();
+      if (!readingAhead && 2 * handedOut >= current.length) {
+        // Half a segment taken: a client that reads on, so the next segments are worth asking for.
+        readingAhead = true;
+        // The current segment counts among those in flight.
+        requestSegments(maxSegments - 1);
+      }
+      return CompletableFuture.completedFuture(chunk);
     }
     if (current != null) {
       current.release();
       current = null;
       currentData = null;
-      // The client took a whole segment: it may have larger ones.
+      // The client took a whole segment: it may have larger ones, and read-ahead.
       nextSegmentBytes = (int) Math.min(segmentBytes, 2L * nextSegmentBytes);
+      readingAhead = true;
     }
-    while (pending.size() < maxSegments && nextStart < end) {
-      int length = (int) Math.min(nextSegmentBytes, end - nextStart);
-      Segment next;
-      if (pending.isEmpty()) {
-        // The segment the reader needs next: it waits for the budget like any other buffer.
-        next = new Segment(nextStart, length, store.budget().reserve(length));
-      } else {
-        // Read-ahead: only while the budget has room to spare, so slow readers cannot hold much
-        // of it beyond what they are reading now.
-        MemoryBudget.Reservation r =
-            store.budget().tryReserve(length, store.budget().capacityBytes() / READ_AHEAD_SHARE);
-        if (r == null) {
-          break;
-        }
-        next = new Segment(nextStart, length, CompletableFuture.completedFuture(r));
-      }
-      pending.add(next);
-      nextStart += length;
-    }
+    // One of them becomes the current segment at once.
+    requestSegments(maxSegments);
     Segment s = pending.poll();
     if (s == null) {
       return CompletableFuture.completedFuture(null);
     }
     current = s;
+    handedOut = 0;
     return s.data.thenApply(
         data -> {
           synchronized (this) {
@@ -134,12 +132,43 @@ final class S3BlobReader implements BlobReader {
         });
   }
 
+  /**
+   * Asks for the segment the client needs next, when none is pending, and, once it reads on,
+   * for those after it while the budget has room to spare, up to {@code maxPending} pending;
+   * holds the lock.
+   */
+  private void requestSegments(int maxPending) {
+    while (pending.size() < maxPending && nextStart < end) {
+      int length = (int) Math.min(nextSegmentBytes, end - nextStart);
+      Segment next;
+      if (pending.isEmpty()) {
+        // The segment the reader needs next: it waits for the budget like any other buffer.
+        next = new Segment(nextStart, length, store.budget().reserve(length));
+      } else {
+        if (!readingAhead) {
+          break;
+        }
+        // Read-ahead: only while the budget has room to spare, so slow readers cannot hold much
+        // of it beyond what they are reading now.
+        MemoryBudget.Reservation r =
+            store.budget().tryReserve(length, store.budget().capacityBytes() / READ_AHEAD_SHARE);
+        if (r == null) {
+          break;
+        }
+        next = new Segment(nextStart, length, CompletableFuture.completedFuture(r));
+      }
+      pending.add(next);
+      nextStart += length;
+    }
+  }
+
   private ByteBuffer chunk() {
     ByteBuffer head = currentData.peek();
     int n = Math.min(MAX_CHUNK_BYTES, head.remaining());
     ByteBuffer slice = head.slice();
     slice.limit(n);
     head.position(head.position() + n);
+    handedOut += n;
     if (!head.hasRemaining()) {
       currentData.poll();
     }
@@ -167,11 +196,13 @@ final class S3BlobReader implements BlobReader {
 
   /** One ranged GET: its reservation, its request and its bytes. */
   private final class Segment {
+    private final int length;
     private final CompletableFuture<MemoryBudget.Reservation> reservation;
     private final CompletableFuture<ChunkedBuffer> data;
     private volatile CompletableFuture<ChunkedBuffer> request;
 
     Segment(long start, int length, CompletableFuture<MemoryBudget.Reservation> reservation) {
+      this.length = length;
       this.reservation = reservation;
       data =
           reservation

@@ -322,4 +322,56 @@ class S3BlobStoreTest {
       assertThat(budget.usedBytes()).isZero();
     }
   }
+
+  @Test
+  void readersThatStopAfterAChunk_holdOneSegment_andOneThatReadsOnAsksAhead() throws Exception {
+    MemoryBudget budget = new MemoryBudget(256L << 20, 64L << 20);
+    int segment = 8 << 20;
+    try (BlobStore store =
+        S3BlobStore.create(
+            config("stopped-readers").readSegmentBytes(segment).maxSegmentsInFlight(4).build(),
+            budget)) {
+      byte[] stored = bytes(48 << 20, 13);
+      Upload u =
+          await(
+              store.openUpload(
+                  new UploadSpec(BlobKey.of("shared/large"), "l", stored.length, Optional.empty(), false)));
+      await(u.append(ByteBuffer.wrap(stored)));
+      assertThat(await(u.finish())).isEqualTo(stored.length);
+      List<BlobReader> stopped = new java.util.ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        BlobReader r = await(store.openReader(BlobKey.of("shared/large"), 0, 0));
+        // One message's chunk of the first segment taken, then nothing more.
+        ByteBuffer first = await(r.next());
+        assertThat(first.remaining()).isBetween(1, BlobReader.MAX_CHUNK_BYTES);
+        assertThat(first.get(0)).isEqualTo(stored[0]);
+        stopped.add(r);
+      }
+      // Four segments each would be half the budget; each holds the one it reads.
+      assertThat(budget.usedBytes()).isEqualTo(10L * segment);
+      // ...however long it waits.
+      Thread.sleep(200);
+      assertThat(budget.usedBytes()).isEqualTo(10L * segment);
+
+      try (BlobReader r = await(store.openReader(BlobKey.of("shared/large"), 0, 0))) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        while (out.size() < segment / 2) {
+          ByteBuffer b = await(r.next());
+          byte[] chunk = new byte[b.remaining()];
+          b.get(chunk);
+          out.write(chunk);
+        }
+        // Half its first segment taken: it reads on, so the three segments after it are asked for.
+        assertThat(budget.usedBytes()).isEqualTo(14L * segment);
+        for (ByteBuffer b = await(r.next()); b != null; b = await(r.next())) {
+          byte[] chunk = new byte[b.remaining()];
+          b.get(chunk);
+          out.write(chunk);
+        }
+        assertThat(out.toByteArray()).isEqualTo(stored);
+      }
+      stopped.forEach(BlobReader::close);
+      assertThat(budget.usedBytes()).isZero();
+    }
+  }
 }
