@@ -345,13 +345,13 @@ class AdversarialLoadOverS3Test {
     List<CompletableFuture<WriteResponse>> answers = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       CompletableFuture<WriteResponse> answer = new CompletableFuture<>();
-      ByteStreamGrpc.newStub(c).write(unary(answer));
+      ByteStreamGrpc.newStub(c).write(Answers.into(answer));
       answers.add(answer);
     }
     int idle = 0;
     String noRoom =
-        "the server had no room for this Write's first message for 8 s; other streams' first"
-            + " messages hold it, retry later";
+        "the server had no room for this Write's first message for 8 s; other Writes of this"
+            + " connection hold it and send nothing, retry later";
     for (CompletableFuture<WriteResponse> a : answers) {
       Status s = failure(a);
       if (s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
@@ -424,7 +424,7 @@ class AdversarialLoadOverS3Test {
     for (int i = 0; i < 20; i++) {
       long size = (6L << 40) + i;
       CompletableFuture<WriteResponse> answer = new CompletableFuture<>();
-      StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(c).write(unary(answer));
+      StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(c).write(Answers.into(answer));
       requests.onNext(
           WriteRequest.newBuilder()
               .setResourceName(
@@ -600,22 +600,5 @@ class AdversarialLoadOverS3Test {
 
   private static long millisSince(long startNanos) {
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-  }
-
-  private static <T> StreamObserver<T> unary(CompletableFuture<T> result) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(T value) {
-        result.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        result.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    };
   }
 }

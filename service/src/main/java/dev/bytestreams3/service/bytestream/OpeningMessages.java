@@ -45,6 +45,12 @@ public final class OpeningMessages {
   /** The connections with a call waiting, the one whose turn is next first. */
   private final ArrayDeque<Object> rotation = new ArrayDeque<>();
 
+  /**
+   * Room granted whose first message has not arrived, by connection; a connection is here only
+   * while it has some.
+   */
+  private final Map<Object, List<Share>> unanswered = new IdentityHashMap<>();
+
   private int waitingCalls;
   private long waitsTotal;
   private long waitNanosTotal;
@@ -105,6 +111,25 @@ public final class OpeningMessages {
     return budget.usedBytes();
   }
 
+  /**
+   * Whether {@code connection} holds room for a call that was granted it at least {@code
+   * minNanos} ago and has sent no first message since: its calls still waiting are kept waiting by
+   * its own silent ones, not by a server busy with streams that make progress.
+   */
+  public synchronized boolean holdsRoomForSilentCalls(Object connection, long minNanos) {
+    List<Share> shares = unanswered.get(connection);
+    if (shares == null) {
+      return false;
+    }
+    long now = System.nanoTime();
+    for (Share s : shares) {
+      if (now - s.grantedAtNanos >= minNanos) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Calls waiting for room for their first message now. */
   public synchronized int waiting() {
     return waitingCalls;
@@ -144,7 +169,17 @@ public final class OpeningMessages {
   /** Counts {@code r} as held by {@code connection}; holds the lock. */
   private Share hold(Object connection, MemoryBudget.Reservation r) {
     held.computeIfAbsent(connection, c -> new long[1])[0] += r.bytes();
-    return new Share(connection, r);
+    Share s = new Share(connection, r);
+    unanswered.computeIfAbsent(connection, c -> new ArrayList<>()).add(s);
+    return s;
+  }
+
+  /** {@code s}'s first message arrived, or it was given back. */
+  private synchronized void answered(Share s) {
+    List<Share> shares = unanswered.get(s.connection);
+    if (shares != null && shares.remove(s) && shares.isEmpty()) {
+      unanswered.remove(s.connection);
+    }
   }
 
   private synchronized void returned(Object connection, long bytes) {
@@ -205,6 +240,7 @@ public final class OpeningMessages {
   final class Share implements AutoCloseable {
     private final Object connection;
     private final MemoryBudget.Reservation reservation;
+    private final long grantedAtNanos = System.nanoTime();
     private boolean closed;
 
     private Share(Object connection, MemoryBudget.Reservation reservation) {
@@ -214,6 +250,7 @@ public final class OpeningMessages {
 
     /** Keeps only {@code keep} bytes: the size of the message that arrived. */
     void shrinkTo(long keep) {
+      answered(this);
       long returnedBytes;
       synchronized (this) {
         if (closed) {
@@ -234,6 +271,7 @@ public final class OpeningMessages {
     }
 
     private void returnAll() {
+      answered(this);
       long bytes;
       synchronized (this) {
         if (closed) {

@@ -170,8 +170,11 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   }
 
   /**
-   * Ends the call when its turn for room for its first message has not come in time: its client
-   * is told the server is short of room, which it may retry, and its place in the queue goes.
+   * Ends the call when its turn for room for its first message has not come in time while its own
+   * connection holds room for calls that send nothing: its client is told the server is short of
+   * room, which it may retry, and its place in the queue goes. A call whose connection's calls
+   * have all sent their first messages (they wait for the store, which is busy) waits on: the
+   * queue is work in progress, not silence.
    */
   private void checkRoom() {
     synchronized (this) {
@@ -179,13 +182,23 @@ final class WriteCall implements StreamObserver<WriteRequest> {
         return;
       }
     }
+    // A call granted room a moment ago may not have sent its message yet; one silent for half
+    // the first-message timeout has kept the others waiting.
+    if (!opening.holdsRoomForSilentCalls(connection, idle.firstMessage().toNanos() / 2)) {
+      synchronized (this) {
+        if (!done && pendingShare != null) {
+          idleCheck = idle.after(idle.firstMessage().toNanos() / 2, this::checkRoom);
+        }
+      }
+      return;
+    }
     idle.countTurnedAway();
     fail(
         Status.RESOURCE_EXHAUSTED
             .withDescription(
                 "the server had no room for this Write's first message for "
                     + IdleLimits.words(idle.roomWait())
-                    + "; other streams' first messages hold it, retry later")
+                    + "; other Writes of this connection hold it and send nothing, retry later")
             .asRuntimeException());
   }
 

@@ -20,7 +20,8 @@ public final class IdleStreamMetrics {
             "bytestream.opening.turned.away", idle, IdleLimits::turnedAwayTotal)
         .description(
             "Writes ended with RESOURCE_EXHAUSTED because no room for their first message came"
-                + " within twice the first-message timeout")
+                + " within twice the first-message timeout while other Writes of their connection"
+                + " held room and sent nothing")
         .register(registry);
   }
 }

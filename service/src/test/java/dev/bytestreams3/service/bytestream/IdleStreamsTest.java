@@ -126,7 +126,7 @@ class IdleStreamsTest {
         assertThat(status.getDescription())
             .isEqualTo(
                 "the server had no room for this Write's first message for 600 ms; other"
-                    + " streams' first messages hold it, retry later");
+                    + " Writes of this connection hold it and send nothing, retry later");
       }
     }
     // The first two were asked and ended; each that is ended lets the next in line be asked.
@@ -134,6 +134,76 @@ class IdleStreamsTest {
     waitUntil(() -> opening.usedBytes() == 0 && budget.usedBytes() == 0 && opening.waiting() == 0);
     assertThat(idle.endedTotal()).isEqualTo(idleEnded);
     assertThat(idle.turnedAwayTotal()).isEqualTo(40 - idleEnded);
+  }
+
+  @Test
+  void writesWaitingForTheStore_keepTheirConnectionsQueueWaiting_withoutTurningItAway()
+      throws Exception {
+    // The same service over a store that opens no upload until it is let go: every Write that
+    // sent its first message holds it meanwhile, as uploads do while S3 or the budget is busy.
+    CompletableFuture<Void> letGo = new CompletableFuture<>();
+    ByteStreamService busy =
+        new ByteStreamService(
+            new BusyStore(store, letGo),
+            new ResourceNameParser(CacheServer.digestFunctions(), new Instances(Optional.empty())),
+            new KeyLayout(), true, new CasLimits(4 << 20, 0), opening, idle);
+    String name = InProcessServerBuilder.generateName();
+    Server busyServer = InProcessServerBuilder.forName(name).addService(busy).build().start();
+    ManagedChannel busyChannel = InProcessChannelBuilder.forName(name).build();
+    try {
+      List<byte[]> blobs = new ArrayList<>();
+      List<CompletableFuture<WriteResponse>> answers = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        byte[] data = randomBytes(60 * 1024, 10 + i);
+        CompletableFuture<WriteResponse> answer = new CompletableFuture<>();
+        StreamObserver<WriteRequest> requests =
+            ByteStreamGrpc.newStub(busyChannel).write(observer(answer));
+        requests.onNext(
+            WriteRequest.newBuilder()
+                .setResourceName(upload(data))
+                .setData(com.google.protobuf.ByteString.copyFrom(data))
+                .setFinishWrite(true)
+                .build());
+        requests.onCompleted();
+        blobs.add(data);
+        answers.add(answer);
+      }
+      // Two first messages of 60 KiB fill this connection's half of the room; four Writes queue.
+      waitUntil(() -> opening.waiting() == 4);
+      // Far past twice the first-message timeout: still waiting, none turned away.
+      Thread.sleep(IDLE.multipliedBy(5).toMillis());
+      assertThat(answers).noneMatch(CompletableFuture::isDone);
+      assertThat(opening.waiting()).isEqualTo(4);
+      assertThat(idle.turnedAwayTotal()).isZero();
+
+      letGo.complete(null);
+      for (int i = 0; i < answers.size(); i++) {
+        assertThat(answers.get(i).get(10, TimeUnit.SECONDS).getCommittedSize())
+            .isEqualTo(blobs.get(i).length);
+      }
+      assertThat(idle.turnedAwayTotal()).isZero();
+      assertThat(idle.endedTotal()).isZero();
+      waitUntil(() -> opening.usedBytes() == 0 && budget.usedBytes() == 0);
+    } finally {
+      busyChannel.shutdownNow();
+      busyServer.shutdownNow();
+    }
+  }
+
+  /** A real store that opens uploads only once {@code letGo} completes. */
+  private static final class BusyStore extends dev.bytestreams3.storage.ForwardingStore {
+    private final CompletableFuture<Void> letGo;
+
+    BusyStore(dev.bytestreams3.storage.BlobStore inner, CompletableFuture<Void> letGo) {
+      super(inner);
+      this.letGo = letGo;
+    }
+
+    @Override
+    public CompletableFuture<dev.bytestreams3.storage.Upload> openUpload(
+        dev.bytestreams3.storage.UploadSpec spec) {
+      return letGo.thenCompose(v -> super.openUpload(spec));
+    }
   }
 
   @Test
