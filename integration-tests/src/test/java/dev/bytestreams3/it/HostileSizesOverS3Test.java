@@ -17,7 +17,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -149,7 +148,7 @@ class HostileSizesOverS3Test {
     List<CompletableFuture<BatchReadBlobsResponse>> calls = new ArrayList<>();
     for (int c = 0; c < 16; c++) {
       CompletableFuture<BatchReadBlobsResponse> f = new CompletableFuture<>();
-      async.batchReadBlobs(read.build(), unary(f));
+      async.batchReadBlobs(read.build(), Answers.into(f));
       calls.add(f);
     }
     for (CompletableFuture<BatchReadBlobsResponse> f : calls) {
@@ -190,22 +189,5 @@ class HostileSizesOverS3Test {
     assertThat(server.isAlive()).isTrue();
     honestRoundTrip(3);
     assertThat(server.log()).noneMatch(l -> l.contains("OutOfMemoryError"));
-  }
-
-  private static <T> StreamObserver<T> unary(CompletableFuture<T> result) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(T value) {
-        result.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        result.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    };
   }
 }

@@ -311,11 +311,7 @@ class S3BlobStoreTest {
       assertThat(await(u.finish())).isEqualTo(honest.length);
       try (BlobReader r = await(store.openReader(BlobKey.of("honest/blob"), 0, 0))) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        for (ByteBuffer b = await(r.next()); b != null; b = await(r.next())) {
-          byte[] chunk = new byte[b.remaining()];
-          b.get(chunk);
-          out.write(chunk);
-        }
+        take(r, out, Long.MAX_VALUE);
         assertThat(out.toByteArray()).isEqualTo(honest);
       }
       slow.forEach(BlobReader::close);
@@ -355,23 +351,28 @@ class S3BlobStoreTest {
 
       try (BlobReader r = await(store.openReader(BlobKey.of("shared/large"), 0, 0))) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        while (out.size() < segment / 2) {
-          ByteBuffer b = await(r.next());
-          byte[] chunk = new byte[b.remaining()];
-          b.get(chunk);
-          out.write(chunk);
-        }
+        take(r, out, segment / 2);
         // Half its first segment taken: it reads on, so the three segments after it are asked for.
         assertThat(budget.usedBytes()).isEqualTo(14L * segment);
-        for (ByteBuffer b = await(r.next()); b != null; b = await(r.next())) {
-          byte[] chunk = new byte[b.remaining()];
-          b.get(chunk);
-          out.write(chunk);
-        }
+        take(r, out, Long.MAX_VALUE);
         assertThat(out.toByteArray()).isEqualTo(stored);
       }
       stopped.forEach(BlobReader::close);
       assertThat(budget.usedBytes()).isZero();
+    }
+  }
+
+  /** Takes chunks from {@code r} into {@code out} until it holds {@code atLeast} bytes or the end. */
+  private static void take(BlobReader r, java.io.ByteArrayOutputStream out, long atLeast)
+      throws Exception {
+    while (out.size() < atLeast) {
+      ByteBuffer b = await(r.next());
+      if (b == null) {
+        return;
+      }
+      byte[] chunk = new byte[b.remaining()];
+      b.get(chunk);
+      out.write(chunk);
     }
   }
 }
