@@ -49,6 +49,7 @@ final class DistantS3Scenarios {
   private static final int TIER_READ_ROUNDS = 2;
   /** How long to wait after an operation for requests the server sends behind its answer. */
   private static final long SETTLE_MILLIS = 500;
+  private static final long MAX_SETTLE_MILLIS = 30_000;
   private static final double REBUILD_TARGET = 1.2;
   private static final double TIER_READ_TARGET = 0.9;
   private static final double LARGE_REQUESTS_TARGET = 1.25;
@@ -158,17 +159,32 @@ final class DistantS3Scenarios {
     double[] best = new double[servers.size()];
     long[] casGets = new long[servers.size()];
     long[] requests = new long[servers.size()];
+    List<Map<Kind, Long>> kinds = new ArrayList<>();
     for (int s = 0; s < servers.size(); s++) {
+      kinds.add(new EnumMap<>(Kind.class));
       build.replay(servers.get(s).channel());
+      settle(proxy);
       best[s] = Double.MAX_VALUE;
     }
     for (int round = 0; round < REBUILD_ROUNDS; round++) {
       for (int s = 0; s < servers.size(); s++) {
         long gets = casGets(proxy);
         long all = proxy.totalRequests();
+        Map<Kind, Long> before = new EnumMap<>(Kind.class);
+        for (Kind k : Kind.values()) {
+          before.put(k, proxy.requests(k));
+        }
         best[s] = Math.min(best[s], build.replay(servers.get(s).channel()));
+        // What a server sends beside its answers (touches) is its own, not the next one's.
+        settle(proxy);
         casGets[s] += casGets(proxy) - gets;
         requests[s] += proxy.totalRequests() - all;
+        for (Kind k : Kind.values()) {
+          long n = proxy.requests(k) - before.get(k);
+          if (n > 0) {
+            kinds.get(s).merge(k, n, Long::sum);
+          }
+        }
       }
     }
     String what =
@@ -193,7 +209,8 @@ final class DistantS3Scenarios {
             best[0],
             "baseline: the same replay on the local store; " + replay + "; "
                 + perReplay(requests[1]) + " S3 requests, " + perReplay(casGets[1])
-                + " of them GETs of CAS blobs, a replay"));
+                + " of them GETs of CAS blobs, a replay (in " + REBUILD_ROUNDS + " replays: "
+                + new Count(kinds.get(1)).kinds() + ")"));
     if (onTier != null) {
       rebuildSeconds.put(distance() + ", tier warm", best[2]);
       double ratio = best[2] / best[0];
@@ -207,9 +224,27 @@ final class DistantS3Scenarios {
               ratio <= REBUILD_TARGET && casGets[2] == 0,
               "baseline: the same replay on the local store; " + replay + "; " + casGets[2]
                   + " GETs of CAS blobs in " + REBUILD_ROUNDS + " replays, "
-                  + perReplay(requests[2]) + " S3 requests a replay; action results served from"
+                  + perReplay(requests[2]) + " S3 requests a replay (in " + REBUILD_ROUNDS
+                  + " replays: " + new Count(kinds.get(2)).kinds() + "); action results served from"
                   + " the tier for up to " + ACTION_RESULT_MAX_AGE_SECONDS + " s"
                   + " (--cache-action-results-max-age-seconds)"));
+    }
+  }
+
+  /**
+   * Waits until no S3 request has reached the proxy for {@link #SETTLE_MILLIS}, or {@link
+   * #MAX_SETTLE_MILLIS} have passed.
+   */
+  private static void settle(FaultProxy proxy) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_SETTLE_MILLIS);
+    long seen = proxy.totalRequests();
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(SETTLE_MILLIS);
+      long now = proxy.totalRequests();
+      if (now == seen) {
+        return;
+      }
+      seen = now;
     }
   }
 

@@ -44,6 +44,9 @@ class DistantS3ScenariosTest {
     assertThat(rows.get(0).note())
         .containsPattern("; [0-9]+ S3 requests, [1-9][0-9]* of them GETs of CAS blobs, a replay");
     assertThat(rows.get(1).note()).contains("; 0 GETs of CAS blobs in 3 replays");
+    // Each replay's requests are named by kind: reads without the tier are ranged GETs.
+    assertThat(rows.get(0).note()).containsPattern("a replay \\(in 3 replays: [^)]*[1-9][0-9]* GET_RANGE");
+    assertThat(rows.get(1).note()).containsPattern("S3 requests a replay \\(in 3 replays: [^)]+\\)");
     assertThat(rows.get(6).note()).contains("; 0 GETs of CAS blobs in the second reads");
     // The SDK's requests are what its calls make: a multipart upload of two parts, ranged GETs.
     assertThat(rows.get(2).note())
