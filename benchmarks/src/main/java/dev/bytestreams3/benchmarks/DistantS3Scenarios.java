@@ -170,21 +170,14 @@ final class DistantS3Scenarios {
       for (int s = 0; s < servers.size(); s++) {
         long gets = casGets(proxy);
         long all = proxy.totalRequests();
-        Map<Kind, Long> before = new EnumMap<>(Kind.class);
-        for (Kind k : Kind.values()) {
-          before.put(k, proxy.requests(k));
-        }
+        Map<Kind, Long> before = requestsByKind(proxy);
         best[s] = Math.min(best[s], build.replay(servers.get(s).channel()));
         // What a server sends beside its answers (touches) is its own, not the next one's.
         settle(proxy);
         casGets[s] += casGets(proxy) - gets;
         requests[s] += proxy.totalRequests() - all;
-        for (Kind k : Kind.values()) {
-          long n = proxy.requests(k) - before.get(k);
-          if (n > 0) {
-            kinds.get(s).merge(k, n, Long::sum);
-          }
-        }
+        Map<Kind, Long> theirs = kinds.get(s);
+        madeSince(proxy, before).byKind().forEach((k, n) -> theirs.merge(k, n, Long::sum));
       }
     }
     String what =
@@ -344,12 +337,23 @@ final class DistantS3Scenarios {
   /** Runs {@code op} and counts the S3 requests it made, by kind. */
   private static Count count(FaultProxy proxy, Callable<CompletableFuture<?>> op)
       throws Exception {
-    Map<Kind, Long> before = new EnumMap<>(Kind.class);
-    for (Kind k : Kind.values()) {
-      before.put(k, proxy.requests(k));
-    }
+    Map<Kind, Long> before = requestsByKind(proxy);
     op.call().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     Thread.sleep(SETTLE_MILLIS);
+    return madeSince(proxy, before);
+  }
+
+  /** The requests the proxy has seen so far, by kind. */
+  private static Map<Kind, Long> requestsByKind(FaultProxy proxy) {
+    Map<Kind, Long> seen = new EnumMap<>(Kind.class);
+    for (Kind k : Kind.values()) {
+      seen.put(k, proxy.requests(k));
+    }
+    return seen;
+  }
+
+  /** The requests of each kind the proxy has seen since {@code before}, kinds with none left out. */
+  private static Count madeSince(FaultProxy proxy, Map<Kind, Long> before) {
     Map<Kind, Long> made = new EnumMap<>(Kind.class);
     for (Kind k : Kind.values()) {
       long n = proxy.requests(k) - before.get(k);
