@@ -26,6 +26,10 @@ public final class TierMetrics {
         "Bytes copied into the local tier", "bytes");
     counter(registry, "bytestream.tier.dropped", tier, TierCounters::dropped,
         "Local tier files dropped because their bytes did not match their digest", null);
+    counter(registry, "bytestream.tier.rejected", tier, TierCounters::rejected,
+        "Blobs read from the store behind the local tier and not kept because their bytes did not"
+            + " match their digest",
+        null);
     LifecycleCounters disk = tier.disk();
     Gauge.builder("bytestream.tier.stored.objects", disk, LifecycleCounters::storedObjects)
         .description("Blobs the local tier holds")

@@ -31,6 +31,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -149,11 +150,17 @@ class TieredStoreOverS3Test {
    * fill has seen the end of the blob and published it.
    */
   private static void awaitFills(TieredStore tier, long n) throws InterruptedException {
+    awaitCount(() -> tier.counters().fills(), n, "fills");
+  }
+
+  /** Waits until {@code count} reaches {@code n}, for at most 30 s, and checks it is {@code n}. */
+  private static void awaitCount(LongSupplier count, long n, String what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (tier.counters().fills() < n && System.nanoTime() < deadline) {
+    while (count.getAsLong() < n && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-    assertThat(tier.counters().fills()).isEqualTo(n);
+    assertThat(count.getAsLong()).as(what).isEqualTo(n);
   }
 
   private static byte[] read(BlobStore store, BlobKey key) throws Exception {
@@ -296,6 +303,25 @@ class TieredStoreOverS3Test {
     int refill = gets.get();
     assertThat(read(tier, casKey(content))).isEqualTo(content);
     assertThat(gets.get()).isEqualTo(refill);
+  }
+
+  @Test
+  void blobInS3ThatIsNotWhatItsKeyNames_isReadAsS3HoldsIt_butNeverKept() throws Exception {
+    byte[] content = bytes(3 * SEGMENT + 11, 13);
+    byte[] other = bytes(content.length, 14);
+    // Bytes put under the key of other bytes, past the server's checks.
+    await(s3Store().put(casKey(content), ByteBuffer.wrap(other)));
+    TieredStore tier = tiered(s3Store(), 64L << 20);
+
+    assertThat(read(tier, casKey(content))).isEqualTo(other);
+    awaitCount(() -> tier.counters().rejected(), 1, "rejected copies");
+    assertThat(tier.counters().fills()).isZero();
+    assertThat(tierDir.resolve("blobs").resolve(casKey(content).value())).doesNotExist();
+    assertThat(tierDir.resolve("tmp")).isEmptyDirectory();
+    gets.set(0);
+    assertThat(read(tier, casKey(content))).isEqualTo(other);
+    assertThat(gets.get()).as("GETs of the second read").isPositive();
+    assertThat(tier.counters().hits()).isZero();
   }
 
   @Test

@@ -22,11 +22,19 @@ import java.util.concurrent.Executor;
 /**
  * One blob being copied from the slow store into a temporary tier file, one chunk at a time, as
  * fast as the slow store delivers it. Its readers take bytes from the file as they are written
- * and wait for more, so every reader of the blob shares one download. The bytes are hashed as
- * they are written; once complete and matching the key's digest, the file is published in the
- * tier. When the last reader leaves before the end, the download stops and the file is deleted.
+ * and wait for more, so every reader of the blob shares one download. Once the download is
+ * complete, the file is hashed from the tier's disk, off the readers' path, in steps of {@link
+ * #CHECK_STEP_BYTES}; it is published in the tier only when it matches the key's digest. Readers
+ * that arrive while it is checked read the complete file. When the last reader leaves before the
+ * end of the download, the download stops and the file is deleted.
  */
 final class Fill implements TierSource {
+
+  /** How much of the file one task on the I/O threads hashes before it lets others run. */
+  static final int CHECK_STEP_BYTES = 8 << 20;
+
+  /** The buffer the file is hashed through: small enough never to be a humongous object. */
+  private static final int CHECK_READ_BYTES = 256 * 1024;
 
   private final BlobKey key;
   private final ContentCheck check;
@@ -36,11 +44,13 @@ final class Fill implements TierSource {
   private final TierFiles files;
   private final Executor io;
   private final Runnable ended;
-  private final ContentHasher hasher;
 
   // Guarded by this.
   private long written;
+  /** The download has ended: readers read no further than {@link #written}. */
   private boolean done;
+  /** The file has been published or discarded; the fill is over. */
+  private boolean settled;
   private RuntimeException failure;
   private int readers;
   private boolean channelClosed;
@@ -57,7 +67,6 @@ final class Fill implements TierSource {
     this.files = files;
     this.io = io;
     this.ended = ended;
-    this.hasher = check.function().newHasher();
   }
 
   /**
@@ -128,7 +137,10 @@ final class Fill implements TierSource {
       if (abandon) {
         failure = new StorageException(Reason.CANCELLED, "fill of " + key + " abandoned");
       }
-      closeChannel();
+      if (abandon || settled || failure != null) {
+        closeChannel();
+      }
+      // Otherwise the file is still to be checked, and readers arriving meanwhile may read it.
     }
     if (abandon) {
       from.close();
@@ -162,7 +174,6 @@ final class Fill implements TierSource {
         at = written;
       }
       int n = chunk.remaining();
-      hasher.update(chunk);
       ByteBuffer b = chunk.duplicate();
       while (b.hasRemaining()) {
         channel.write(b, at + b.position() - chunk.position());
@@ -179,30 +190,84 @@ final class Fill implements TierSource {
     }
   }
 
-  /** Publishes the file when it is the blob the key names, and wakes every reader. */
-  private void complete() throws IOException {
-    long size;
-    synchronized (this) {
-      size = written;
-    }
-    boolean good =
-        size == from.blobSize() && MessageDigest.isEqual(hasher.digest(), check.expectedDigest());
+  /** Ends the download: wakes every reader, then checks the file unless it fell short. */
+  private void complete() {
     from.close();
-    if (good) {
-      files.publish(temp, key, true);
-    } else {
-      // The slow store's bytes are what its readers got; the tier keeps none of them.
-      deleteTemp();
-    }
+    long size;
     List<CompletableFuture<Long>> wake;
     synchronized (this) {
+      size = written;
       done = true;
       wake = due(true);
+    }
+    wake.forEach(f -> f.complete(size));
+    if (size != from.blobSize()) {
+      // The slow store's bytes are what its readers got; the tier keeps none of them.
+      deleteTemp();
+      settle(false);
+      return;
+    }
+    check(check.function().newHasher(), 0);
+  }
+
+  /**
+   * Hashes the file from {@code position} for one step, then goes on in a new task, so that one
+   * long check does not hold an I/O thread while readers wait for it; publishes or discards the
+   * file at its end.
+   */
+  private void check(ContentHasher hasher, long position) {
+    try {
+      long size = from.blobSize();
+      long stop = Math.min(size, position + CHECK_STEP_BYTES);
+      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHECK_READ_BYTES, size));
+      long at = position;
+      while (at < stop) {
+        buf.clear();
+        buf.limit((int) Math.min(buf.capacity(), stop - at));
+        int n = channel.read(buf, at);
+        if (n < 0) {
+          throw new IOException("tier file ended at " + at + " of " + size + " bytes");
+        }
+        at += n;
+        hasher.update(buf.flip());
+      }
+      if (at < size) {
+        long next = at;
+        io.execute(() -> check(hasher, next));
+        return;
+      }
+      boolean good = MessageDigest.isEqual(hasher.digest(), check.expectedDigest());
+      if (!good) {
+        // What its readers got is what the slow store holds; the tier keeps none of it.
+        files.reject(temp);
+      }
+      settle(good);
+    } catch (IOException | RuntimeException e) {
+      fail(new DiskFault("tier check of " + key + ": " + e, e));
+    }
+  }
+
+  /** Publishes the file when it is the blob the key names (else it is gone); ends the fill. */
+  private void settle(boolean good) {
+    synchronized (this) {
+      if (failure != null) {
+        return;
+      }
+    }
+    if (good) {
+      try {
+        files.publish(temp, key, true);
+      } catch (IOException | RuntimeException e) {
+        fail(new DiskFault("tier fill of " + key + ": " + e, e));
+        return;
+      }
+    }
+    synchronized (this) {
+      settled = true;
       if (readers == 0) {
         closeChannel();
       }
     }
-    wake.forEach(f -> f.complete(size));
     ended.run();
   }
 
@@ -214,6 +279,9 @@ final class Fill implements TierSource {
       }
       failure = e;
       wake = due(true);
+      if (readers == 0) {
+        closeChannel();
+      }
     }
     wake.forEach(f -> f.completeExceptionally(e));
     from.close();

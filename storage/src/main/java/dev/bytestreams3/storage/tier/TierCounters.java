@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the local tier did: reads served from disk (hits) and from the slow store (misses), blobs
- * filled and the bytes they brought, files dropped because they failed verification, and through
+ * filled and the bytes they brought, files dropped because they failed verification, copies of the
+ * slow store's bytes rejected because they did not match their key, and through
  * {@link #disk()} what the tier holds and evicted. Thread-safe; read by metrics on every scrape.
  */
 public final class TierCounters {
@@ -16,6 +17,7 @@ public final class TierCounters {
   private final AtomicLong fills = new AtomicLong();
   private final AtomicLong fillBytes = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong rejected = new AtomicLong();
   private final LifecycleCounters disk = new LifecycleCounters();
 
   void hit(long bytes) {
@@ -34,6 +36,10 @@ public final class TierCounters {
 
   void droppedOne() {
     dropped.incrementAndGet();
+  }
+
+  void rejectedOne() {
+    rejected.incrementAndGet();
   }
 
   /** Reads (and whole-blob gets) of CAS blobs served from the tier's files. */
@@ -64,6 +70,14 @@ public final class TierCounters {
   /** Files dropped because their bytes did not match their key's digest. */
   public long dropped() {
     return dropped.get();
+  }
+
+  /**
+   * Copies of blobs read from the slow store that the tier did not keep because their bytes did
+   * not match their key's digest: the slow store holds a blob that is not the one its key names.
+   */
+  public long rejected() {
+    return rejected.get();
   }
 
   /** Blobs and bytes the tier holds now, and what it evicted to stay under its limit. */

@@ -192,6 +192,15 @@ final class TierFiles {
     index.evict();
   }
 
+  /**
+   * Deletes {@code temp}, a complete copy of a blob read from the slow store whose bytes did not
+   * match its key's digest, and counts it as rejected.
+   */
+  void reject(Path temp) throws IOException {
+    counters.rejectedOne();
+    Files.deleteIfExists(temp);
+  }
+
   /** Deletes the tier's copy of {@code key}. */
   void drop(BlobKey key) throws IOException {
     verified.remove(key);
