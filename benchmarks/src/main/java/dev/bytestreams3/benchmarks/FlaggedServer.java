@@ -5,6 +5,7 @@ import dev.bytestreams3.service.ServerOptions;
 import dev.bytestreams3.service.config.ConfigLoader;
 import dev.bytestreams3.service.config.ServerConfig;
 import dev.bytestreams3.service.config.StoreFactory;
+import dev.bytestreams3.storage.tier.TieredStore;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.time.Duration;
@@ -47,6 +48,11 @@ final class FlaggedServer implements AutoCloseable {
 
   ManagedChannel channel() {
     return channel;
+  }
+
+  /** Blobs the server's local tier has kept so far; zero for a server without the tier. */
+  long tierFills() {
+    return stores.open() instanceof TieredStore tier ? tier.counters().fills() : 0;
   }
 
   @Override

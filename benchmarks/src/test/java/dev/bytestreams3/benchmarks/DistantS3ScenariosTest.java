@@ -48,6 +48,9 @@ class DistantS3ScenariosTest {
     assertThat(rows.get(0).note()).containsPattern("a replay \\(in 3 replays: [^)]*[1-9][0-9]* GET_RANGE");
     assertThat(rows.get(1).note()).containsPattern("S3 requests a replay \\(in 3 replays: [^)]+\\)");
     assertThat(rows.get(6).note()).contains("; 0 GETs of CAS blobs in the second reads");
+    // The second reads start once the tier has checked and kept each blob, and say how long it took.
+    assertThat(rows.get(6).note())
+        .containsPattern("each once the tier had checked and kept its blob \\(at most [0-9]+\\.[0-9]{2} s after");
     // The SDK's requests are what its calls make: a multipart upload of two parts, ranged GETs.
     assertThat(rows.get(2).note())
         .endsWith("; baseline: 2 UPLOAD_PART, 1 CREATE_MULTIPART, 1 COMPLETE_MULTIPART");
