@@ -47,7 +47,23 @@ class StoreGraphTest {
     try (StoreFactory stores = new StoreFactory(config)) {
       assertThatThrownBy(stores::open)
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageStartingWith("--cache-dir: cannot use " + tierDir + " as the local tier folder: ");
+          .hasMessage(
+              "--cache-dir: cannot use " + tierDir + " as the local tier folder: " + tierDir
+                  + ": Not a directory");
+    }
+  }
+
+  @Test
+  void dataFolderThatCannotBeMade_isABadSettingNamingTheFolder() throws Exception {
+    Path notAFolder = java.nio.file.Files.writeString(dir.resolve("plain-file"), "x");
+    Path dataDir = notAFolder.resolve("data");
+    ServerConfig config = ConfigLoader.load(new String[] {"--data-dir=" + dataDir}, Map.of());
+    try (StoreFactory stores = new StoreFactory(config)) {
+      assertThatThrownBy(stores::open)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "--data-dir: cannot use " + dataDir + " as the store's folder: " + dataDir
+                  + ": Not a directory");
     }
   }
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.MemoryBudget;
+import dev.bytestreams3.storage.StorageException;
 import dev.bytestreams3.storage.local.LocalBlobStore;
 import dev.bytestreams3.storage.local.LocalLimits;
 import dev.bytestreams3.storage.tier.CasKeys;
@@ -83,7 +84,8 @@ public final class StoreFactory implements AutoCloseable {
     } catch (UncheckedIOException e) {
       backing.close();
       throw new IllegalArgumentException(
-          "--cache-dir: cannot use " + dir + " as the local tier folder: " + e.getCause(), e);
+          "--cache-dir: cannot use " + dir + " as the local tier folder: " + FileErrorText.of(e),
+          e);
     }
   }
 
@@ -103,7 +105,22 @@ public final class StoreFactory implements AutoCloseable {
   /** Threads of the tier's file I/O and hashing: hashing a large blob runs on one. */
   private static final int TIER_IO_THREADS = 8;
 
+  /**
+   * The local store; a folder that cannot be prepared is a bad setting, reported as an {@link
+   * IllegalArgumentException} naming the folder.
+   */
   private BlobStore openLocal() {
+    try {
+      return newLocal();
+    } catch (StorageException e) {
+      throw new IllegalArgumentException(
+          "--data-dir: cannot use " + config.dataDir() + " as the store's folder: "
+              + FileErrorText.of(e),
+          e);
+    }
+  }
+
+  private BlobStore newLocal() {
     LocalBlobStore local =
         new LocalBlobStore(
             config.dataDir(), 4L * 1024 * 1024, 8, budget,
