@@ -18,11 +18,16 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
 /**
  * A writer that starts an object upload over (discards what another writer committed) never
@@ -66,10 +71,41 @@ class S3UploadLeaseTest {
     reader.close();
   }
 
-  private static S3BlobStore store(String prefix, Duration lease) {
+  private static S3BlobStore store(String prefix, Duration lease, ExecutionInterceptor... seen) {
     return S3BlobStore.create(
-        s3.storeConfig().keyPrefix(prefix).partSizeBytes(PART).uploadLease(lease).build(),
+        s3.storeConfig()
+            .keyPrefix(prefix)
+            .partSizeBytes(PART)
+            .uploadLease(lease)
+            .interceptors(List.of(seen))
+            .build(),
         new MemoryBudget(64L << 20));
+  }
+
+  /**
+   * Counts the writes of one upload record that S3 made on the condition of its ETag: takeovers,
+   * here.
+   */
+  private static final class ConditionalRecordWrites implements ExecutionInterceptor {
+    private final AtomicInteger succeeded = new AtomicInteger();
+    private volatile String recordKey;
+
+    void watch(String recordKey) {
+      this.recordKey = recordKey;
+    }
+
+    @Override
+    public void afterExecution(Context.AfterExecution context, ExecutionAttributes attrs) {
+      if (context.request() instanceof PutObjectRequest put
+          && put.ifMatch() != null
+          && put.key().equals(recordKey)) {
+        succeeded.incrementAndGet();
+      }
+    }
+
+    int succeeded() {
+      return succeeded.get();
+    }
   }
 
   @Test
@@ -151,9 +187,11 @@ class S3UploadLeaseTest {
   void twoNewcomersAfterTheLease_onlyOneTakesTheUploadOver() throws Exception {
     String prefix = "lease-" + UUID.randomUUID();
     S3BlobStore dying = store(prefix, SHORT_LEASE);
-    try (S3BlobStore first = store(prefix, SHORT_LEASE);
-        S3BlobStore second = store(prefix, SHORT_LEASE)) {
+    ConditionalRecordWrites takeovers = new ConditionalRecordWrites();
+    try (S3BlobStore first = store(prefix, SHORT_LEASE, takeovers);
+        S3BlobStore second = store(prefix, SHORT_LEASE, takeovers)) {
       UploadSpec spec = object();
+      takeovers.watch(first.keys().record(spec));
       Upload holder = await(dying.openUpload(spec));
       append(holder, bytes(2 * PART, 25), 0, 2 * PART);
       recordWithParts(dying, spec, 2);
@@ -164,18 +202,23 @@ class S3UploadLeaseTest {
       Upload b = await(second.openUpload(spec));
       CompletableFuture<Void> abortA = a.abort();
       CompletableFuture<Void> abortB = b.abort();
-      int won = 0;
+      int finished = 0;
       for (CompletableFuture<Void> f : List.of(abortA, abortB)) {
         try {
           f.get(60, TimeUnit.SECONDS);
-          won++;
+          finished++;
         } catch (Exception e) {
           StorageException lost = StorageException.from(e);
           assertThat(lost.reason()).isEqualTo(Reason.CONFLICT);
           assertThat(lost.getMessage()).contains("another writer holds the upload");
         }
       }
-      assertThat(won).isEqualTo(1);
+      // When both read the record before either replaced it, the one whose write comes second is
+      // refused; when one had already discarded the upload, the other finds nothing held and
+      // finishes too. Either way exactly one of them took the record over.
+      assertThat(takeovers.succeeded()).as("records taken over").isEqualTo(1);
+      assertThat(finished).isPositive();
+      assertThat(readQuietly(first, spec)).as("the record, once discarded").isEmpty();
     }
   }
 
