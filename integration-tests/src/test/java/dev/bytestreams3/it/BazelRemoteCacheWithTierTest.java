@@ -42,12 +42,18 @@ class BazelRemoteCacheWithTierTest extends BazelRemoteCacheTest {
     System.out.println("Bazel with tier: " + hits + " reads served from the tier");
     // 41 outputs and their action results' blobs (stdout is empty): every output is read back.
     assertThat(hits).isGreaterThanOrEqualTo(41);
+    // Every copy the tier made of a real build's blobs matched its digest.
+    assertThat(counter("bytestream_tier_rejected_total")).isZero();
+    assertThat(counter("bytestream_tier_dropped_total")).isZero();
     assertThat(String.join("\n", server.log())).contains("local-tier");
   }
 
   private static double counter(String name) throws Exception {
+    // HTTP/1.1, as Prometheus scrapes.
     HttpResponse<String> r =
-        HttpClient.newHttpClient()
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .build()
             .send(
                 HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics"))
