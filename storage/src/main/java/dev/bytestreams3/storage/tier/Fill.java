@@ -33,9 +33,6 @@ final class Fill implements TierSource {
   /** How much of the file one task on the I/O threads hashes before it lets others run. */
   static final int CHECK_STEP_BYTES = 8 << 20;
 
-  /** The buffer the file is hashed through: small enough never to be a humongous object. */
-  private static final int CHECK_READ_BYTES = 256 * 1024;
-
   private final BlobKey key;
   private final ContentCheck check;
   private final BlobReader from;
@@ -219,17 +216,9 @@ final class Fill implements TierSource {
     try {
       long size = from.blobSize();
       long stop = Math.min(size, position + CHECK_STEP_BYTES);
-      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHECK_READ_BYTES, size));
-      long at = position;
-      while (at < stop) {
-        buf.clear();
-        buf.limit((int) Math.min(buf.capacity(), stop - at));
-        int n = channel.read(buf, at);
-        if (n < 0) {
-          throw new IOException("tier file ended at " + at + " of " + size + " bytes");
-        }
-        at += n;
-        hasher.update(buf.flip());
+      long at = TierFiles.hash(channel, hasher, position, stop);
+      if (at < stop) {
+        throw new IOException("tier file ended at " + at + " of " + size + " bytes");
       }
       if (at < size) {
         long next = at;

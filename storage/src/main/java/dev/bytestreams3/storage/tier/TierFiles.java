@@ -33,7 +33,8 @@ import java.util.stream.Stream;
  */
 final class TierFiles {
 
-  private static final int HASH_CHUNK_BYTES = 1 << 20;
+  /** The buffer files are hashed through: small enough never to be a humongous object. */
+  private static final int HASH_CHUNK_BYTES = 256 * 1024;
 
   private final Path root;
   private final Path blobs;
@@ -157,19 +158,28 @@ final class TierFiles {
   /** Whether the bytes of {@code ch} hash to {@code check}'s digest. */
   private static boolean matches(FileChannel ch, ContentCheck check) throws IOException {
     ContentHasher hasher = check.function().newHasher();
-    ByteBuffer buf = ByteBuffer.allocate(HASH_CHUNK_BYTES);
-    long pos = 0;
-    while (true) {
+    hash(ch, hasher, 0, Long.MAX_VALUE);
+    return MessageDigest.isEqual(hasher.digest(), check.expectedDigest());
+  }
+
+  /**
+   * Adds the bytes of {@code ch} from {@code from} to {@code to}, or to its end if that comes
+   * first, to {@code hasher}; returns the position it stopped at.
+   */
+  static long hash(FileChannel ch, ContentHasher hasher, long from, long to) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(HASH_CHUNK_BYTES, Math.max(0, to - from)));
+    long at = from;
+    while (at < to) {
       buf.clear();
-      int n = ch.read(buf, pos);
+      buf.limit((int) Math.min(buf.capacity(), to - at));
+      int n = ch.read(buf, at);
       if (n < 0) {
         break;
       }
-      pos += n;
-      buf.flip();
-      hasher.update(buf);
+      at += n;
+      hasher.update(buf.flip());
     }
-    return MessageDigest.isEqual(hasher.digest(), check.expectedDigest());
+    return at;
   }
 
   /**
