@@ -44,8 +44,15 @@ final class DistantS3Scenarios {
    */
   private static final int ACTION_RESULT_MAX_AGE_SECONDS = 300;
 
-  /** Measured replays of the warm rebuild on each server, after one that warms it up. */
-  private static final int REBUILD_ROUNDS = 3;
+  /**
+   * Replays of the warm rebuild on the local store and on the tier before the measured ones: the
+   * first fills the tier, the second takes the path of hits the measured ones take.
+   */
+  private static final int REBUILD_WARM_UPS = 2;
+  /** Measured replays on the local store and on the tier, taken in turn; the best counts. */
+  private static final int REBUILD_ROUNDS = 5;
+  /** Measured replays on S3 without the tier, after one that warms it up (each takes minutes). */
+  private static final int DISTANT_REBUILD_ROUNDS = 3;
   private static final int TIER_READ_ROUNDS = 3;
   /** How long the tier may take to check and keep a blob after its cold read. */
   private static final long MAX_KEEP_MILLIS = 60_000;
@@ -136,10 +143,13 @@ final class DistantS3Scenarios {
   }
 
   /**
-   * The same warm rebuild on every server: the cache filled through each (the S3 servers share
-   * the bucket, so the tier's server finds the blobs in S3 and its tier empty), one replay that
-   * warms the path (and the tier), then {@link #REBUILD_ROUNDS} replays taken in turn, the best
-   * counting; the S3 GETs of CAS blobs are counted at the proxy over the measured replays.
+   * The same warm rebuild on every server: the cache filled through the local store and through S3
+   * without the tier (the S3 servers share the bucket, so the tier's server finds the blobs in S3
+   * and its tier empty). The local store and the tier replay in turn, {@link #REBUILD_WARM_UPS}
+   * times to warm up and then {@link #REBUILD_ROUNDS} times measured, within seconds of one
+   * another as a rebuild's lookups are; then S3 without the tier, once to warm up and {@link
+   * #DISTANT_REBUILD_ROUNDS} times measured. The best replay of each counts; the S3 GETs of CAS
+   * blobs are counted at the proxy over the measured replays.
    */
   private void rebuild(
       FaultProxy proxy, FlaggedServer onLocal, FlaggedServer onS3, FlaggedServer onTier)
@@ -154,33 +164,25 @@ final class DistantS3Scenarios {
           Locale.ROOT, "cold build of %d actions stored through %s in %.1f s%n", build.actions(),
           filled == onLocal ? "the local store" : distance(), (System.nanoTime() - start) / 1e9);
     }
-    List<FlaggedServer> servers = new ArrayList<>(List.of(onLocal, onS3));
-    if (onTier != null) {
-      servers.add(onTier);
-    }
-    double[] best = new double[servers.size()];
-    long[] casGets = new long[servers.size()];
-    long[] requests = new long[servers.size()];
-    List<Map<Kind, Long>> kinds = new ArrayList<>();
-    for (int s = 0; s < servers.size(); s++) {
-      kinds.add(new EnumMap<>(Kind.class));
-      build.replay(servers.get(s).channel());
-      settle(proxy);
-      best[s] = Double.MAX_VALUE;
+    Replays local = new Replays(onLocal, REBUILD_ROUNDS);
+    Replays distant = new Replays(onS3, DISTANT_REBUILD_ROUNDS);
+    Replays tiered = onTier != null ? new Replays(onTier, REBUILD_ROUNDS) : null;
+    List<Replays> near = tiered != null ? List.of(local, tiered) : List.of(local);
+    for (int w = 0; w < REBUILD_WARM_UPS; w++) {
+      for (Replays r : near) {
+        build.replay(r.server.channel());
+        settle(proxy);
+      }
     }
     for (int round = 0; round < REBUILD_ROUNDS; round++) {
-      for (int s = 0; s < servers.size(); s++) {
-        long gets = casGets(proxy);
-        long all = proxy.totalRequests();
-        Map<Kind, Long> before = requestsByKind(proxy);
-        best[s] = Math.min(best[s], build.replay(servers.get(s).channel()));
-        // What a server sends beside its answers (touches) is its own, not the next one's.
-        settle(proxy);
-        casGets[s] += casGets(proxy) - gets;
-        requests[s] += proxy.totalRequests() - all;
-        Map<Kind, Long> theirs = kinds.get(s);
-        madeSince(proxy, before).byKind().forEach((k, n) -> theirs.merge(k, n, Long::sum));
+      for (Replays r : near) {
+        r.measure(build, proxy);
       }
+    }
+    build.replay(onS3.channel());
+    settle(proxy);
+    for (int round = 0; round < DISTANT_REBUILD_ROUNDS; round++) {
+      distant.measure(build, proxy);
     }
     String what =
         String.format(
@@ -191,38 +193,74 @@ final class DistantS3Scenarios {
         String.format(
             Locale.ROOT,
             "FindMissingBlobs over the inputs, GetActionResult and the outputs' reads, %d actions"
-                + " at a time, %d outputs of 1-16 KiB, %d of %d MiB; best of %d",
+                + " at a time, %d outputs of 1-16 KiB, %d of %d MiB",
             options.rebuildJobs(), build.outputs() - build.largeOutputs(), build.largeOutputs(),
-            options.rebuildLargeMib(), REBUILD_ROUNDS);
-    rebuildSeconds.put("local store", best[0]);
-    rebuildSeconds.put(distance() + ", no tier", best[1]);
+            options.rebuildLargeMib());
+    rebuildSeconds.put("local store", local.best);
+    rebuildSeconds.put(distance() + ", no tier", distant.best);
     rows.add(
         Row.measured(
             what + ", " + distance() + ", no tier",
             "s",
-            best[1],
-            best[0],
-            "baseline: the same replay on the local store; " + replay + "; "
-                + perReplay(requests[1]) + " S3 requests, " + perReplay(casGets[1])
-                + " of them GETs of CAS blobs, a replay (in " + REBUILD_ROUNDS + " replays: "
-                + new Count(kinds.get(1)).kinds() + ")"));
-    if (onTier != null) {
-      rebuildSeconds.put(distance() + ", tier warm", best[2]);
-      double ratio = best[2] / best[0];
+            distant.best,
+            local.best,
+            "baseline: the same replay on the local store (best of " + REBUILD_ROUNDS + "); "
+                + replay + "; best of " + DISTANT_REBUILD_ROUNDS + "; "
+                + distant.perReplay(distant.requests) + " S3 requests, "
+                + distant.perReplay(distant.casGets) + " of them GETs of CAS blobs, a replay (in "
+                + DISTANT_REBUILD_ROUNDS + " replays: " + new Count(distant.kinds).kinds() + ")"));
+    if (tiered != null) {
+      rebuildSeconds.put(distance() + ", tier warm", tiered.best);
+      double ratio = tiered.best / local.best;
       rows.add(
           new Row(
               what + ", " + distance() + ", tier warm",
               "s",
-              best[2],
-              best[0],
+              tiered.best,
+              local.best,
               "≤ " + REBUILD_TARGET + "×, 0 CAS GETs",
-              ratio <= REBUILD_TARGET && casGets[2] == 0,
-              "baseline: the same replay on the local store; " + replay + "; " + casGets[2]
+              ratio <= REBUILD_TARGET && tiered.casGets == 0,
+              "baseline: the same replay on the local store; " + replay + "; best of "
+                  + REBUILD_ROUNDS + " taken in turn with the baseline's, after "
+                  + REBUILD_WARM_UPS + " that warm both; " + tiered.casGets
                   + " GETs of CAS blobs in " + REBUILD_ROUNDS + " replays, "
-                  + perReplay(requests[2]) + " S3 requests a replay (in " + REBUILD_ROUNDS
-                  + " replays: " + new Count(kinds.get(2)).kinds() + "); action results served from"
-                  + " the tier for up to " + ACTION_RESULT_MAX_AGE_SECONDS + " s"
-                  + " (--cache-action-results-max-age-seconds)"));
+                  + tiered.perReplay(tiered.requests) + " S3 requests a replay (in "
+                  + REBUILD_ROUNDS + " replays: " + new Count(tiered.kinds).kinds()
+                  + "); action results served from the tier for up to "
+                  + ACTION_RESULT_MAX_AGE_SECONDS + " s (--cache-action-results-max-age-seconds)"));
+    }
+  }
+
+  /** The measured replays of the warm rebuild on one server: the best time and what S3 saw. */
+  private static final class Replays {
+
+    private final FlaggedServer server;
+    private final int rounds;
+    private final Map<Kind, Long> kinds = new EnumMap<>(Kind.class);
+    private double best = Double.MAX_VALUE;
+    private long casGets;
+    private long requests;
+
+    private Replays(FlaggedServer server, int rounds) {
+      this.server = server;
+      this.rounds = rounds;
+    }
+
+    /** One measured replay; the S3 requests its server sends behind its answers count as its. */
+    private void measure(WarmRebuild build, FaultProxy proxy) throws Exception {
+      long gets = casGets(proxy);
+      long all = proxy.totalRequests();
+      Map<Kind, Long> before = requestsByKind(proxy);
+      best = Math.min(best, build.replay(server.channel()));
+      settle(proxy);
+      casGets += casGets(proxy) - gets;
+      requests += proxy.totalRequests() - all;
+      madeSince(proxy, before).byKind().forEach((k, n) -> kinds.merge(k, n, Long::sum));
+    }
+
+    /** {@code total} over this server's measured replays, a replay. */
+    private String perReplay(long total) {
+      return String.format(Locale.ROOT, "%.0f", (double) total / rounds);
     }
   }
 
@@ -241,10 +279,6 @@ final class DistantS3Scenarios {
       }
       seen = now;
     }
-  }
-
-  private String perReplay(long total) {
-    return String.format(Locale.ROOT, "%.0f", (double) total / REBUILD_ROUNDS);
   }
 
   private static long casGets(FaultProxy proxy) {

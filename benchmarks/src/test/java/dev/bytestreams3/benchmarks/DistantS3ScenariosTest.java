@@ -43,10 +43,14 @@ class DistantS3ScenariosTest {
     // The replays on S3 without the tier read their outputs from S3; with the tier warm, none.
     assertThat(rows.get(0).note())
         .containsPattern("; [0-9]+ S3 requests, [1-9][0-9]* of them GETs of CAS blobs, a replay");
-    assertThat(rows.get(1).note()).contains("; 0 GETs of CAS blobs in 3 replays");
+    assertThat(rows.get(1).note()).contains("; 0 GETs of CAS blobs in 5 replays");
+    // The tier and its baseline are measured in turn, after replays that warm both.
+    assertThat(rows.get(1).note())
+        .contains("; best of 5 taken in turn with the baseline's, after 2 that warm both; ");
+    assertThat(rows.get(0).note()).contains("(best of 5); ").contains("; best of 3; ");
     // Each replay's requests are named by kind: reads without the tier are ranged GETs.
     assertThat(rows.get(0).note()).containsPattern("a replay \\(in 3 replays: [^)]*[1-9][0-9]* GET_RANGE");
-    assertThat(rows.get(1).note()).containsPattern("S3 requests a replay \\(in 3 replays: [^)]+\\)");
+    assertThat(rows.get(1).note()).containsPattern("S3 requests a replay \\(in 5 replays: [^)]+\\)");
     assertThat(rows.get(6).note()).contains("; 0 GETs of CAS blobs in the second reads");
     // The second reads start once the tier has checked and kept each blob, and say how long it took.
     assertThat(rows.get(6).note())
