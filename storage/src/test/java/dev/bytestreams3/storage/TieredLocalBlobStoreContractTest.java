@@ -32,6 +32,7 @@ class TieredLocalBlobStoreContractTest extends LocalBlobStoreContractTest {
         tiers.resolve(UUID.randomUUID().toString()),
         OptionalLong.of(64L << 20),
         2,
+        budget,
         Clock.systemUTC());
   }
 

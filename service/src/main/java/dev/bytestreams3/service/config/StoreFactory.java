@@ -98,6 +98,7 @@ public final class StoreFactory implements AutoCloseable {
             ? OptionalLong.empty()
             : OptionalLong.of(config.cacheMaxBytes()),
         TIER_IO_THREADS,
+        budget,
         Clock.systemUTC(),
         config.cacheActionResultsMaxAge());
   }

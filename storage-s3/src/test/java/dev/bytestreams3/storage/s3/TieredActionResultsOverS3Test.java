@@ -102,7 +102,7 @@ class TieredActionResultsOverS3Test {
     TieredStore t =
         new TieredStore(
             inner, new CasKeys(List.of(Sha256.FUNCTION)), tierDir, OptionalLong.of(64L << 20), 2,
-            clock, maxAge);
+            budget, clock, maxAge);
     opened.add(t);
     return t;
   }

@@ -35,6 +35,7 @@ class TieredS3MockBlobStoreContractTest extends S3MockBlobStoreContractTest {
         tiers.resolve(UUID.randomUUID().toString()),
         OptionalLong.of(64L << 20),
         2,
+        budget,
         Clock.systemUTC());
   }
 

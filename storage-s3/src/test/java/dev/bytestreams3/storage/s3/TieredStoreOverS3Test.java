@@ -104,7 +104,7 @@ class TieredStoreOverS3Test {
     TieredStore t =
         new TieredStore(
             inner, new CasKeys(List.of(Sha256.FUNCTION)), tierDir, OptionalLong.of(maxBytes), 2,
-            Clock.systemUTC());
+            budget, Clock.systemUTC());
     opened.add(t);
     return t;
   }

@@ -109,6 +109,11 @@ final class Fill implements TierSource {
   }
 
   @Override
+  public synchronized long writtenBytes() {
+    return failure != null ? 0 : written;
+  }
+
+  @Override
   public synchronized CompletableFuture<Long> readable(long position) {
     if (failure != null) {
       return CompletableFuture.failedFuture(failure);

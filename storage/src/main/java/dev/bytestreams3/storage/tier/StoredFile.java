@@ -30,6 +30,11 @@ final class StoredFile implements TierSource {
   }
 
   @Override
+  public long writtenBytes() {
+    return size;
+  }
+
+  @Override
   public CompletableFuture<Long> readable(long position) {
     return CompletableFuture.completedFuture(size);
   }

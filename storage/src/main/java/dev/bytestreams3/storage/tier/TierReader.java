@@ -1,37 +1,50 @@
 package dev.bytestreams3.storage.tier;
 
 import dev.bytestreams3.storage.BlobReader;
+import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.StorageException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.LongFunction;
 
 /**
- * Reads a range of a tier file in chunks, waiting for bytes a fill has not written yet. When the
- * tier's disk fails ({@link DiskFault}), the reader continues from the slow store at the position
- * it reached, so a failing tier costs speed, never a read; a failure of the slow store ends the
- * read as it would without the tier.
+ * Reads a range of a tier file in chunks, waiting for bytes a fill has not written yet. While the
+ * caller takes one chunk, the next {@link #AHEAD_CHUNKS} of the bytes already in the file are
+ * read, as far as the memory budget has room for them while at most half of it is reserved (a
+ * complete file is read ahead like a file of the local store); bytes a fill has not written yet
+ * are read when asked for. When the tier's disk fails ({@link DiskFault}), the reader continues
+ * from the slow store at the position it reached, so a failing tier costs speed, never a read; a
+ * failure of the slow store ends the read as it would without the tier.
  */
 final class TierReader implements BlobReader {
 
+  /** Chunks read ahead of the caller at most. */
+  static final int AHEAD_CHUNKS = 2;
+
   private final TierSource source;
   private final Executor io;
+  private final MemoryBudget budget;
   private final long end;
   /** Opens a reader of the slow store from a position to {@link #end}. */
   private final LongFunction<CompletableFuture<BlobReader>> fallback;
 
   // Guarded by this.
+  /** The first byte no read has been started for. */
   private long position;
+  /** Chunks read ahead, in order, each with where it starts and what it holds of the budget. */
+  private final ArrayDeque<Ahead> ahead = new ArrayDeque<>();
   private BlobReader fallen;
   private boolean closed;
 
   TierReader(
-      TierSource source, Executor io, long start, long end,
+      TierSource source, Executor io, MemoryBudget budget, long start, long end,
       LongFunction<CompletableFuture<BlobReader>> fallback) {
     this.source = source;
     this.io = io;
+    this.budget = budget;
     this.position = start;
     this.end = end;
     this.fallback = fallback;
@@ -50,13 +63,40 @@ final class TierReader implements BlobReader {
     if (fallen != null) {
       return fallen.next();
     }
-    if (position >= end) {
+    long from;
+    CompletableFuture<ByteBuffer> current;
+    Ahead first = ahead.poll();
+    long written = Math.min(end, source.writtenBytes());
+    if (first != null) {
+      from = first.from();
+      current = first.chunk();
+      // Handed over: from here the chunk is the caller's, as a chunk read when asked for is.
+      first.held().close();
+    } else if (position >= end) {
       return CompletableFuture.completedFuture(null);
+    } else if (position < written) {
+      from = position;
+      int n = (int) Math.min(MAX_CHUNK_BYTES, written - from);
+      position += n;
+      current = read(from, n);
+    } else {
+      // At the fill's frontier: how long the chunk is depends on what the fill writes next.
+      from = position;
+      current =
+          source
+              .readable(from)
+              .thenApplyAsync(readable -> readAtFrontier(from, readable), io);
     }
-    long from = position;
-    return source
-        .readable(from)
-        .thenApplyAsync(readable -> readChunk(from, readable), io)
+    while (position < written && ahead.size() < AHEAD_CHUNKS) {
+      int n = (int) Math.min(MAX_CHUNK_BYTES, written - position);
+      MemoryBudget.Reservation held = budget.tryReserve(n, budget.capacityBytes() / 2);
+      if (held == null) {
+        break;
+      }
+      ahead.add(new Ahead(position, read(position, n), held));
+      position += n;
+    }
+    return current
         .handle(
             (chunk, err) -> {
               if (err == null) {
@@ -74,7 +114,13 @@ final class TierReader implements BlobReader {
         .thenCompose(f -> f);
   }
 
-  private ByteBuffer readChunk(long from, long readable) {
+  /** Reads the {@code n} bytes at {@code from}, all of them written, on an I/O thread. */
+  private CompletableFuture<ByteBuffer> read(long from, int n) {
+    return CompletableFuture.supplyAsync(() -> readChunk(from, n), io);
+  }
+
+  /** Reads the chunk at {@code from} once the file holds {@code readable} bytes. */
+  private ByteBuffer readAtFrontier(long from, long readable) {
     int n = (int) Math.min(MAX_CHUNK_BYTES, Math.min(end, readable) - from);
     if (n <= 0) {
       // The store behind the tier ended the blob before its announced size.
@@ -82,6 +128,14 @@ final class TierReader implements BlobReader {
           StorageException.Reason.INTERNAL,
           "blob ended at " + readable + " bytes of " + source.blobSize());
     }
+    ByteBuffer chunk = readChunk(from, n);
+    synchronized (this) {
+      position = Math.max(position, from + n);
+    }
+    return chunk;
+  }
+
+  private ByteBuffer readChunk(long from, int n) {
     ByteBuffer chunk = ByteBuffer.allocate(n);
     try {
       while (chunk.hasRemaining()) {
@@ -93,14 +147,14 @@ final class TierReader implements BlobReader {
     } catch (IOException e) {
       throw new DiskFault("tier read: " + e, e);
     }
-    synchronized (this) {
-      position = from + n;
-    }
     return chunk.flip();
   }
 
-  /** Continues from the slow store at {@code from}. */
+  /** Continues from the slow store at {@code from}, dropping whatever was read ahead of it. */
   private CompletableFuture<ByteBuffer> fallBack(long from) {
+    synchronized (this) {
+      dropAhead();
+    }
     return fallback
         .apply(from)
         .thenCompose(
@@ -117,6 +171,14 @@ final class TierReader implements BlobReader {
             });
   }
 
+  /** Drops the chunks read ahead, and what they hold of the budget. Guarded by this. */
+  private void dropAhead() {
+    for (Ahead a : ahead) {
+      a.held().close();
+    }
+    ahead.clear();
+  }
+
   @Override
   public void close() {
     BlobReader f;
@@ -125,6 +187,7 @@ final class TierReader implements BlobReader {
         return;
       }
       closed = true;
+      dropAhead();
       f = fallen;
     }
     if (f != null) {
@@ -133,4 +196,7 @@ final class TierReader implements BlobReader {
       source.release();
     }
   }
+
+  /** A chunk being read ahead: where it starts and the part of the budget it holds. */
+  private record Ahead(long from, CompletableFuture<ByteBuffer> chunk, MemoryBudget.Reservation held) {}
 }

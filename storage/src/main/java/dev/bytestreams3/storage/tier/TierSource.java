@@ -12,6 +12,9 @@ interface TierSource {
   /** The file; positional reads only, shared by every reader. */
   FileChannel channel();
 
+  /** How many bytes from the start of the file may be read now, without waiting. */
+  long writtenBytes();
+
   /**
    * Completes with how many bytes from the start of the file may be read once more than {@code
    * position} are there (or the blob has ended); fails when the file will not be completed.

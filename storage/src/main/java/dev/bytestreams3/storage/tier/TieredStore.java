@@ -8,6 +8,7 @@ import dev.bytestreams3.storage.BlobStore;
 import dev.bytestreams3.storage.ByteSize;
 import dev.bytestreams3.storage.ContentCheck;
 import dev.bytestreams3.storage.ForwardingStore;
+import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.StorageException;
 import dev.bytestreams3.storage.StorageException.Reason;
 import dev.bytestreams3.storage.Upload;
@@ -57,6 +58,7 @@ public final class TieredStore extends ForwardingStore {
   private final ExecutorService io;
   private final Clock clock;
   private final Duration actionResultMaxAge;
+  private final MemoryBudget budget;
   /** When the tier's copy of each action result was taken from, or written to, the slow store. */
   private final ConcurrentHashMap<BlobKey, Instant> actionResultsTaken = new ConcurrentHashMap<>();
   /** The fill in progress of each key being copied from the slow store. */
@@ -69,22 +71,24 @@ public final class TieredStore extends ForwardingStore {
    * @param maxBytes the most bytes of blobs kept; empty for half of what the tier may use on its
    *     disk (its free space plus what it holds)
    * @param ioThreads threads doing the tier's blocking file I/O and hashing
+   * @param budget the memory budget that chunks read ahead of a reader are reserved from
    */
   public TieredStore(
       BlobStore inner, CasKeys casKeys, Path dir, OptionalLong maxBytes, int ioThreads,
-      Clock clock) {
-    this(inner, casKeys, dir, maxBytes, ioThreads, clock, Duration.ZERO);
+      MemoryBudget budget, Clock clock) {
+    this(inner, casKeys, dir, maxBytes, ioThreads, budget, clock, Duration.ZERO);
   }
 
   /**
-   * As {@link #TieredStore(BlobStore, CasKeys, Path, OptionalLong, int, Clock)}, also serving
+   * As {@link #TieredStore(BlobStore, CasKeys, Path, OptionalLong, int, MemoryBudget, Clock)}, also serving
    * action results from the tier while its copy is younger than {@code actionResultMaxAge}; zero
    * sends every action result to the store behind it.
    */
   public TieredStore(
       BlobStore inner, CasKeys casKeys, Path dir, OptionalLong maxBytes, int ioThreads,
-      Clock clock, Duration actionResultMaxAge) {
+      MemoryBudget budget, Clock clock, Duration actionResultMaxAge) {
     super(inner);
+    this.budget = requireNonNull(budget, "budget");
     this.clock = requireNonNull(clock, "clock");
     this.actionResultMaxAge = requireNonNull(actionResultMaxAge, "actionResultMaxAge");
     if (actionResultMaxAge.isNegative()) {
@@ -197,7 +201,7 @@ public final class TieredStore extends ForwardingStore {
     // Compared as a remainder, so that a limit near Long.MAX_VALUE cannot overflow the end.
     long end = limit <= 0 || limit > size - offset ? size : offset + limit;
     return new TierReader(
-        source, io, offset, end, from -> inner().openReader(key, from, end - from));
+        source, io, budget, offset, end, from -> inner().openReader(key, from, end - from));
   }
 
   /**

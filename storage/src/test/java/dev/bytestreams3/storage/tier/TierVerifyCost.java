@@ -3,6 +3,7 @@ package dev.bytestreams3.storage.tier;
 import dev.bytestreams3.storage.BlobKey;
 import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.BlobStore;
+import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.Sha256;
 import dev.bytestreams3.storage.local.LocalBlobStore;
 import java.nio.ByteBuffer;
@@ -58,7 +59,8 @@ final class TierVerifyCost {
   private static TieredStore tier(BlobStore slow, Path root) {
     return new TieredStore(
         slow, new CasKeys(List.of(Sha256.FUNCTION)), root.resolve("tier"),
-        OptionalLong.of(4L << 30), 2, Clock.systemUTC());
+        OptionalLong.of(4L << 30), 2, new MemoryBudget(256L << 20),
+        Clock.systemUTC());
   }
 
   /** Nanoseconds to the first chunk and to the end. */
