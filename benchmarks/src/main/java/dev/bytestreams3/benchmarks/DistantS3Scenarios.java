@@ -54,6 +54,8 @@ final class DistantS3Scenarios {
   /** Measured replays on S3 without the tier, after one that warms it up (each takes minutes). */
   private static final int DISTANT_REBUILD_ROUNDS = 3;
   private static final int TIER_READ_ROUNDS = 3;
+  /** Reads of each blob from the local store and from the warm tier, taken in turn. */
+  private static final int WARM_READS_PER_BLOB = 3;
   /** How long the tier may take to check and keep a blob after its cold read. */
   private static final long MAX_KEEP_MILLIS = 60_000;
   /** How long to wait after an operation for requests the server sends behind its answer. */
@@ -350,13 +352,19 @@ final class DistantS3Scenarios {
       local.write(Blobs.uploadName(data), data, MESSAGE_BYTES).get();
       s3.write(Blobs.uploadName(data), data, MESSAGE_BYTES).get();
       String name = Blobs.readName(data);
-      localBest = Math.min(localBest, Timed.seconds(() -> local.read(name, data), TIMEOUT_SECONDS));
       s3Best = Math.min(s3Best, Timed.seconds(() -> s3.read(name, data), TIMEOUT_SECONDS));
       long kept = onTier.tierFills();
       coldBest = Math.min(coldBest, Timed.seconds(() -> tiered.read(name, data), TIMEOUT_SECONDS));
       keepLongest = Math.max(keepLongest, awaitKept(onTier, kept + 1));
       long gets = casGets(proxy);
-      warmBest = Math.min(warmBest, Timed.seconds(() -> tiered.read(name, data), TIMEOUT_SECONDS));
+      // Reads of a quarter of a second or less vary by a third from one to the next on shared
+      // cores: each blob is read in turn from the local store and from the tier, several times.
+      for (int i = 0; i < WARM_READS_PER_BLOB; i++) {
+        localBest =
+            Math.min(localBest, Timed.seconds(() -> local.read(name, data), TIMEOUT_SECONDS));
+        warmBest =
+            Math.min(warmBest, Timed.seconds(() -> tiered.read(name, data), TIMEOUT_SECONDS));
+      }
       warmGets += casGets(proxy) - gets;
     }
     double mib = options.largeMib();
@@ -365,7 +373,8 @@ final class DistantS3Scenarios {
             "read " + options.largeMib() + " MiB twice through the tier, second read",
             "MiB/s", mib / warmBest, mib / localBest, TIER_READ_TARGET, true,
             "baseline: the same read from the local store; best of " + TIER_READ_ROUNDS
-                + " blobs; " + warmGets + " GETs of CAS blobs in the second reads, each once the"
+                + " blobs, each read " + WARM_READS_PER_BLOB + " times from both in turn; "
+                + warmGets + " GETs of CAS blobs in the second reads, each once the"
                 + String.format(
                     Locale.ROOT, " tier had checked and kept its blob (at most %.2f s after the"
                         + " first read)", keepLongest)));

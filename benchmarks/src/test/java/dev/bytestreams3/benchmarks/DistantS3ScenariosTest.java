@@ -51,7 +51,9 @@ class DistantS3ScenariosTest {
     // Each replay's requests are named by kind: reads without the tier are ranged GETs.
     assertThat(rows.get(0).note()).containsPattern("a replay \\(in 3 replays: [^)]*[1-9][0-9]* GET_RANGE");
     assertThat(rows.get(1).note()).containsPattern("S3 requests a replay \\(in 5 replays: [^)]+\\)");
-    assertThat(rows.get(6).note()).contains("; 0 GETs of CAS blobs in the second reads");
+    assertThat(rows.get(6).note())
+        .contains("; best of 3 blobs, each read 3 times from both in turn; 0 GETs of CAS blobs"
+            + " in the second reads");
     // The second reads start once the tier has checked and kept each blob, and say how long it took.
     assertThat(rows.get(6).note())
         .containsPattern("each once the tier had checked and kept its blob \\(at most [0-9]+\\.[0-9]{2} s after");
