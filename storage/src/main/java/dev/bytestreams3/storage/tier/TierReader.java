@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongFunction;
 
 /**
@@ -114,9 +115,17 @@ final class TierReader implements BlobReader {
         .thenCompose(f -> f);
   }
 
-  /** Reads the {@code n} bytes at {@code from}, all of them written, on an I/O thread. */
+  /**
+   * Reads the {@code n} bytes at {@code from}, all of them written, on an I/O thread; fails as
+   * the store's other tier work does once the store is closed, rather than throwing here.
+   */
   private CompletableFuture<ByteBuffer> read(long from, int n) {
-    return CompletableFuture.supplyAsync(() -> readChunk(from, n), io);
+    try {
+      return CompletableFuture.supplyAsync(() -> readChunk(from, n), io);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(
+          new StorageException(StorageException.Reason.UNAVAILABLE, "store is closed", e));
+    }
   }
 
   /** Reads the chunk at {@code from} once the file holds {@code readable} bytes. */

@@ -4,14 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.MemoryBudget;
+import dev.bytestreams3.storage.StorageException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -116,13 +121,46 @@ class TierReaderTest {
     r.close();
   }
 
+  @Test
+  void storeClosed_readFailsUnavailable_andHoldsNothing() throws Exception {
+    byte[] content = bytes(3 * MIB, 5);
+    MemoryBudget budget = new MemoryBudget(64L * MIB);
+    Executor closed =
+        task -> {
+          throw new RejectedExecutionException("shut down");
+        };
+    TierReader r = reader(content, budget, closed);
+
+    CompletableFuture<ByteBuffer> first = r.next();
+
+    assertThat(first)
+        .failsWithin(Duration.ofSeconds(5))
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            StorageException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(StorageException.Reason.UNAVAILABLE);
+              assertThat(e).hasMessage("store is closed");
+            });
+    r.close();
+    assertThat(budget.usedBytes()).isZero();
+    assertThat(unpinned).isTrue();
+    assertThat(slowFrom).hasValue(-1);
+  }
+
   /** A reader of all of {@code content}, kept as a complete tier file. */
   private TierReader reader(byte[] content, MemoryBudget budget) throws Exception {
+    return reader(content, budget, io);
+  }
+
+  private TierReader reader(byte[] content, MemoryBudget budget, Executor executor)
+      throws Exception {
     Path file = Files.write(root.resolve("blob"), content);
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
     StoredFile stored = new StoredFile(ch, content.length, () -> unpinned.set(true));
     return new TierReader(
-        stored, io, budget, 0, content.length,
+        stored, executor, budget, 0, content.length,
         from -> {
           slowFrom.set(from);
           BlobReader slow =
