@@ -35,8 +35,8 @@ final class StoredFile implements TierSource {
   }
 
   @Override
-  public CompletableFuture<Long> readable(long position) {
-    return CompletableFuture.completedFuture(size);
+  public CompletableFuture<Ready> readable(long position) {
+    return CompletableFuture.completedFuture(new Ready(size, null));
   }
 
   @Override

@@ -83,10 +83,7 @@ final class TierReader implements BlobReader {
     } else {
       // At the fill's frontier: how long the chunk is depends on what the fill writes next.
       from = position;
-      current =
-          source
-              .readable(from)
-              .thenApplyAsync(readable -> readAtFrontier(from, readable), io);
+      current = source.readable(from).thenCompose(ready -> atFrontier(from, ready));
     }
     while (position < written && ahead.size() < AHEAD_CHUNKS) {
       int n = (int) Math.min(MAX_CHUNK_BYTES, written - position);
@@ -128,20 +125,33 @@ final class TierReader implements BlobReader {
     }
   }
 
-  /** Reads the chunk at {@code from} once the file holds {@code readable} bytes. */
-  private ByteBuffer readAtFrontier(long from, long readable) {
-    int n = (int) Math.min(MAX_CHUNK_BYTES, Math.min(end, readable) - from);
-    if (n <= 0) {
+  /**
+   * The chunk at {@code from} once the fill has it: taken from memory while it waits for the disk,
+   * else read from the file.
+   */
+  private CompletableFuture<ByteBuffer> atFrontier(long from, TierSource.Ready ready) {
+    long upTo = Math.min(end, ready.upTo());
+    if (upTo <= from) {
       // The store behind the tier ended the blob before its announced size.
-      throw new StorageException(
-          StorageException.Reason.INTERNAL,
-          "blob ended at " + readable + " bytes of " + source.blobSize());
+      return CompletableFuture.failedFuture(
+          new StorageException(
+              StorageException.Reason.INTERNAL,
+              "blob ended at " + ready.upTo() + " bytes of " + source.blobSize()));
     }
-    ByteBuffer chunk = readChunk(from, n);
+    ByteBuffer held = ready.held();
+    int n = (int) Math.min(MAX_CHUNK_BYTES, upTo - from);
+    if (held != null) {
+      n = Math.min(n, held.remaining());
+    }
     synchronized (this) {
       position = Math.max(position, from + n);
     }
-    return chunk;
+    if (held == null) {
+      return read(from, n);
+    }
+    ByteBuffer chunk = held.duplicate();
+    chunk.limit(chunk.position() + n);
+    return CompletableFuture.completedFuture(chunk.slice());
   }
 
   private ByteBuffer readChunk(long from, int n) {

@@ -16,6 +16,7 @@ import dev.bytestreams3.storage.UploadSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -59,6 +60,8 @@ public final class TieredStore extends ForwardingStore {
   private final Clock clock;
   private final Duration actionResultMaxAge;
   private final MemoryBudget budget;
+  /** For fills written with direct I/O; null where the tier's file system is written through the page cache. */
+  private final AlignedBuffers buffers;
   /** When the tier's copy of each action result was taken from, or written to, the slow store. */
   private final ConcurrentHashMap<BlobKey, Instant> actionResultsTaken = new ConcurrentHashMap<>();
   /** The fill in progress of each key being copied from the slow store. */
@@ -101,6 +104,7 @@ public final class TieredStore extends ForwardingStore {
       throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: > 0)");
     }
     this.files = new TierFiles(dir, maxBytes, clock, counters);
+    this.buffers = alignedBuffers(dir, ioThreads);
     files.index().addListener(actionResultsTaken::remove);
     AtomicInteger n = new AtomicInteger();
     this.io =
@@ -111,6 +115,22 @@ public final class TieredStore extends ForwardingStore {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /**
+   * Buffers for writing fills with direct I/O, aligned to the blocks of the file system that holds
+   * {@code dir}; null when its block size is not known or does not divide them.
+   */
+  private static AlignedBuffers alignedBuffers(Path dir, int ioThreads) {
+    try {
+      long block = Files.getFileStore(dir).getBlockSize();
+      if (block > 0 && AlignedBuffers.BUFFER_BYTES % block == 0) {
+        return new AlignedBuffers((int) block, ioThreads);
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // Written through the page cache.
+    }
+    return null;
   }
 
   /** What the tier served, filled, dropped and evicted. */
@@ -154,7 +174,7 @@ public final class TieredStore extends ForwardingStore {
               }
               return joinFill(key, check)
                   .handle(
-                      (fill, err) -> {
+                      (joined, err) -> {
                         if (err != null) {
                           Throwable cause = err.getCause() != null ? err.getCause() : err;
                           // The tier's disk failed to start the copy: the store behind it serves.
@@ -162,13 +182,17 @@ public final class TieredStore extends ForwardingStore {
                               ? inner().openReader(key, offset, limit)
                               : CompletableFuture.<BlobReader>failedFuture(err);
                         }
+                        Fill fill = joined.fill();
                         if (fill == null) {
                           // Larger than the whole tier: read from the store behind it alone.
                           return inner().openReader(key, offset, limit);
                         }
-                        if (!fill.attach()) {
+                        if (!joined.started() && !fill.attach()) {
+                          // Downloaded and being checked, or failed: once it is over, the tier
+                          // holds the checked copy, or the blob is read afresh.
                           return mayRetry
-                              ? openTiered(key, check, offset, limit, false)
+                              ? fill.over()
+                                  .thenCompose(v -> openTiered(key, check, offset, limit, false))
                               : inner().openReader(key, offset, limit);
                         }
                         return CompletableFuture.completedFuture(
@@ -205,14 +229,15 @@ public final class TieredStore extends ForwardingStore {
   }
 
   /**
-   * The fill of {@code key} running now, or a new one; completes with null when the blob is larger
-   * than the tier may hold, and fails as opening a reader of the store behind it fails.
+   * The fill of {@code key} running now, or a new one started for this reader; its fill is null
+   * when the blob is larger than the tier may hold, and it fails as opening a reader of the store
+   * behind it fails.
    */
-  private CompletableFuture<Fill> joinFill(BlobKey key, ContentCheck check) {
+  private CompletableFuture<Joined> joinFill(BlobKey key, ContentCheck check) {
     CompletableFuture<Fill> mine = new CompletableFuture<>();
     CompletableFuture<Fill> running = fills.putIfAbsent(key, mine);
     if (running != null) {
-      return running;
+      return running.thenApply(f -> new Joined(f, false));
     }
     inner()
         .openReader(key, 0, 0)
@@ -223,7 +248,8 @@ public final class TieredStore extends ForwardingStore {
                 return null;
               }
               try {
-                return Fill.start(key, check, r, files, io, () -> fills.remove(key, mine));
+                return Fill.start(
+                    key, check, r, files, io, budget, buffers, () -> fills.remove(key, mine));
               } catch (IOException e) {
                 throw new DiskFault("tier fill of " + key + ": " + e, e);
               }
@@ -241,8 +267,11 @@ public final class TieredStore extends ForwardingStore {
                 mine.complete(fill);
               }
             });
-    return mine;
+    return mine.thenApply(f -> new Joined(f, true));
   }
+
+  /** A fill to read, and whether this reader started it (and so is attached to it already). */
+  private record Joined(Fill fill, boolean started) {}
 
   @Override
   public CompletableFuture<ByteBuffer> get(BlobKey key, long maxBytes) {

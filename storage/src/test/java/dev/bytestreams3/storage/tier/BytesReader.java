@@ -23,8 +23,13 @@ final class BytesReader implements BlobReader {
     return bytes.length;
   }
 
+  /** How many bytes {@link #next()} has handed out. */
+  synchronized int handedOut() {
+    return position;
+  }
+
   @Override
-  public CompletableFuture<ByteBuffer> next() {
+  public synchronized CompletableFuture<ByteBuffer> next() {
     if (position >= bytes.length) {
       return CompletableFuture.completedFuture(null);
     }

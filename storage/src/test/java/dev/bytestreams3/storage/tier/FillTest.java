@@ -3,6 +3,7 @@ package dev.bytestreams3.storage.tier;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bytestreams3.storage.BlobKey;
+import dev.bytestreams3.storage.BlobReader;
 import dev.bytestreams3.storage.ContentCheck;
 import dev.bytestreams3.storage.MemoryBudget;
 import dev.bytestreams3.storage.Sha256;
@@ -20,8 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A fill's check of its file against the digest, step by step: the tier's I/O threads are replaced
- * by a queue this test runs by hand, so a reader can arrive while the check waits its turn.
+ * A fill step by step (how far its download runs ahead of its reader, what it holds of the memory
+ * budget, its check of the file against the digest): the tier's I/O threads are replaced by a
+ * queue this test runs by hand, so a reader can arrive while the check waits its turn.
  */
 class FillTest {
 
@@ -31,6 +33,7 @@ class FillTest {
 
   private final HandRun io = new HandRun();
   private final TierCounters counters = new TierCounters();
+  private final MemoryBudget budget = new MemoryBudget(64L << 20);
   private final AtomicBoolean ended = new AtomicBoolean();
   private TierFiles files;
 
@@ -40,16 +43,12 @@ class FillTest {
   }
 
   @Test
-  void readerArrivingWhileTheFileIsChecked_readsItWhole_andTheFileIsPublishedAfter()
+  void readerArrivingOnceTheDownloadHasEnded_isTurnedAway_untilTheCheckedFileIsPublished()
       throws Exception {
     // Three steps of the check: one as the download ends, two more on the I/O threads.
     byte[] content = bytes(2 * Fill.CHECK_STEP_BYTES + 12345, 1);
     BlobKey key = casKey(content);
-    Fill fill =
-        Fill.start(
-            key, check(content), new BytesReader(content, CHUNK_BYTES), files, io,
-            () -> ended.set(true));
-    assertThat(fill.attach()).isTrue();
+    Fill fill = start(content, new BytesReader(content, CHUNK_BYTES));
     TierReader first = reader(fill, content.length);
 
     assertThat(io.drain(first, false)).isEqualTo(content);
@@ -57,19 +56,17 @@ class FillTest {
     io.runUntil(() -> fill.readable(content.length).isDone());
     assertThat(io.waiting()).isPositive();
 
-    assertThat(fill.attach()).isTrue();
-    TierReader second = reader(fill, content.length);
-    assertThat(io.drain(second, true)).isEqualTo(content);
+    assertThat(fill.attach()).as("a reader arriving while the file is checked").isFalse();
+    assertThat(fill.over()).isNotDone();
     assertThat(files.blobPath(key)).as("published before the check ended").doesNotExist();
-    assertThat(ended).isFalse();
 
     io.runAll();
+    assertThat(fill.over()).isDone();
     assertThat(ended).isTrue();
     assertThat(Files.readAllBytes(files.blobPath(key))).isEqualTo(content);
     assertThat(counters.fills()).isEqualTo(1);
     assertThat(counters.rejected()).isZero();
     first.close();
-    second.close();
     assertThat(fill.attach()).as("a reader joining a fill that is over").isFalse();
   }
 
@@ -79,11 +76,7 @@ class FillTest {
     byte[] content = bytes(Fill.CHECK_STEP_BYTES + 99, 2);
     byte[] other = bytes(content.length, 3);
     BlobKey key = casKey(content);
-    Fill fill =
-        Fill.start(
-            key, check(content), new BytesReader(other, CHUNK_BYTES), files, io,
-            () -> ended.set(true));
-    assertThat(fill.attach()).isTrue();
+    Fill fill = start(content, new BytesReader(other, CHUNK_BYTES));
     TierReader reader = reader(fill, other.length);
 
     assertThat(io.drain(reader, false)).isEqualTo(other);
@@ -97,6 +90,85 @@ class FillTest {
     try (var left = Files.list(root.resolve("tmp"))) {
       assertThat(left).isEmpty();
     }
+  }
+
+  @Test
+  void downloadRunsNoFurtherAheadOfItsReader_thanItsWindow_andHoldsNoBudgetOnceKept()
+      throws Exception {
+    byte[] content = bytes(3 * Fill.AHEAD_BYTES + 777, 4);
+    BytesReader slow = new BytesReader(content, CHUNK_BYTES);
+    Fill fill = start(content, slow);
+    TierReader reader = reader(fill, content.length);
+
+    io.runAll();
+    assertThat(slow.handedOut()).as("downloaded before the reader asks").isEqualTo(Fill.AHEAD_BYTES);
+    assertThat(budget.usedBytes())
+        .as("the chunks held beyond the first")
+        .isEqualTo(Fill.AHEAD_BYTES - CHUNK_BYTES);
+
+    // The reader takes one chunk: the download moves on by as much, and no further.
+    CompletableFuture<java.nio.ByteBuffer> first = reader.next();
+    io.runAll();
+    assertThat(first.get().remaining()).isEqualTo(CHUNK_BYTES);
+    reader.next();
+    io.runAll();
+    assertThat(slow.handedOut()).isEqualTo(Fill.AHEAD_BYTES + CHUNK_BYTES);
+
+    TierReader whole = reader(fill, content.length);
+    assertThat(fill.attach()).isTrue();
+    assertThat(io.drain(whole, false)).isEqualTo(content);
+    reader.close();
+    whole.close();
+    io.runAll();
+    assertThat(ended).isTrue();
+    assertThat(Files.readAllBytes(files.blobPath(casKey(content)))).isEqualTo(content);
+    assertThat(budget.usedBytes()).isZero();
+  }
+
+  @Test
+  void readerLeavingMidDownload_stopsIt_andGivesBackTheBudget() throws Exception {
+    byte[] content = bytes(2 * Fill.AHEAD_BYTES, 5);
+    BytesReader slow = new BytesReader(content, CHUNK_BYTES);
+    Fill fill = start(content, slow);
+    TierReader reader = reader(fill, content.length);
+    CompletableFuture<java.nio.ByteBuffer> first = reader.next();
+    io.runAll();
+    assertThat(first.get().remaining()).isEqualTo(CHUNK_BYTES);
+    assertThat(budget.usedBytes()).isPositive();
+
+    reader.close();
+    io.runAll();
+    assertThat(ended).isTrue();
+    assertThat(slow.handedOut()).isLessThan(content.length);
+    assertThat(budget.usedBytes()).isZero();
+    assertThat(files.blobPath(casKey(content))).doesNotExist();
+    try (var left = Files.list(root.resolve("tmp"))) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  @Test
+  void readerLeavingWhenEveryByteHasArrived_letsTheFillEndAndPublish() throws Exception {
+    // All of the blob arrives before its reader takes anything: only its end is left to ask for.
+    byte[] content = bytes(Fill.AHEAD_BYTES, 6);
+    BlobKey key = casKey(content);
+    Fill fill = start(content, new BytesReader(content, CHUNK_BYTES));
+    TierReader reader = reader(fill, content.length);
+    io.runAll();
+    reader.close();
+    io.runAll();
+
+    assertThat(fill.over()).isDone();
+    assertThat(Files.readAllBytes(files.blobPath(key))).isEqualTo(content);
+    assertThat(fill.attach()).isFalse();
+    assertThat(budget.usedBytes()).isZero();
+  }
+
+  /** A fill of the blob {@code content} names, copying what {@code from} reads. */
+  private Fill start(byte[] content, BlobReader from) throws Exception {
+    return Fill.start(
+        casKey(content), check(content), from, files, io, budget, new AlignedBuffers(4096, 2),
+        () -> ended.set(true));
   }
 
   private TierReader reader(Fill fill, long size) {
