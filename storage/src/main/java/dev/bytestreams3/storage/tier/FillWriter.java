@@ -10,10 +10,11 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
- * Appends a fill's bytes to its file. Where the file system allows it, they go to the disk
- * without passing through the page cache (direct I/O): the first read of a blob then does not pay
- * for the page cache's new memory, and the check that follows it reads the file into the cache
- * once, off the readers' path. Direct I/O writes whole blocks at block offsets, so the bytes of a
+ * Appends bytes to a tier file being made: a fill's, or the copy of an upload. Where the file
+ * system allows it, they go to the disk without passing through the page cache (direct I/O): the
+ * first read of a blob then does not pay for the page cache's new memory, and the check that
+ * follows it (or, for an upload's copy, the check before it is first served) reads the file into
+ * the cache once, off the readers' path. Direct I/O writes whole blocks at block offsets, so the bytes of a
  * block are kept back until it is full, and the last, partial block is written at {@link
  * #finish()}. Where direct I/O is refused, bytes are written as they come. Not thread-safe.
  */

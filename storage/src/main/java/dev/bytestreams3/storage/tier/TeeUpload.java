@@ -17,7 +17,8 @@ import java.util.function.Function;
  * file, published in the tier only after the slow store has verified and published the blob. The
  * copy never fails the upload: when the disk fails, the copy is dropped and the upload goes on.
  * Each append completes once both the slow store and the disk have taken its bytes, so the caller
- * may reuse them then, as {@link Upload} allows.
+ * may reuse them then, as {@link Upload} allows. The copy is written as a fill's is ({@link
+ * FillWriter}: with direct I/O where the file system allows it).
  */
 final class TeeUpload implements Upload {
 
@@ -26,16 +27,20 @@ final class TeeUpload implements Upload {
   private final TierFiles files;
   private final Executor io;
   private final Path temp;
+  private final AlignedBuffers buffers;
   // Touched by one writer at a time, on the I/O threads, each write after the last one.
   private FileChannel channel;
+  private FillWriter writer;
   private long copied;
   private volatile boolean broken;
 
-  TeeUpload(Upload inner, BlobKey key, TierFiles files, Executor io) {
+  /** {@code buffers}: for direct I/O; null to write through the page cache. */
+  TeeUpload(Upload inner, BlobKey key, TierFiles files, Executor io, AlignedBuffers buffers) {
     this.inner = inner;
     this.key = key;
     this.files = files;
     this.io = io;
+    this.buffers = buffers;
     this.temp = files.newTemp();
   }
 
@@ -76,12 +81,10 @@ final class TeeUpload implements Upload {
     }
     try {
       if (channel == null) {
-        channel =
-            FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        open();
       }
-      while (data.hasRemaining()) {
-        copied += channel.write(data, copied);
-      }
+      writer.append(data);
+      copied += data.remaining();
     } catch (IOException | RuntimeException e) {
       drop();
     }
@@ -115,8 +118,10 @@ final class TeeUpload implements Upload {
     }
     try {
       if (channel == null) {
-        channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        open();
       }
+      writer.finish();
+      writer.close();
       channel.close();
       if (copied != size) {
         drop();
@@ -128,10 +133,18 @@ final class TeeUpload implements Upload {
     }
   }
 
+  private void open() throws IOException {
+    channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    writer = FillWriter.open(temp, channel, buffers);
+  }
+
   /** Forgets the copy; the upload goes on without it. */
   private void drop() {
     broken = true;
     try {
+      if (writer != null) {
+        writer.close();
+      }
       if (channel != null) {
         channel.close();
       }

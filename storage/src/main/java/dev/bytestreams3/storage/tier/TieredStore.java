@@ -473,7 +473,7 @@ public final class TieredStore extends ForwardingStore {
       return opened;
     }
     return opened.thenApply(
-        u -> u.committedSize() == 0 ? new TeeUpload(u, spec.key(), files, io) : u);
+        u -> u.committedSize() == 0 ? new TeeUpload(u, spec.key(), files, io, buffers) : u);
   }
 
 
