@@ -1,6 +1,9 @@
 package dev.bytestreams3.storage.tier;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.ArrayBlockingQueue;
 
 /**
@@ -24,6 +27,23 @@ final class AlignedBuffers {
     }
     this.alignment = alignment;
     this.free = new ArrayBlockingQueue<>(kept);
+  }
+
+  /**
+   * Buffers aligned to the blocks of the file system that holds {@code dir}, at most {@code kept}
+   * of them kept; null when its block size is not known or does not divide {@link #BUFFER_BYTES}.
+   * Asked once: finding a path's file system reads the table of mounts.
+   */
+  static AlignedBuffers forFileSystemOf(Path dir, int kept) {
+    try {
+      long block = Files.getFileStore(dir).getBlockSize();
+      if (block > 0 && BUFFER_BYTES % block == 0) {
+        return new AlignedBuffers((int) block, kept);
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // Written through the page cache.
+    }
+    return null;
   }
 
   int alignment() {

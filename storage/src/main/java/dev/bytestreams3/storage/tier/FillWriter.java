@@ -4,7 +4,6 @@ import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -37,17 +36,15 @@ final class FillWriter implements AutoCloseable {
 
   /**
    * A writer of {@code file}, which {@code buffered} has open: with a channel of its own for direct
-   * I/O when {@code buffers} are aligned to the file system's blocks and it allows direct I/O,
-   * else through {@code buffered}, which it never closes.
+   * I/O when there are {@code buffers} (aligned to the blocks of the file's file system: {@link
+   * AlignedBuffers#forFileSystemOf}) and the file system allows direct I/O, else through {@code
+   * buffered}, which it never closes.
    */
   static FillWriter open(Path file, FileChannel buffered, AlignedBuffers buffers) {
     if (buffers == null) {
       return buffered(buffered);
     }
     try {
-      if (Files.getFileStore(file).getBlockSize() != buffers.alignment()) {
-        return buffered(buffered);
-      }
       FileChannel ch =
           FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
       return new FillWriter(ch, buffers);

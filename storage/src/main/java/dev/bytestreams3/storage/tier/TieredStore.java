@@ -16,7 +16,6 @@ import dev.bytestreams3.storage.UploadSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -104,7 +103,7 @@ public final class TieredStore extends ForwardingStore {
       throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: > 0)");
     }
     this.files = new TierFiles(dir, maxBytes, clock, counters);
-    this.buffers = alignedBuffers(dir, ioThreads);
+    this.buffers = AlignedBuffers.forFileSystemOf(dir, ioThreads);
     files.index().addListener(actionResultsTaken::remove);
     AtomicInteger n = new AtomicInteger();
     this.io =
@@ -115,22 +114,6 @@ public final class TieredStore extends ForwardingStore {
               t.setDaemon(true);
               return t;
             });
-  }
-
-  /**
-   * Buffers for writing fills with direct I/O, aligned to the blocks of the file system that holds
-   * {@code dir}; null when its block size is not known or does not divide them.
-   */
-  private static AlignedBuffers alignedBuffers(Path dir, int ioThreads) {
-    try {
-      long block = Files.getFileStore(dir).getBlockSize();
-      if (block > 0 && AlignedBuffers.BUFFER_BYTES % block == 0) {
-        return new AlignedBuffers((int) block, ioThreads);
-      }
-    } catch (IOException | UnsupportedOperationException e) {
-      // Written through the page cache.
-    }
-    return null;
   }
 
   /** What the tier served, filled, dropped and evicted. */

@@ -167,7 +167,8 @@ class FillTest {
   /** A fill of the blob {@code content} names, copying what {@code from} reads. */
   private Fill start(byte[] content, BlobReader from) throws Exception {
     return Fill.start(
-        casKey(content), check(content), from, files, io, budget, new AlignedBuffers(4096, 2),
+        casKey(content), check(content), from, files, io, budget,
+        AlignedBuffers.forFileSystemOf(root, 2),
         () -> ended.set(true));
   }
 

@@ -1,6 +1,7 @@
 package dev.bytestreams3.storage.tier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
@@ -23,8 +24,11 @@ class FillWriterTest {
     int[] sizes = {1000, 3096, 4096, 1, AlignedBuffers.BUFFER_BYTES + 4095, 70_000, 5};
     byte[] content = bytes(sum(sizes), 1);
     Path file = dir.resolve("direct");
+    AlignedBuffers buffers = AlignedBuffers.forFileSystemOf(dir, 1);
+    assumeTrue(buffers != null, "the temporary folder's block size is not known");
+    int block = buffers.alignment();
     try (FileChannel ch = open(file)) {
-      FillWriter w = FillWriter.open(file, ch, new AlignedBuffers(4096, 1));
+      FillWriter w = FillWriter.open(file, ch, buffers);
       assumeTrue(w.direct(), "the file system of the temporary folder refuses direct I/O");
       int at = 0;
       for (int n : sizes) {
@@ -32,7 +36,7 @@ class FillWriterTest {
         long flushed = w.append(chunk);
         at += n;
         assertThat(chunk.remaining()).as("the chunk's position is left").isEqualTo(n);
-        assertThat(flushed).as("whole blocks only, after %d bytes", at).isEqualTo(at / 4096 * 4096L);
+        assertThat(flushed).as("whole blocks only, after %d bytes", at).isEqualTo((long) at / block * block);
         assertThat(ch.size()).isEqualTo(flushed);
         assertThat(read(ch, flushed)).isEqualTo(java.util.Arrays.copyOf(content, (int) flushed));
       }
@@ -61,16 +65,20 @@ class FillWriterTest {
   }
 
   @Test
-  void buffersOfAnotherAlignment_thanTheFileSystemsBlocks_areNotUsed() throws Exception {
-    Path file = dir.resolve("other");
+  void buffers_areAlignedToTheFileSystemsBlocks_andNoOtherAlignmentIsAccepted() throws Exception {
     long block = Files.getFileStore(dir).getBlockSize();
-    assumeTrue(block != 512, "the file system's blocks are 512 bytes");
-    try (FileChannel ch = open(file)) {
-      FillWriter w = FillWriter.open(file, ch, new AlignedBuffers(512, 1));
-      assertThat(w.direct()).isFalse();
-      assertThat(w.append(ByteBuffer.wrap(new byte[] {1, 2, 3}))).isEqualTo(3);
-    }
-    assertThat(Files.readAllBytes(file)).containsExactly(1, 2, 3);
+    assumeTrue(
+        block > 0 && AlignedBuffers.BUFFER_BYTES % block == 0,
+        "the temporary folder's blocks do not divide the buffers");
+    AlignedBuffers buffers = AlignedBuffers.forFileSystemOf(dir, 1);
+    assertThat(buffers.alignment()).isEqualTo(block);
+    ByteBuffer b = buffers.take();
+    assertThat(b.isDirect()).isTrue();
+    assertThat(b.alignmentOffset(0, (int) block)).isZero();
+    assertThat(b.remaining()).isEqualTo(AlignedBuffers.BUFFER_BYTES);
+    assertThatThrownBy(() -> new AlignedBuffers(3000, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("alignment: 3000 (expected: a divisor of 262144)");
   }
 
   private static FileChannel open(Path file) throws Exception {
